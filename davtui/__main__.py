@@ -1,0 +1,3 @@
+from davtui.cli import main
+
+raise SystemExit(main())

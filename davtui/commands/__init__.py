@@ -1,0 +1,1 @@
+"""Subcommands of the `davtui` CLI, one module per noun."""

@@ -1,0 +1,185 @@
+"""`davtui account add|list|show|edit|remove`: accounts from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from davtui import exitcodes
+from davtui.passwords import resolve
+
+KINDS = ("dav", "vdir", "file")
+
+
+def _password_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--password-env", metavar="VAR", help="read the password from $VAR")
+    group.add_argument(
+        "--password-command", metavar="CMD", help="run CMD and use the first line it prints"
+    )
+    group.add_argument("--no-password", action="store_true", help="the account has no password")
+
+
+def _server_options(parser: argparse.ArgumentParser, adding: bool) -> None:
+    parser.add_argument("--url", required=adding, help="server URL, host, e-mail or folder")
+    parser.add_argument("--username", "-u", help="login name")
+    parser.add_argument("--kind", choices=KINDS, help="dav server, vdir folder or .ics/.vcf file")
+    parser.add_argument("--preset", help="server preset (sogo, zimbra, nextcloud, ...)")
+    parser.add_argument("--ca-file", help="CA bundle to trust for this server")
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument("--verify-tls", dest="verify_tls", action="store_true", default=None)
+    tls.add_argument(
+        "--no-verify-tls",
+        dest="verify_tls",
+        action="store_false",
+        help="do not verify the certificate (warned about on every run)",
+    )
+    _password_options(parser)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    account = sub.add_parser("account", help="manage accounts (servers and local folders)")
+    actions = account.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", help="add an account")
+    add.add_argument("name")
+    _server_options(add, adding=True)
+    add.set_defaults(handler=_add)
+
+    listing = actions.add_parser("list", help="list accounts")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_list)
+
+    show = actions.add_parser("show", help="show one account")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=_show)
+
+    edit = actions.add_parser("edit", help="change an account")
+    edit.add_argument("name")
+    edit.add_argument("--rename", metavar="NEW", help="new name")
+    _server_options(edit, adding=False)
+    edit.set_defaults(handler=_edit)
+
+    remove = actions.add_parser("remove", help="remove an account no job uses")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_remove)
+
+
+def account_row(account) -> dict:
+    """The public view of an account: never the secret."""
+    return {
+        "id": account.id,
+        "name": account.name,
+        "kind": account.kind,
+        "url": account.url,
+        "username": account.username,
+        "preset": account.preset,
+        "verify_tls": account.verify_tls,
+        "ca_file": account.ca_file,
+        "has_password": bool(account.secret),
+        "last_test_ok": account.last_test_ok,
+        "last_test_message": account.last_test_message,
+    }
+
+
+def find_account(name: str):
+    from davtui.store.models import Account
+
+    account = Account.get_or_none(Account.name == name)
+    if account is None and name.isdigit():
+        account = Account.get_or_none(Account.id == int(name))
+    if account is None:
+        print(f"davtui: no account named '{name}'.", file=sys.stderr)
+    return account
+
+
+def _apply(ctx, account, args) -> None:
+    for field in ("url", "username", "kind", "preset", "ca_file", "verify_tls"):
+        value = getattr(args, field, None)
+        if value is not None:
+            setattr(account, field, value)
+    if args.no_password:
+        account.secret = None
+        return
+    password = resolve(args.password_env, args.password_command, None)
+    if password is None and account.id is None and account.kind == "dav" and sys.stdin.isatty():
+        password = resolve(None, None, f"Password for {account.username or account.name}: ")
+    if password is not None:
+        account.secret = ctx.vault().encrypt(password)
+
+
+def _add(ctx) -> int:
+    from davtui.store.models import Account
+
+    args = ctx.args
+    if Account.get_or_none(Account.name == args.name):
+        print(f"davtui: an account named '{args.name}' exists already.", file=sys.stderr)
+        return exitcodes.USAGE
+    account = Account(name=args.name, url=args.url, kind=args.kind or "dav")
+    _apply(ctx, account, args)
+    account.save()
+    print(f"Added account '{account.name}' (id {account.id}).")
+    if not account.verify_tls:
+        print("warning: TLS verification is off for this account.", file=sys.stderr)
+    return exitcodes.OK
+
+
+def _edit(ctx) -> int:
+    args = ctx.args
+    account = find_account(args.name)
+    if account is None:
+        return exitcodes.USAGE
+    if args.rename:
+        account.name = args.rename
+    _apply(ctx, account, args)
+    account.save()
+    print(f"Updated account '{account.name}'.")
+    return exitcodes.OK
+
+
+def _list(ctx) -> int:
+    from davtui.store.models import Account
+
+    rows = [account_row(a) for a in Account.select().order_by(Account.name)]
+    if ctx.args.json:
+        print(json.dumps(rows, indent=2))
+        return exitcodes.OK
+    if not rows:
+        print("No accounts yet: add one with `davtui account add NAME --url URL -u USER`.")
+        return exitcodes.OK
+    print(f"{'ID':>3}  {'NAME':20} {'KIND':5} {'USER':20} URL")
+    for row in rows:
+        print(f"{row['id']:>3}  {row['name']:20} {row['kind']:5} {row['username']:20} {row['url']}")
+    return exitcodes.OK
+
+
+def _show(ctx) -> int:
+    account = find_account(ctx.args.name)
+    if account is None:
+        return exitcodes.USAGE
+    row = account_row(account)
+    row["capabilities"] = account.capabilities
+    if ctx.args.json:
+        print(json.dumps(row, indent=2))
+    else:
+        for field, value in row.items():
+            print(f"{field:18} {value}")
+    return exitcodes.OK
+
+
+def _remove(ctx) -> int:
+    from davtui.store.models import Job
+
+    account = find_account(ctx.args.name)
+    if account is None:
+        return exitcodes.USAGE
+    users = Job.select().where((Job.source == account) | (Job.destination == account))
+    names = ", ".join(job.name for job in users)
+    if names:
+        print(f"davtui: account '{account.name}' is used by job(s) {names}.", file=sys.stderr)
+        return exitcodes.USAGE
+    account.delete_instance()
+    print(f"Removed account '{account.name}'.")
+    return exitcodes.OK

@@ -1,0 +1,1 @@
+"""The sync engine: storages, plan -> act -> verify, events and control. Never imports Textual."""

@@ -1,0 +1,187 @@
+"""Peewee models: accounts, jobs, runs, log entries and per-item sync state.
+
+Models are bound to a `DatabaseProxy` rather than a deferred `SqliteDatabase(None)` so the same
+models can later point at PostgreSQL for many runners; `davtui.store.db.open_database`
+initialises it with SQLite (WAL, foreign keys) today.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+def utcnow() -> datetime:
+    """Aware UTC now; stored as ISO text by SQLite."""
+    return datetime.now(UTC)
+
+
+class JSONField(TextField):
+    """A JSON document in a TEXT column (portable across SQLite and PostgreSQL)."""
+
+    def db_value(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, sort_keys=True)
+
+    def python_value(self, value: str | None) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Setting(BaseModel):
+    """Application settings and internal markers (theme, key check, worker count)."""
+
+    key = CharField(primary_key=True)
+    value = JSONField(null=True)
+
+
+class Account(BaseModel):
+    """One login on one server, or a local folder/file. `secret` is Fernet ciphertext only."""
+
+    name = CharField(unique=True)
+    kind = CharField(default="dav")  # dav | vdir | file
+    url = TextField()
+    username = CharField(default="")
+    secret = TextField(null=True)
+    verify_tls = BooleanField(default=True)
+    ca_file = TextField(null=True)
+    preset = CharField(null=True)
+    capabilities = JSONField(default=dict)
+    last_test_at = DateTimeField(null=True)
+    last_test_ok = BooleanField(null=True)
+    last_test_message = TextField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+JOB_STATES = (
+    "pending",
+    "queued",
+    "running",
+    "paused",
+    "completed",
+    "completed_with_errors",
+    "failed",
+    "cancelled",
+    "interrupted",
+)
+
+
+class Job(BaseModel):
+    """Source account -> destination account, what to copy and how; `control` carries requests
+    (pause, resume, stop) from any process to the one running the job."""
+
+    name = CharField(unique=True)
+    source = ForeignKeyField(Account, backref="jobs_out", on_delete="RESTRICT")
+    destination = ForeignKeyField(Account, backref="jobs_in", on_delete="RESTRICT")
+    what = CharField(default="both")  # calendars | contacts | both
+    mode = CharField(default="copy")  # copy | mirror
+    conflict = CharField(default="skip")  # skip | source-wins
+    dry_run = BooleanField(default=False)
+    suppress_invitations = BooleanField(default=False)
+    default_collections = BooleanField(default=False)
+    # [{"source": name or href, "target": name or href or null}]; empty = every collection
+    collections = JSONField(default=list)
+    status = CharField(default="pending", index=True)
+    control = CharField(null=True)
+    queue_position = IntegerField(null=True, index=True)
+    runner = CharField(null=True)
+    lease_until = DateTimeField(null=True)
+    hook = TextField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Run(BaseModel):
+    """One execution of a job, kept as history."""
+
+    job = ForeignKeyField(Job, backref="runs", on_delete="CASCADE")
+    started_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+    status = CharField(default="running")
+    dry_run = BooleanField(default=False)
+    stats = JSONField(default=dict)
+    verification = JSONField(null=True)
+    error = TextField(null=True)
+    runner = CharField(null=True)
+
+
+class LogEntry(BaseModel):
+    """A log line of a job's run, with the item it concerns when there is one."""
+
+    job = ForeignKeyField(Job, null=True, backref="logs", on_delete="CASCADE")
+    run = ForeignKeyField(Run, null=True, backref="logs", on_delete="CASCADE")
+    time = DateTimeField(default=utcnow)
+    level = CharField(default="info")
+    message = TextField()
+    collection = TextField(null=True)
+    href = TextField(null=True)
+    uid = TextField(null=True)
+    summary = TextField(null=True)
+
+    class Meta:
+        indexes = ((("job", "id"), False),)
+
+
+class CollectionState(BaseModel):
+    """What a job's source collection maps to, and the ctag/sync-token seen at its last run."""
+
+    job = ForeignKeyField(Job, backref="collection_states", on_delete="CASCADE")
+    source_href = TextField()
+    dest_href = TextField(null=True)
+    source_ctag = TextField(null=True)
+    dest_ctag = TextField(null=True)
+    complete = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("job", "source_href"), True),)
+
+
+class ItemState(BaseModel):
+    """What this job last did with one source item: enough to plan the next run without GETs."""
+
+    job = ForeignKeyField(Job, backref="items", on_delete="CASCADE")
+    source_collection = TextField()
+    source_href = TextField()
+    source_etag = TextField(null=True)
+    source_hash = CharField(null=True)
+    uid = TextField(null=True)
+    kind = CharField(null=True)
+    dest_collection = TextField(null=True)
+    dest_href = TextField(null=True)
+    dest_etag = TextField(null=True)
+    dest_hash = CharField(null=True)
+    outcome = CharField()
+    error = TextField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("job", "source_collection", "source_href"), True),)
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    Setting,
+    Account,
+    Job,
+    Run,
+    LogEntry,
+    CollectionState,
+    ItemState,
+)

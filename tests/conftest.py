@@ -1,0 +1,54 @@
+"""Shared fixtures: a private database and key per test, and real DAV servers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import Server, start_radicale, start_xandikos
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throw-away data directory: database and key files live here, nowhere else."""
+    monkeypatch.setenv("DAVTUI_DB", str(tmp_path / "davtui.db"))
+    monkeypatch.setenv("DAVTUI_KEY_FILE", str(tmp_path / "key"))
+    monkeypatch.delenv("DAVTUI_KEY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return tmp_path
+
+
+@pytest.fixture
+def store(home: Path) -> Iterator[Path]:
+    """An open, migrated database in `home`."""
+    from davtui.store import close_database, open_database
+
+    path = home / "davtui.db"
+    open_database(str(path))
+    yield path
+    close_database()
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_radicale(
+        tmp_path_factory.mktemp("radicale"), {"alice": "alicepw", "bob": "bobpw"}
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_xandikos(tmp_path_factory.mktemp("xandikos"), "alice")
+    try:
+        yield server
+    finally:
+        server.stop()
