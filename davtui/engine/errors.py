@@ -1,0 +1,106 @@
+"""The engine's exceptions: every failure the user can meet, each with one clear sentence.
+
+`DavError` subclasses come from the DAV layer (HTTP status or transport failure); `ItemError`
+from reading a single item. Exit codes of the CLI are derived from the class (`exit_code`).
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of everything the engine raises on purpose; `str()` is one sentence for the user."""
+
+    exit_code = 1
+
+
+class DavError(EngineError):
+    """A request failed. `status` is the HTTP status when there was an answer."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, url: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.url = url
+
+
+class AuthFailed(DavError):
+    """401/403 on login: wrong user or password (never retried)."""
+
+    exit_code = 3
+
+
+class Unreachable(DavError):
+    """No connection: DNS, refused, reset, timeout."""
+
+    exit_code = 4
+    retryable = True
+
+
+class TLSFailed(Unreachable):
+    """The certificate could not be verified, or TLS failed."""
+
+    retryable = False
+
+
+class NotFound(DavError):
+    """404 (or 410)."""
+
+
+class Forbidden(DavError):
+    """403 on a resource after a successful login."""
+
+
+class PreconditionFailed(DavError):
+    """412: If-Match/If-None-Match did not hold (item changed or exists already)."""
+
+
+class TooLarge(DavError):
+    """413, or a server's size limit."""
+
+
+class Conflict(DavError):
+    """409, e.g. SOGo refusing a UID that lives at another href."""
+
+
+class Throttled(DavError):
+    """429 or 503: the server asks to slow down; `retry_after` in seconds when it said."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(DavError):
+    """5xx other than 503."""
+
+    retryable = True
+
+
+class BadResponse(DavError):
+    """The answer is not what a DAV server sends (HTML page, malformed XML)."""
+
+
+class NotDav(BadResponse):
+    """The URL answers, but no CalDAV/CardDAV service was found there."""
+
+    exit_code = 2
+
+
+class ItemError(EngineError):
+    """One item cannot be read or migrated; the rest of the run goes on."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        uid: str | None = None,
+        summary: str | None = None,
+    ):
+        super().__init__(message)
+        self.source = source
+        self.uid = uid
+        self.summary = summary

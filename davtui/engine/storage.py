@@ -1,0 +1,152 @@
+"""The storage contract every backend fulfils: DAV servers, vdir folders, .ics/.vcf files, memory.
+
+A `Storage` reads; a `WritableStorage` also writes. The source of a job is wrapped in
+`ReadOnly`, which has no write methods at all, so the engine cannot write to a source even by
+mistake. All methods are thread-safe: the engine calls them from several threads at once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from davtui.engine.errors import DavError
+
+CALENDAR = "calendar"
+ADDRESSBOOK = "addressbook"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    """How to reach an account, without the database: what the engine needs to connect.
+
+    `kind` is "dav" (a CalDAV/CardDAV server), "vdir" (a folder) or "file" (one .ics/.vcf).
+    The password is kept out of `repr` so it never reaches a log or a traceback.
+    """
+
+    url: str
+    kind: str = "dav"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    verify_tls: bool = True
+    ca_file: str | None = None
+    preset: str | None = None
+    max_connections: int = 4
+    timeout: float = 60.0
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A calendar or an address book. `href` identifies it within its storage (a server path
+    ending in `/`, or a folder name); the other fields are what a new copy should carry."""
+
+    href: str
+    kind: str  # CALENDAR | ADDRESSBOOK
+    name: str
+    color: str | None = None
+    description: str | None = None
+    timezone: str | None = None  # a VCALENDAR with one VTIMEZONE, as CalDAV carries it
+    components: tuple[str, ...] = ()  # e.g. ("VEVENT", "VTODO"); empty means unknown
+    ctag: str | None = None
+    sync_token: str | None = None
+
+    def accepts(self, component: str) -> bool:
+        return not self.components or component in self.components
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """One resource as listed: its href and ETag."""
+
+    href: str
+    etag: str | None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One resource as fetched: its bytes, or the error that kept them from us."""
+
+    href: str
+    etag: str | None
+    data: bytes | None = None
+    error: DavError | None = None
+
+
+@dataclass(slots=True)
+class CreatedCollection:
+    """A collection made by `create_collection`, and the properties the server did not keep."""
+
+    collection: Collection
+    not_kept: list[str] = field(default_factory=list)
+
+
+class Storage(ABC):
+    """Read access to calendars and address books."""
+
+    #: The server rewrites `If-None-Match: *` PUTs over existing resources (SOGo): the engine
+    #: must know from the listing that an href is free before creating it.
+    ignores_if_none_match: bool = False
+
+    @abstractmethod
+    def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
+        """Every collection of the given kinds."""
+
+    @abstractmethod
+    def list(self, collection: Collection) -> Iterator[Ref]:
+        """Every resource in `collection` (href and ETag), streamed; no content is read."""
+
+    @abstractmethod
+    def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
+        """The content of `hrefs`, in batches, streamed; one `Fetched` per href, in any order.
+        A resource that cannot be read comes back with `error` set instead of raising."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class WritableStorage(Storage):
+    """A storage the engine may write to (only ever a destination)."""
+
+    @abstractmethod
+    def create_collection(self, template: Collection, name: str) -> CreatedCollection:
+        """A new collection called `name` carrying `template`'s properties (colour,
+        description, timezone, components) in one request where the backend allows."""
+
+    @abstractmethod
+    def href_for(self, collection: Collection, uid: str) -> str:
+        """Where a new item with `uid` goes: from the UID when it is safe, else a UUID."""
+
+    @abstractmethod
+    def create(self, collection: Collection, href: str, data: bytes) -> Ref:
+        """Store a new item at `href`, refusing to replace one (`PreconditionFailed`)."""
+
+    @abstractmethod
+    def update(self, collection: Collection, href: str, data: bytes, etag: str | None) -> Ref:
+        """Replace the item at `href` if its ETag is still `etag` (else `PreconditionFailed`)."""
+
+    @abstractmethod
+    def delete(self, collection: Collection, href: str, etag: str | None) -> None:
+        """Remove the item at `href` if its ETag is still `etag`."""
+
+
+class ReadOnly(Storage):
+    """A view of a storage that can only read: the source side of every job."""
+
+    def __init__(self, inner: Storage) -> None:
+        self._inner = inner
+        self.ignores_if_none_match = inner.ignores_if_none_match
+
+    def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
+        return self._inner.collections(kinds)
+
+    def list(self, collection: Collection) -> Iterator[Ref]:
+        return self._inner.list(collection)
+
+    def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
+        return self._inner.fetch(collection, hrefs)
+
+    def close(self) -> None:
+        self._inner.close()
