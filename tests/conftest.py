@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import Server, start_radicale, start_xandikos
+from tests.sogo import sogo  # noqa: F401  (the lab's SOGo, a session fixture)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -48,6 +49,26 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_xandikos(tmp_path_factory.mktemp("xandikos"), "alice")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_radicale(tmp_path: Path) -> Iterator[Server]:
+    """A Radicale of this test alone (users alice/alicepw, bob/bobpw)."""
+    server = start_radicale(tmp_path / "radicale", {"alice": "alicepw", "bob": "bobpw"})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_xandikos(tmp_path: Path) -> Iterator[Server]:
+    """A Xandikos of this test alone (user alice, no authentication)."""
+    server = start_xandikos(tmp_path / "xandikos", "alice")
     try:
         yield server
     finally:

@@ -87,6 +87,9 @@ class Finished:
     verification: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    exit_code: int = 0
+    dry_run: bool = False
+    plan: dict[str, Any] | None = None
 
 
 Event = Phase | Progress | ItemDone | CollectionCreated | Retry | Throttled | Message | Finished

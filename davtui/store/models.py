@@ -99,6 +99,7 @@ class Job(BaseModel):
     default_collections = BooleanField(default=False)
     # [{"source": name or href, "target": name or href or null}]; empty = every collection
     collections = JSONField(default=list)
+    rename = JSONField(default=dict)  # source name -> destination name, for any collection
     status = CharField(default="pending", index=True)
     control = CharField(null=True)
     queue_position = IntegerField(null=True, index=True)
@@ -168,6 +169,8 @@ class ItemState(BaseModel):
     dest_href = TextField(null=True)
     dest_etag = TextField(null=True)
     dest_hash = CharField(null=True)
+    verified_etag = TextField(null=True)  # the destination ETag whose content was verified
+    created_by_job = BooleanField(default=False)  # only these may be deleted in mirror mode
     outcome = CharField()
     error = TextField(null=True)
     updated_at = DateTimeField(default=utcnow)

@@ -1,0 +1,318 @@
+"""Acting on one planned collection: read what the plan needs, decide per item, write, record.
+
+Reads stream from the source in multiget batches on the calling thread while a small pool of
+writer threads PUTs to the destination, so neither side waits for the other. Each finished item
+is recorded in its own transaction before it counts as done.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from davtui.engine import fixups
+from davtui.engine.errors import (
+    AuthFailed,
+    DavError,
+    ItemError,
+    PreconditionFailed,
+    TLSFailed,
+    Unreachable,
+)
+from davtui.engine.events import ItemDone
+from davtui.engine.items import content_hash, scan
+from davtui.engine.plan import CollectionPlan
+from davtui.engine.state import COPIED, ItemRecord
+from davtui.engine.storage import Fetched, Storage, WritableStorage
+
+#: Errors that concern the whole server, not one item: the run stops, the state stays.
+FATAL = (AuthFailed, TLSFailed, Unreachable)
+#: After this many transient item failures in a row the server is taken as down.
+MAX_TRANSIENT_STREAK = 25
+
+
+class ServerDown(DavError):
+    """Too many transient failures in a row."""
+
+
+@dataclass(slots=True)
+class Settings:
+    conflict: str = "skip"
+    dry_run: bool = False
+    suppress_invitations: bool = False
+    writers: int = 4
+
+
+class CollectionActor:
+    """Carries out one `CollectionPlan`; `report(item_done, record)` receives each outcome."""
+
+    def __init__(
+        self,
+        plan: CollectionPlan,
+        source: Storage,
+        destination: WritableStorage,
+        settings: Settings,
+        report,
+        checkpoint,
+    ) -> None:
+        self.plan = plan
+        self.source = source
+        self.destination = destination
+        self.settings = settings
+        self.report = report
+        self.checkpoint = checkpoint
+        self.wrote = False
+        self._uids: dict[str, tuple[str, str | None]] = {}
+        self._lock = threading.Lock()
+        self._streak = 0
+        self._fatal: BaseException | None = None
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self) -> None:
+        writers = max(1, self.settings.writers)
+        in_flight = threading.BoundedSemaphore(writers * 2)
+        futures: list[Future] = []
+        source = self.plan.pair.source
+        with ThreadPoolExecutor(writers, thread_name_prefix="davtui-write") as pool:
+            try:
+                for fetched in self.source.fetch(source, self.plan.fetch):
+                    self.checkpoint()
+                    self._raise_fatal()
+                    in_flight.acquire()
+                    future = pool.submit(self._guarded, fetched)
+                    future.add_done_callback(lambda _f: in_flight.release())
+                    futures.append(future)
+                    if len(futures) > 512:
+                        futures = [f for f in futures if not f.done()]
+                for record in self.plan.deletes:
+                    self.checkpoint()
+                    self._raise_fatal()
+                    futures.append(pool.submit(self._guarded_delete, record))
+            finally:
+                for future in futures:
+                    future.result()
+        self._raise_fatal()
+
+    def _raise_fatal(self) -> None:
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _guarded(self, fetched: Fetched) -> None:
+        try:
+            self._one(fetched)
+        except FATAL as exc:
+            self._fatal = exc
+        except Exception as exc:  # a bug must not lose the item silently: report it
+            self._done(self._base(fetched.href), "failed", f"internal error: {exc!r}")
+
+    def _guarded_delete(self, record: ItemRecord) -> None:
+        try:
+            self._delete(record)
+        except FATAL as exc:
+            self._fatal = exc
+
+    # -- one item -------------------------------------------------------------------------
+    def _base(self, href: str) -> ItemRecord:
+        previous = self.plan.records.get(href)
+        return ItemRecord(
+            source_collection=self.plan.pair.source.href,
+            source_href=href,
+            outcome="failed",
+            source_etag=self.plan.source_etags.get(href),
+            dest_collection=self.plan.target.href if self.plan.target else None,
+            dest_href=previous.dest_href if previous else None,
+            dest_etag=previous.dest_etag if previous else None,
+            dest_hash=previous.dest_hash if previous else None,
+            verified_etag=previous.verified_etag if previous else None,
+            created_by_job=previous.created_by_job if previous else False,
+        )
+
+    def _done(
+        self,
+        record: ItemRecord,
+        outcome: str,
+        reason: str | None = None,
+        summary: str | None = None,
+        applied: tuple[str, ...] = (),
+        size: int = 0,
+    ) -> None:
+        record.outcome = outcome
+        record.error = reason if outcome in ("failed", "refused", "skipped", "conflict") else None
+        event = ItemDone(
+            collection=self.plan.pair.source.name,
+            href=record.source_href,
+            uid=record.uid,
+            summary=summary,
+            kind=record.kind,
+            outcome=outcome,
+            reason=reason,
+            fixups=applied,
+        )
+        with self._lock:
+            self._streak = self._streak + 1 if outcome == "failed" else 0
+            if self._streak >= MAX_TRANSIENT_STREAK and self._fatal is None:
+                self._fatal = ServerDown(
+                    f"{self._streak} items in a row failed ({reason}): stopping this run."
+                )
+        self.report(event, None if self.settings.dry_run else record, size)
+
+    def _one(self, fetched: Fetched) -> None:
+        record = self._base(fetched.href)
+        if fetched.error is not None or fetched.data is None:
+            error = fetched.error
+            transient = error is not None and error.retryable
+            self._done(record, "failed" if transient else "refused", str(error or "no content"))
+            return
+        data = fetched.data
+        label = f"{self.plan.pair.source.name}/{fetched.href}"
+        try:
+            info = scan(data, source=label)
+        except ItemError as exc:
+            record.uid, record.kind = exc.uid, None
+            self._done(record, "refused", str(exc), exc.summary)
+            return
+        record.kind, record.uid = info.kind, info.uid
+        record.source_hash = content_hash(data)
+        target = self.plan.target
+        if target is not None and not target.accepts(info.component):
+            reason = f"the destination collection '{target.name}' does not accept {info.component}"
+            self._done(record, "skipped", reason, info.summary)
+            return
+        try:
+            body, fixed = fixups.apply(
+                data,
+                accepts=target.components if target else (),
+                suppress_invitations=self.settings.suppress_invitations,
+            )
+        except ItemError as exc:
+            self._done(record, "refused", str(exc), info.summary)
+            return
+        applied = tuple(fixed)
+        if "add-uid" in applied:
+            info = scan(body, source=label)
+            record.uid = info.uid
+        if self._duplicate(record, info.summary):
+            return
+        previous = self.plan.records.get(fetched.href)
+        if (
+            previous is not None
+            and previous.outcome in COPIED
+            and previous.source_hash == record.source_hash
+            and previous.dest_href in self.plan.dest_etags
+        ):
+            self._done(record, "unchanged", None, info.summary)
+            return
+        record.dest_hash = content_hash(body)
+        try:
+            self._write(record, body, previous, info.summary, applied)
+        except FATAL:
+            raise
+        except DavError as exc:
+            self._done(record, "failed" if exc.retryable else "refused", str(exc), info.summary)
+
+    def _duplicate(self, record: ItemRecord, summary: str | None) -> bool:
+        """A second source item with a UID already seen in this collection is reported."""
+        with self._lock:
+            first = self._uids.setdefault(record.uid or "", (record.source_href, summary))
+        if record.uid is None or first[0] == record.source_href:
+            return False
+        reason = (
+            f"duplicate UID {record.uid}: '{summary or '?'}' at {record.source_href} and "
+            f"'{first[1] or '?'}' at {first[0]}; the first one was copied"
+        )
+        self._done(record, "skipped", reason, summary)
+        return True
+
+    def _write(
+        self,
+        record: ItemRecord,
+        body: bytes,
+        previous: ItemRecord | None,
+        summary: str | None,
+        applied: tuple[str, ...],
+    ) -> None:
+        dest = self.plan.dest_etags
+        if previous is not None and previous.dest_href and previous.dest_href in dest:
+            current = dest[previous.dest_href]
+            changed = current is not None and previous.dest_etag not in (None, current)
+            if changed and self.settings.conflict == "skip":
+                reason = "changed in the destination since this job copied it (policy: skip)"
+                self._done(record, "conflict", reason, summary)
+                return
+            self._put(record, body, previous.dest_href, current, summary, applied, "updated")
+            return
+        href = self.destination.href_for(self.plan.target, record.uid or record.source_href)
+        if href in dest:
+            self._existing(record, body, href, dest[href], summary, applied)
+            return
+        self._put(record, body, href, None, summary, applied, "created")
+
+    def _existing(
+        self,
+        record: ItemRecord,
+        body: bytes,
+        href: str,
+        etag: str | None,
+        summary: str | None,
+        applied: tuple[str, ...],
+    ) -> None:
+        """The target href is taken: adopt an identical item, else it is a conflict."""
+        record.dest_href = href
+        found = next(iter(self.destination.fetch(self.plan.target, [href])), None)
+        if found is not None and found.data and content_hash(found.data) == record.dest_hash:
+            record.dest_etag = found.etag or etag
+            self._done(record, "adopted", None, summary)
+            return
+        if self.settings.conflict == "skip":
+            reason = f"an item with this UID already exists in the destination at {href}"
+            self._done(record, "conflict", reason, summary)
+            return
+        self._put(record, body, href, found.etag if found else etag, summary, applied, "updated")
+
+    def _put(
+        self,
+        record: ItemRecord,
+        body: bytes,
+        href: str,
+        etag: str | None,
+        summary: str | None,
+        applied: tuple[str, ...],
+        outcome: str,
+    ) -> None:
+        record.dest_href = href
+        if self.settings.dry_run:
+            self._done(record, outcome, None, summary, applied, len(body))
+            return
+        target = self.plan.target
+        try:
+            if outcome == "created":
+                ref = self.destination.create(target, href, body)
+                record.created_by_job = True
+            else:
+                ref = self.destination.update(target, href, body, etag)
+        except PreconditionFailed:
+            if outcome == "created":  # someone (or our own lost response) created it first
+                self._existing(record, body, href, None, summary, applied)
+                return
+            raise
+        self.wrote = True
+        record.dest_etag = ref.etag
+        record.verified_etag = None
+        self._done(record, outcome, None, summary, applied, len(body))
+
+    def _delete(self, record: ItemRecord) -> None:
+        current = self.plan.dest_etags.get(record.dest_href or "")
+        reason = None
+        if current is not None and record.dest_etag not in (None, current):
+            reason = "changed in the destination since this job copied it: not deleted"
+            self._done(record, "conflict", reason)
+            return
+        if not self.settings.dry_run:
+            try:
+                self.destination.delete(self.plan.target, record.dest_href, record.dest_etag)
+            except DavError as exc:
+                self._done(record, "failed", str(exc))
+                return
+            self.wrote = True
+        self._done(record, "deleted")

@@ -1,0 +1,360 @@
+"""A CalDAV/CardDAV account as a `WritableStorage`: collections, listings, batched fetches,
+conditional writes and new collections, all through one `Transport`.
+
+Hrefs handed out are canonical paths (`davxml.canonical_href`), or absolute URLs when a home
+lives on another host than the account (iCloud), so they compare equal however a server
+spells them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from urllib.parse import unquote, urlsplit
+
+from davtui.engine import davxml, errors, events
+from davtui.engine.discovery import Discovery, discover
+from davtui.engine.items import resource_name
+from davtui.engine.storage import (
+    ADDRESSBOOK,
+    CALENDAR,
+    AccountSpec,
+    Collection,
+    CreatedCollection,
+    Fetched,
+    Ref,
+    WritableStorage,
+)
+from davtui.engine.transport import Transport
+
+XML = "application/xml; charset=utf-8"
+CONTENT_TYPES = {CALENDAR: "text/calendar; charset=utf-8", ADDRESSBOOK: "text/vcard; charset=utf-8"}
+#: Failures after which a multiget batch is split in two and tried again.
+SHRINK_ON = (errors.ServerError, errors.Throttled, errors.Unreachable, errors.BadResponse)
+FIRST_BATCH = 100
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _props(template: Collection, name: str) -> list[davxml.PropValue]:
+    """The properties a new collection like `template` called `name` should carry."""
+    props = [davxml.PropValue(davxml.DISPLAYNAME, name)]
+    if template.kind == CALENDAR:
+        for tag, value in (
+            (davxml.CALENDAR_COLOR, template.color),
+            (davxml.CALENDAR_DESCRIPTION, template.description),
+            (davxml.CALENDAR_TIMEZONE, template.timezone),
+        ):
+            if value:
+                props.append(davxml.PropValue(tag, value))
+        if template.components:
+            props.append(davxml.components(template.components))
+    elif template.description:
+        props.append(davxml.PropValue(davxml.ADDRESSBOOK_DESCRIPTION, template.description))
+    return props
+
+
+def _not_kept(template: Collection, name: str, made: Collection) -> list[str]:
+    """The properties of `template` the server dropped or changed."""
+    lost = []
+    if made.name != name:
+        lost.append("name")
+    if template.color and (made.color or "").upper()[:7] != template.color.upper()[:7]:
+        lost.append("color")
+    if template.description and made.description != template.description.strip():
+        lost.append("description")
+    if template.kind == CALENDAR and template.timezone and not made.timezone:
+        lost.append("timezone")
+    components = set(template.components) if template.kind == CALENDAR else set()
+    if components and made.components and set(made.components) != components:
+        lost.append("components")
+    return lost
+
+
+def _same(canonical: str, href: str) -> str:
+    """`href` itself when it is already canonical: one string in memory instead of two."""
+    return href if canonical == href else canonical
+
+
+def slugify(name: str) -> str:
+    """A safe path segment from a display name: ASCII letters, digits and dashes."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or "collection"
+
+
+class DavStorage(WritableStorage):
+    """One DAV account. Thread-safe: requests go through the account's Transport."""
+
+    def __init__(
+        self,
+        spec: AccountSpec,
+        listener: events.Listener = events.ignore,
+        discovery: Discovery | None = None,
+    ) -> None:
+        self.discovery = discovery or discover(spec, listener)
+        self.transport = Transport(replace(spec, url=self.discovery.base_url), listener)
+        self.ignores_if_none_match = self.discovery.server == "sogo"
+        #: SOGo also deletes whatever `If-Match` says: the ETag is compared here first.
+        self.ignores_if_match_on_delete = self.discovery.server == "sogo"
+        #: The multiget batch size that last worked: it shrinks on errors, for later calls too.
+        self.batch_size = FIRST_BATCH
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _href(self, base: str, href: str) -> str:
+        """`href` from an answer about `base`, as this storage hands hrefs out."""
+        path = davxml.canonical_href(href)
+        if "://" in base and _origin(base) != _origin(self.discovery.base_url):
+            return _origin(base) + path
+        return path
+
+    def _stream(self, method: str, url: str, body: bytes, depth: str | None = None):
+        """The multistatus answer to `method` on `url`, response by response."""
+        headers = {"Content-Type": XML, **({"Depth": depth} if depth is not None else {})}
+        with self.transport.request(method, url, body=body, headers=headers, stream=True) as r:
+            if r.status != 207 or "xml" not in r.content_type:
+                raise errors.BadResponse(
+                    f"{self.transport.host} answered {method} {urlsplit(url).path} with "
+                    f"{r.status} {r.content_type or 'no content type'}, not a DAV multistatus."
+                )
+            yield from davxml.iter_multistatus(r.iter_bytes())
+
+    def _homes(self, kinds: Iterable[str]) -> list[str]:
+        wanted = set(kinds)
+        homes = [
+            home
+            for kind, home in (
+                (CALENDAR, self.discovery.calendar_home),
+                (ADDRESSBOOK, self.discovery.addressbook_home),
+            )
+            if kind in wanted and home
+        ]
+        return list(dict.fromkeys(homes))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
+        kinds = tuple(kinds)
+        found: list[Collection] = []
+        for home in self._homes(kinds):
+            body = davxml.propfind(davxml.COLLECTION_PROPS)
+            for response in self._stream("PROPFIND", home, body, depth="1"):
+                collection = self._collection(home, response)
+                if collection is not None and collection.kind in kinds:
+                    found.append(collection)
+        return found
+
+    def _collection(self, home: str, response: davxml.DavResponse) -> Collection | None:
+        types = response.props.get(davxml.RESOURCETYPE, ())
+        kind = (
+            CALENDAR
+            if davxml.CALENDAR in types
+            else ADDRESSBOOK
+            if davxml.ADDRESSBOOK in types
+            else None
+        )
+        if kind is None:
+            return None
+        props = {k: v for k, v in response.props.items() if isinstance(v, str)}
+        href = self._href(home, response.href)
+        name = props.get(davxml.DISPLAYNAME, "").strip() or unquote(
+            href.rstrip("/").rsplit("/")[-1]
+        )
+        description = props.get(
+            davxml.CALENDAR_DESCRIPTION if kind == CALENDAR else davxml.ADDRESSBOOK_DESCRIPTION
+        )
+        comps = response.props.get(davxml.COMPONENTS, ())
+        return Collection(
+            href=href,
+            kind=kind,
+            name=name,
+            color=props.get(davxml.CALENDAR_COLOR, "").strip() or None,
+            description=description.strip() if description else None,
+            timezone=props.get(davxml.CALENDAR_TIMEZONE) or None,
+            components=tuple(comps) if isinstance(comps, tuple) else (),
+            ctag=props.get(davxml.GETCTAG, "").strip() or None,
+            sync_token=props.get(davxml.SYNC_TOKEN, "").strip() or None,
+        )
+
+    def list(self, collection: Collection) -> Iterator[Ref]:
+        own = davxml.canonical_href(collection.href)
+        seen: set[str] = set()
+        body = davxml.propfind(davxml.LIST_PROPS)
+        for response in self._stream("PROPFIND", collection.href, body, depth="1"):
+            if response.href == own or response.href in seen or response.status >= 300:
+                continue
+            if davxml.COLLECTION in response.props.get(davxml.RESOURCETYPE, ()):
+                continue
+            seen.add(response.href)  # Zimbra lists some hrefs twice
+            etag = response.props.get(davxml.GETETAG)
+            ctype = response.props.get(davxml.GETCONTENTTYPE)
+            yield Ref(
+                self._href(collection.href, response.href),
+                etag.strip() if isinstance(etag, str) and etag.strip() else None,
+                ctype.strip() if isinstance(ctype, str) else None,
+            )
+
+    def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
+        """Multiget in batches; a batch that fails is halved, an href the answer skips is read
+        by GET on its own."""
+        asked = {_same(davxml.canonical_href(h), h): h for h in hrefs}
+        pending = deque(asked)
+        while pending:
+            size = self.batch_size
+            batch = [pending.popleft() for _ in range(min(size, len(pending)))]
+            done: set[str] = set()
+            try:
+                for item in self._multiget(collection, batch):
+                    if item.href in done or item.href not in asked:
+                        continue
+                    done.add(item.href)
+                    yield replace(item, href=asked[item.href])
+            except SHRINK_ON:
+                left = [h for h in batch if h not in done]
+                if size > 1:
+                    self.batch_size = max(1, size // 2)
+                    pending.extendleft(reversed(left))
+                    continue
+                yield from (self._get(collection, asked[h]) for h in left)
+                continue
+            missing = [h for h in batch if h not in done]
+            if missing and len(batch) > 1:
+                self.batch_size = max(1, size // 2)  # a partial answer: ask less next time
+            yield from (self._get(collection, asked[h]) for h in missing)
+
+    def _multiget(self, collection: Collection, batch: list[str]) -> Iterator[Fetched]:
+        data_tag = davxml.CALENDAR_DATA if collection.kind == CALENDAR else davxml.ADDRESS_DATA
+        body = davxml.multiget(collection.kind, batch)
+        for response in self._stream("REPORT", collection.href, body, depth="1"):
+            href = self._href(collection.href, response.href)
+            data = response.props.get(data_tag)
+            etag = response.props.get(davxml.GETETAG)
+            if response.status == 404:
+                error = errors.NotFound(f"{self.transport.host} has nothing at {href}.", status=404)
+                yield Fetched(href, None, error=error)
+            elif isinstance(data, str) and data:
+                yield Fetched(
+                    href, etag if isinstance(etag, str) else None, davxml.item_bytes(data)
+                )
+
+    def _get(self, collection: Collection, href: str) -> Fetched:
+        try:
+            reply = self.transport.request("GET", href)
+        except errors.DavError as exc:
+            return Fetched(href, None, error=exc)
+        return Fetched(href, reply.headers.get("ETag"), reply.content)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def href_for(self, collection: Collection, uid: str) -> str:
+        return collection.href + davxml.canonical_href(resource_name(uid, collection.kind))
+
+    def _put(self, collection: Collection, href: str, data: bytes, condition: dict) -> Ref:
+        headers = {"Content-Type": CONTENT_TYPES[collection.kind], **condition}
+        reply = self.transport.request("PUT", href, body=data, headers=headers)
+        etag = reply.headers.get("ETag") or self._etag(href)
+        return Ref(href, etag, CONTENT_TYPES[collection.kind].split(";")[0])
+
+    def _etag(self, href: str) -> str | None:
+        for response in self._stream("PROPFIND", href, davxml.propfind([davxml.GETETAG]), "0"):
+            etag = response.props.get(davxml.GETETAG)
+            if isinstance(etag, str) and etag.strip():
+                return etag.strip()
+        return None
+
+    def _taken(self, href: str) -> str | None:
+        """Why `href` cannot be created: it exists (one PROPFIND Depth 0), else None."""
+        try:
+            self._etag(href)
+        except errors.NotFound:
+            return None
+        return f"{self.transport.host} already has {href}: it was not replaced."
+
+    def create(self, collection: Collection, href: str, data: bytes) -> Ref:
+        """PUT with `If-None-Match: *`; where the server ignores that (SOGo overwrites), the
+        href is checked just before, so only a create racing ours can still be replaced."""
+        if self.ignores_if_none_match and (reason := self._taken(href)):
+            raise errors.PreconditionFailed(reason, status=412)
+        return self._put(collection, href, data, {"If-None-Match": "*"})
+
+    def update(self, collection: Collection, href: str, data: bytes, etag: str | None) -> Ref:
+        return self._put(collection, href, data, {"If-Match": etag} if etag else {})
+
+    def delete(self, collection: Collection, href: str, etag: str | None) -> None:
+        if etag and self.ignores_if_match_on_delete and self._etag(href) != etag:
+            raise errors.PreconditionFailed(
+                f"{self.transport.host} refused DELETE on {href}: it changed.", status=412
+            )
+        self.transport.request("DELETE", href, headers={"If-Match": etag} if etag else {})
+
+    def create_collection(self, template: Collection, name: str) -> CreatedCollection:
+        """MKCALENDAR / extended MKCOL with every property at once; if the server refuses
+        that, a bare collection then PROPPATCH. Read back to report what did not stick."""
+        home = (
+            self.discovery.calendar_home
+            if template.kind == CALENDAR
+            else self.discovery.addressbook_home
+        )
+        if home is None:
+            raise errors.NotDav(f"{self.transport.host} has no home for a new {template.kind}.")
+        href = self._free_href(home, slugify(name))
+        props = _props(template, name)
+        try:
+            self._make(template.kind, href, props)
+        except (errors.AuthFailed, errors.Unreachable):
+            raise
+        except errors.DavError:
+            self._make(template.kind, href, [])
+            self._proppatch(href, props)
+        created = self._read_collection(href) or replace(template, href=href, name=name)
+        return CreatedCollection(created, _not_kept(template, name, created))
+
+    def _read_collection(self, href: str) -> Collection | None:
+        body = davxml.propfind(davxml.COLLECTION_PROPS)
+        for response in self._stream("PROPFIND", href, body, depth="0"):
+            return self._collection(href, response)
+        return None
+
+    def _free_href(self, home: str, slug: str) -> str:
+        taken = {c.href.rstrip("/").rsplit("/", 1)[-1] for c in self.collections()}
+        segment, n = slug, 1
+        while segment in taken:
+            n += 1
+            segment = f"{slug}-{n}"
+        return self._href(home, davxml.canonical_href(urlsplit(home).path) + segment + "/")
+
+    def _make(self, kind: str, href: str, props: list[davxml.PropValue]) -> None:
+        if kind == CALENDAR and self.discovery.mkcalendar:
+            method, body = "MKCALENDAR", davxml.mkcalendar(props) if props else None
+        elif self.discovery.extended_mkcol:
+            kinds = (davxml.COLLECTION, davxml.CALENDAR if kind == CALENDAR else davxml.ADDRESSBOOK)
+            method, body = "MKCOL", davxml.extended_mkcol(kinds, props)
+        else:
+            method, body = "MKCOL", None
+        headers = {"Content-Type": XML} if body else {}
+        self.transport.request(method, href, body=body, headers=headers)
+
+    def _proppatch(self, href: str, props: list[davxml.PropValue]) -> None:
+        """All properties in one PROPPATCH; if refused, one at a time, keeping what sticks."""
+        try:
+            self._patch(href, props)
+        except errors.DavError:
+            for prop in props:
+                try:
+                    self._patch(href, [prop])
+                except errors.DavError:
+                    continue
+
+    def _patch(self, href: str, props: list[davxml.PropValue]) -> None:
+        for response in self._stream("PROPPATCH", href, davxml.proppatch(props)):
+            if response.status >= 300:
+                raise errors.DavError(f"{self.transport.host} refused PROPPATCH on {href}.")
+
+    def close(self) -> None:
+        self.transport.close()

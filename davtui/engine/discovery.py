@@ -1,0 +1,276 @@
+"""Find the CalDAV/CardDAV service of an account from what a user knows.
+
+A full URL, a bare base URL, a host name or an e-mail address is enough. We try, in order:
+the URL as given, RFC 6764 DNS SRV/TXT records (caldav's helpers), `/.well-known/caldav` and
+`/.well-known/carddav`, then the path of every known server (`PRESETS`). The first URL that
+names a principal with a calendar or address-book home wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+from urllib.parse import quote, urljoin, urlsplit
+
+from davtui.engine import davxml, errors, events
+from davtui.engine.storage import AccountSpec
+from davtui.engine.transport import Transport
+
+log = logging.getLogger("davtui.discovery")
+
+
+class Preset(NamedTuple):
+    """A known server: where its DAV root lives ({user} is the login) and what to call it."""
+
+    template: str
+    label: str
+
+
+#: Known servers, in the order discovery tries them. Shown by the TUI's account form.
+PRESETS: dict[str, Preset] = {
+    "sogo": Preset("/SOGo/dav/{user}/", "SOGo / mailcow"),
+    "zimbra": Preset("/dav/{user}/", "Zimbra / Carbonio"),
+    "nextcloud": Preset("/remote.php/dav/", "Nextcloud / ownCloud"),
+    "fastmail": Preset("https://caldav.fastmail.com/dav/", "Fastmail"),
+    "icloud": Preset("https://caldav.icloud.com/", "iCloud"),
+    "radicale": Preset("/{user}/", "Radicale"),
+    "xandikos": Preset("/{user}/", "Xandikos"),
+}
+
+
+REPORT_SET = davxml.clark(davxml.DAV, "supported-report-set")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+
+
+class NoHomes(errors.NotDav):
+    """The login works but the account announces no calendar and no address-book home."""
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What discovery learnt about an account; homes are absolute URLs."""
+
+    base_url: str
+    principal: str
+    calendar_home: str | None
+    addressbook_home: str | None
+    dav: frozenset[str] = frozenset()
+    supports_sync: bool = False
+    mkcalendar: bool = False
+    extended_mkcol: bool = False
+    components: tuple[str, ...] = ()
+    server: str | None = None
+    found_by: str = "url"
+
+
+def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Discovery:
+    """The DAV service of `spec`. Raises AuthFailed, Unreachable/TLSFailed, NotDav or NoHomes."""
+    network_error: errors.DavError | None = None
+    dead_hosts: set[str] = set()
+    answered = False
+    for url, how in candidates(spec):
+        host = urlsplit(url).netloc
+        if host in dead_hosts:
+            continue
+        transport = Transport(replace(spec, url=url), listener, retries=1)
+        try:
+            principal = _principal(transport, url)
+            if principal is None:
+                continue
+            answered = True
+            found = _homes(transport, principal)
+            if found is not None:
+                return _capabilities(transport, principal, found, how)
+        except errors.AuthFailed:
+            raise
+        except errors.Unreachable as exc:  # TLSFailed too
+            network_error = network_error or exc
+            dead_hosts.add(host)
+        except errors.DavError as exc:
+            log.debug("no DAV service at %s: %s", url, exc)
+        finally:
+            transport.close()
+    if answered:
+        raise NoHomes(
+            f"{spec.username or 'This account'} logs in at {_label(spec)} but has no calendar "
+            "and no address-book home: the server offers this account nothing to read or write."
+        )
+    if network_error is not None:
+        raise network_error
+    raise errors.NotDav(
+        f"{_label(spec)} answers, but no CalDAV or CardDAV service was found there "
+        "(tried the URL, DNS, /.well-known and the paths of known servers)."
+    )
+
+
+def _label(spec: AccountSpec) -> str:
+    return urlsplit(_base(spec.url)).netloc or spec.url
+
+
+def _base(text: str) -> str:
+    """An URL from what the user typed: a URL stays, a host or e-mail domain becomes https."""
+    text = text.strip()
+    if "://" in text:
+        return text
+    if "@" in text and "/" not in text:
+        text = text.rsplit("@", 1)[1]
+    return f"https://{text}"
+
+
+def candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
+    """(url, how) pairs to try, in order, without repeats."""
+    seen: set[str] = set()
+    for url, how in _all_candidates(spec):
+        key = davxml.canonical_href(url) + "|" + urlsplit(url).netloc
+        if key not in seen:
+            seen.add(key)
+            yield url, how
+
+
+def _all_candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
+    base = _base(spec.url)
+    user = quote(spec.username, safe="@")
+    if spec.preset in PRESETS:
+        yield (
+            urljoin(base, PRESETS[spec.preset].template.format(user=user)),
+            f"preset {spec.preset}",
+        )
+    yield base, "url"
+    domain = urlsplit(base).hostname or ""
+    if "://" not in spec.url or _is_domain(domain):
+        yield from ((url, "dns") for url in _rfc6764(spec.username or spec.url, domain))
+    yield urljoin(base, "/.well-known/caldav"), "well-known"
+    yield urljoin(base, "/.well-known/carddav"), "well-known"
+    for name, preset in PRESETS.items():
+        if "://" not in preset.template:  # never send this login to another provider unasked
+            yield urljoin(base, preset.template.format(user=user)), f"preset {name}"
+
+
+def _is_domain(host: str) -> bool:
+    return "." in host and not host.replace(".", "").isdigit() and ":" not in host
+
+
+def _rfc6764(identifier: str, domain: str) -> Iterator[str]:
+    """Service URLs from DNS SRV (+TXT path) records, TLS only (a plain-HTTP SRV could be a
+    downgrade attack)."""
+    from caldav import discovery as rfc6764  # dnspython import deferred: only hosts need it
+
+    name = identifier.rsplit("@", 1)[1] if "@" in identifier else domain
+    for service in ("caldav", "carddav"):
+        for host, port, _prio, _weight in rfc6764._srv_lookup(name, service, use_tls=True)[:1]:
+            if rfc6764._is_subdomain_or_same(host, name):
+                path = rfc6764._txt_lookup(name, service, use_tls=True) or "/"
+                yield f"https://{host}:{port}{path}"
+
+
+def _propfind(transport: Transport, url: str, props: tuple[str, ...], depth: str = "0"):
+    """PROPFIND `url`, following redirects ourselves: an HTTP client drops the body on a 301
+    (mailcow's `/.well-known/caldav`), and a body-less PROPFIND asks for allprop, which leaves
+    out `current-user-principal` on SOGo. A redirect to another host is left to the client,
+    which does not send our credentials there."""
+    headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
+    body = davxml.propfind(props)
+    for _hop in range(MAX_REDIRECTS + 1):
+        reply = transport.request("PROPFIND", url, body=body, headers=headers, redirects=False)
+        target = urljoin(url, reply.headers.get("Location") or "")
+        if reply.status not in REDIRECTS or target == url:
+            break
+        if urlsplit(target).netloc != urlsplit(url).netloc:
+            reply = transport.request("PROPFIND", url, body=body, headers=headers)
+            break
+        url = target
+    if reply.status != 207 or "xml" not in reply.content_type:
+        raise errors.NotDav(f"{transport.host} answered {reply.status} without DAV XML.")
+    return reply, list(davxml.iter_multistatus([reply.content]))
+
+
+def _first(responses: list[davxml.DavResponse], tag: str) -> str | None:
+    for response in responses:
+        value = response.props.get(tag)
+        if isinstance(value, tuple) and value:
+            return value[0]
+    return None
+
+
+def _principal(transport: Transport, url: str) -> str | None:
+    """The principal URL named at `url`, or None when `url` is no DAV resource."""
+    reply, responses = _propfind(transport, url, davxml.PRINCIPAL_PROPS)
+    principal = _first(responses, davxml.CURRENT_USER_PRINCIPAL)
+    if principal is None and (
+        _first(responses, davxml.CALENDAR_HOME_SET)
+        or _first(responses, davxml.ADDRESSBOOK_HOME_SET)
+    ):
+        principal = reply.url  # the URL is a principal that does not name itself
+    return urljoin(reply.url, principal) if principal else None
+
+
+def _homes(transport: Transport, principal: str) -> tuple[str | None, str | None] | None:
+    reply, responses = _propfind(transport, principal, davxml.PRINCIPAL_PROPS)
+    calendars = _first(responses, davxml.CALENDAR_HOME_SET)
+    books = _first(responses, davxml.ADDRESSBOOK_HOME_SET)
+    if calendars is None and books is None:
+        return None
+    return (
+        urljoin(reply.url, calendars) if calendars else None,
+        urljoin(reply.url, books) if books else None,
+    )
+
+
+def _capabilities(
+    transport: Transport, principal: str, homes: tuple[str | None, str | None], how: str
+) -> Discovery:
+    """What the server can do, from OPTIONS on a home and its supported-report-set."""
+    calendar_home, addressbook_home = homes
+    home = calendar_home or addressbook_home or principal
+    reply = transport.request("OPTIONS", home)
+    dav = frozenset(t.strip().lower() for t in reply.headers.get("DAV", "").split(",") if t.strip())
+    allow = {t.strip().upper() for t in reply.headers.get("Allow", "").split(",")}
+    reports: tuple[str, ...] = ()
+    comps: tuple[str, ...] = ()
+    try:
+        _reply, responses = _propfind(transport, home, (REPORT_SET, davxml.COMPONENTS))
+        reports = tuple(str(v) for r in responses for v in r.props.get(REPORT_SET, ()))
+        comps = tuple(str(v) for r in responses for v in r.props.get(davxml.COMPONENTS, ()))
+    except errors.DavError as exc:
+        log.debug("no report set on %s: %s", home, exc)
+    parts = urlsplit(principal)
+    server_header = reply.headers.get("Server", "")
+    return Discovery(
+        base_url=f"{parts.scheme}://{parts.netloc}/",
+        principal=principal,
+        calendar_home=calendar_home,
+        addressbook_home=addressbook_home,
+        dav=dav,
+        supports_sync="sync-collection" in dav or any("sync-collection" in r for r in reports),
+        mkcalendar="MKCALENDAR" in allow if allow != {""} else "calendar-access" in dav,
+        extended_mkcol="extended-mkcol" in dav,
+        components=comps,
+        server=guess_server(principal, server_header, dav),
+        found_by=how,
+    )
+
+
+def guess_server(url: str, server_header: str, dav: frozenset[str]) -> str | None:
+    """The PRESETS name this server most likely is, from its URL and headers."""
+    text = f"{url} {server_header}".lower()
+    for needle, name in (
+        ("/sogo/", "sogo"),
+        ("sogo", "sogo"),
+        ("zimbra", "zimbra"),
+        ("carbonio", "zimbra"),
+        ("/remote.php/dav", "nextcloud"),
+        ("fastmail", "fastmail"),
+        ("icloud.com", "icloud"),
+        ("radicale", "radicale"),
+        ("xandikos", "xandikos"),
+    ):
+        if needle in text:
+            return name
+    if "aiohttp" in text and "add-member" in dav:
+        return "xandikos"
+    if "wsgiserver" in text and "extended-mkcol" in dav and "sync-collection" not in dav:
+        return "radicale"
+    return None

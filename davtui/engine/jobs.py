@@ -1,0 +1,124 @@
+"""Running one stored job: accounts from the database, a run row as history, control requests
+read from the job row so any process (TUI, CLI, another runner) can pause, resume or stop it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+from davtui.engine.connect import open_destination, open_source
+from davtui.engine.control import Gate
+from davtui.engine.errors import EngineError
+from davtui.engine.events import Finished, Listener, Message, Phase, ignore
+from davtui.engine.mapping import Choice
+from davtui.engine.recorder import Recorder
+from davtui.engine.runner import Migration, Options
+from davtui.engine.state import JobState
+from davtui.engine.storage import AccountSpec
+from davtui.store.models import Account, Job, Run, database, utcnow
+from davtui.store.secrets import Vault
+
+
+def runner_id() -> str:
+    """Who runs a job: host and process, so a dead runner can be told from a live one."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def spec_of(account: Account, vault: Vault | None) -> AccountSpec:
+    password = vault.password(account) if (vault and account.secret) else ""
+    return AccountSpec(
+        url=account.url,
+        kind=account.kind,
+        username=account.username,
+        password=password,
+        verify_tls=account.verify_tls,
+        ca_file=account.ca_file,
+        preset=account.preset,
+        name=account.name,
+    )
+
+
+def options_of(job: Job, dry_run: bool | None = None, writers: int = 4) -> Options:
+    return Options(
+        what=job.what,
+        mode=job.mode,
+        conflict=job.conflict,
+        dry_run=job.dry_run if dry_run is None else dry_run,
+        suppress_invitations=job.suppress_invitations,
+        default_collections=job.default_collections,
+        choices=tuple(Choice(c["source"], c.get("target")) for c in job.collections or ()),
+        rename=tuple(sorted((job.rename or {}).items())),
+        writers=writers,
+    )
+
+
+def set_status(job_id: int, status: str, **fields) -> None:
+    with database.atomic():
+        Job.update(status=status, updated_at=utcnow(), **fields).where(Job.id == job_id).execute()
+
+
+def read_control(job_id: int) -> str | None:
+    row = Job.select(Job.control).where(Job.id == job_id).first()
+    return row.control if row else "stop"
+
+
+def run_job(
+    job_id: int,
+    listener: Listener = ignore,
+    shutdown: threading.Event | None = None,
+    sources: tuple[AccountSpec, AccountSpec] | None = None,
+    dry_run: bool | None = None,
+) -> tuple[Finished, int]:
+    """Run job `job_id` once; return the finished event and the run's id.
+
+    Control requests come from the job row (pause, resume, stop: the run ends `cancelled`);
+    `shutdown` is this process going away (signal, quitting the TUI): the run stops at the next
+    item boundary and the job is left `interrupted`, to resume on the next start. `sources`
+    overrides the specs built from the stored accounts (`davtui migrate` passes passwords it
+    read from the environment instead of storing them)."""
+    job = Job.get_by_id(job_id)
+    options = options_of(job, dry_run)
+    run = Run.create(job=job, dry_run=options.dry_run, status="running", runner=runner_id())
+    set_status(job_id, "running", control=None, runner=runner_id())
+    recorder = Recorder(job_id, run.id, listener)
+
+    def poll() -> str | None:
+        return "stop" if shutdown is not None and shutdown.is_set() else read_control(job_id)
+
+    def gate_changed(state: str) -> None:
+        set_status(job_id, state)
+        recorder(Phase(state))  # paused/running: listeners (the TUI's badge) learn of it
+
+    gate = Gate(poll=poll, on_change=gate_changed)
+    opened = []
+    try:
+        if sources is None:
+            vault = Vault.open() if (job.source.secret or job.destination.secret) else None
+            sources = (spec_of(job.source, vault), spec_of(job.destination, vault))
+        source = open_source(sources[0], recorder)
+        opened.append(source)
+        destination = open_destination(sources[1], recorder)
+        opened.append(destination)
+        finished = Migration(source, destination, JobState(job_id), options, recorder, gate).run()
+    except EngineError as exc:
+        recorder(Message("error", str(exc)))
+        finished = Finished(status="failed", error=str(exc), exit_code=exc.exit_code)
+        recorder(finished)
+    finally:
+        for storage in opened:
+            storage.close()
+        recorder.flush()
+    with database.atomic():
+        Run.update(
+            status=finished.status,
+            finished_at=utcnow(),
+            stats=finished.stats,
+            verification=finished.verification,
+            error=finished.error,
+        ).where(Run.id == run.id).execute()
+    final = finished.status
+    if final == "cancelled" and shutdown is not None and shutdown.is_set():
+        final = "interrupted"
+    set_status(job_id, final, control=None, runner=None)
+    return finished, run.id

@@ -1,0 +1,106 @@
+"""Planning one collection pair from listings and stored state, without reading any item.
+
+Per source item: `unchanged` (same ETag as last copied and still in the destination: no GET,
+no PUT), `settled` (refused or skipped before and unchanged since: reported again, not retried),
+`conflict` (a conflict found before, source unchanged and destination still changed since this
+job wrote it: reported again without a GET), `fetch` (new or
+changed: read it and decide in the act phase), and in mirror mode `delete` for items this job
+created whose source is gone. The plan's size is the progress bar's total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from davtui.engine.mapping import Pair
+from davtui.engine.state import COPIED, SETTLED, ItemRecord
+from davtui.engine.storage import Collection
+
+
+@dataclass(slots=True)
+class CollectionPlan:
+    pair: Pair
+    source_etags: dict[str, str | None]
+    dest_etags: dict[str, str | None]
+    records: dict[str, ItemRecord]
+    unchanged: list[str] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    fetch: list[str] = field(default_factory=list)
+    deletes: list[ItemRecord] = field(default_factory=list)
+    deletes_refused: str | None = None
+    target: Collection | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.source_etags) + len(self.deletes)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "unchanged": len(self.unchanged),
+            "settled": len(self.settled),
+            "conflicts": len(self.conflicts),
+            "to_fetch": len(self.fetch),
+            "deletes": len(self.deletes),
+        }
+
+
+def _decide(
+    href: str,
+    etag: str | None,
+    record: ItemRecord | None,
+    dest_etags: dict[str, str | None],
+    conflict_policy: str,
+) -> str:
+    if record is None or etag is None or record.source_etag != etag:
+        return "fetch"  # new or changed: the act phase reads it and decides
+    if record.outcome in COPIED:
+        return "unchanged" if record.dest_href in dest_etags else "fetch"
+    if record.outcome in SETTLED:
+        return "settled"
+    if record.outcome == "conflict" and conflict_policy == "skip":
+        return "conflict" if _dest_changed(record, dest_etags) else "fetch"
+    return "fetch"
+
+
+def _dest_changed(record: ItemRecord, dest_etags: dict[str, str | None]) -> bool:
+    """The destination copy is not the one this job wrote (changed by someone else)."""
+    if record.dest_href not in dest_etags:
+        return False
+    current = dest_etags[record.dest_href]
+    return current is not None and record.dest_etag is not None and current != record.dest_etag
+
+
+def plan_collection(
+    pair: Pair,
+    source_etags: dict[str, str | None],
+    dest_etags: dict[str, str | None],
+    records: dict[str, ItemRecord],
+    *,
+    conflict_policy: str = "skip",
+    mirror: bool = False,
+    force_empty_delete: bool = False,
+) -> CollectionPlan:
+    plan = CollectionPlan(pair, source_etags, dest_etags, records, target=pair.target)
+    buckets = {
+        "unchanged": plan.unchanged,
+        "settled": plan.settled,
+        "conflict": plan.conflicts,
+        "fetch": plan.fetch,
+    }
+    for href, etag in source_etags.items():
+        buckets[_decide(href, etag, records.get(href), dest_etags, conflict_policy)].append(href)
+    if mirror:
+        gone = [
+            r
+            for href, r in records.items()
+            if href not in source_etags and r.created_by_job and r.dest_href in dest_etags
+        ]
+        if gone and not source_etags and not force_empty_delete:
+            plan.deletes_refused = (
+                f"The source collection '{pair.source.name}' is empty now: {len(gone)} "
+                "destination item(s) were NOT deleted (force the mirror to delete them)."
+            )
+        else:
+            plan.deletes = gone
+    return plan

@@ -1,0 +1,109 @@
+"""Turns engine events into log rows of a run, and passes them on to another listener.
+
+Log rows are buffered and written in small batches (at most every half second), because a
+first copy of 50,000 items makes 50,000 lines; item *state* is never buffered (see state.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from davtui.engine.events import (
+    CollectionCreated,
+    Event,
+    Finished,
+    ItemDone,
+    Listener,
+    Message,
+    Phase,
+    Retry,
+    Throttled,
+    ignore,
+)
+from davtui.store.models import LogEntry, database, utcnow
+
+LEVELS = {
+    "failed": "error",
+    "refused": "error",
+    "conflict": "warning",
+    "skipped": "warning",
+}
+
+
+def describe(event: Event) -> tuple[str, str] | None:
+    """(level, message) for an event worth a log line, else None."""
+    match event:
+        case ItemDone(outcome=outcome, reason=reason, summary=summary, fixups=fixes):
+            text = f"{outcome}: {summary or event.uid or event.href}"
+            if reason:
+                text += f" — {reason}"
+            if fixes:
+                text += f" (fix-ups: {', '.join(fixes)})"
+            return LEVELS.get(outcome, "info"), text
+        case Message(level=level, text=text):
+            return level, text
+        case CollectionCreated(name=name, href=href, not_kept=not_kept):
+            text = f"created collection '{name}' at {href}"
+            if not_kept:
+                text += f"; the server did not keep: {', '.join(not_kept)}"
+            return ("warning" if not_kept else "info"), text
+        case Retry(method=method, url=url, attempt=attempt, delay=delay, reason=reason):
+            return "warning", f"retry {attempt} of {method} {url} in {delay:.1f} s: {reason}"
+        case Throttled(host=host, delay=delay):
+            return "warning", f"{host} asked to slow down: waiting {delay:.0f} s"
+        case Phase(name=name, collection=collection) if collection is None:
+            return "debug", f"phase: {name}"
+        case Finished(status=status, error=error):
+            return ("error" if error else "info"), f"run {status}" + (f": {error}" if error else "")
+    return None
+
+
+class Recorder:
+    """A listener that stores log rows for (job, run) and forwards every event to `forward`."""
+
+    def __init__(self, job_id: int | None, run_id: int | None, forward: Listener = ignore):
+        self.job_id = job_id
+        self.run_id = run_id
+        self.forward = forward
+        self._rows: list[dict] = []
+        self._lock = threading.Lock()
+        self._last_flush = time.monotonic()
+
+    def __call__(self, event: Event) -> None:
+        described = describe(event)
+        if described is not None:
+            level, message = described
+            row = {
+                "job": self.job_id,
+                "run": self.run_id,
+                "time": utcnow(),
+                "level": level,
+                "message": message,
+            }
+            if isinstance(event, ItemDone):
+                row.update(
+                    collection=event.collection,
+                    href=event.href,
+                    uid=event.uid,
+                    summary=event.summary,
+                )
+            elif isinstance(event, Message):
+                row["collection"] = event.collection
+            with self._lock:
+                self._rows.append(row)
+            if isinstance(event, Finished) or time.monotonic() - self._last_flush > 0.5:
+                self.flush()
+        self.forward(event)
+
+    def flush(self) -> None:
+        with self._lock:
+            rows, self._rows = self._rows, []
+            self._last_flush = time.monotonic()
+        if rows:
+            fields = ("collection", "href", "uid", "summary")
+            for row in rows:
+                for name in fields:
+                    row.setdefault(name, None)
+            with database.atomic():
+                LogEntry.insert_many(rows).execute()

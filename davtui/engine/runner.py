@@ -1,0 +1,293 @@
+"""One migration run: discover -> list -> plan -> act -> verify, reported through events.
+
+The runner owns no storage and no database handle of its own: the caller opens the source
+(read-only) and the destination, and gives the job's state; the same code serves the TUI, the
+headless runner and `davtui migrate`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from davtui.engine.act import CollectionActor, Settings
+from davtui.engine.control import Gate, Stopped
+from davtui.engine.errors import EngineError
+from davtui.engine.events import (
+    CollectionCreated,
+    Finished,
+    ItemDone,
+    Listener,
+    Message,
+    Phase,
+    Progress,
+    ignore,
+)
+from davtui.engine.mapping import Choice, Pair, kinds_for, plan_targets
+from davtui.engine.plan import CollectionPlan, plan_collection
+from davtui.engine.state import ItemRecord, JobState
+from davtui.engine.stats import Stats
+from davtui.engine.storage import Storage, WritableStorage
+from davtui.engine.verify import Verification, verify_collection
+from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What a job asks of a run (see DESIGN.md section 3)."""
+
+    what: str = "both"
+    mode: str = "copy"
+    conflict: str = "skip"
+    dry_run: bool = False
+    suppress_invitations: bool = False
+    default_collections: bool = False
+    choices: tuple[Choice, ...] = ()
+    rename: tuple[tuple[str, str], ...] = ()
+    force_empty_delete: bool = False
+    writers: int = 4
+
+
+class _Progress:
+    """done/total with rate and ETA, emitted at most five times a second."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        self.done = 0
+        self.total = 0
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        now = time.monotonic()
+        if now - self._last >= 0.2 or self.done >= self.total:
+            self._last = now
+            self.emit()
+
+    def emit(self) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 else None
+        self.listener(Progress(self.done, self.total, rate, eta))
+
+
+class Migration:
+    def __init__(
+        self,
+        source: Storage,
+        destination: WritableStorage,
+        state: JobState,
+        options: Options,
+        listener: Listener = ignore,
+        gate: Gate | None = None,
+    ) -> None:
+        self.source = source
+        self.destination = destination
+        self.state = state
+        self.options = options
+        self.listener = listener
+        self.gate = gate or Gate()
+        self.stats = Stats()
+        self.errors: list[dict] = []
+        self.progress = _Progress(listener)
+        self.verification: Verification | None = None
+        self._plans: list[CollectionPlan] = []
+
+    def run(self) -> Finished:
+        """Run to the end, a stop, or a failure; never raises for expected failures."""
+        status, error, code = "completed", None, OK
+        try:
+            self._run()
+        except Stopped:
+            status, code = "cancelled", CANCELLED
+        except EngineError as exc:
+            status, error, code = "failed", str(exc), exc.exit_code
+            self.listener(Message("error", str(exc)))
+        if status == "completed":
+            if self.verification is not None and not self.verification.ok:
+                status, code = "completed_with_errors", VERIFY
+            elif self.errors:
+                status, code = "completed_with_errors", ITEM_ERRORS
+        finished = Finished(
+            status=status,
+            stats=self.stats.as_dict(),
+            verification=self.verification.as_dict() if self.verification else None,
+            errors=self.errors,
+            error=error,
+            exit_code=code,
+            dry_run=self.options.dry_run,
+            plan=self._plan_summary() if self.options.dry_run else None,
+        )
+        self.listener(Phase("done"))
+        self.listener(finished)
+        return finished
+
+    def _run(self) -> None:
+        kinds = kinds_for(self.options.what)
+        self.listener(Phase("discover"))
+        sources = self.source.collections(kinds)
+        destinations = self.destination.collections(kinds)
+        remembered = {c.href: target for c in sources if (target := self.state.target_of(c.href))}
+        pairs = plan_targets(
+            sources,
+            destinations,
+            self.options.choices,
+            remembered,
+            self.options.default_collections,
+            dict(self.options.rename),
+        )
+        self.listener(Phase("list"))
+        for pair in pairs:
+            self.gate.checkpoint()
+            self._plans.append(self._plan(pair))
+        self.progress.total = sum(p.size for p in self._plans)
+        self.listener(Phase("plan"))
+        for plan in self._plans:
+            self._report_planned(plan)
+        self.listener(Phase("act"))
+        wrote = {}
+        for plan in self._plans:
+            self.gate.checkpoint()
+            wrote[id(plan)] = self._act(plan)
+        if self.options.dry_run:
+            return
+        self.listener(Phase("verify"))
+        self.verification = Verification()
+        for plan in self._plans:
+            verify_collection(
+                plan, self.destination, self.state, wrote.get(id(plan), False), self.verification
+            )
+
+    def _plan(self, pair: Pair) -> CollectionPlan:
+        self.listener(Phase("list", pair.source.name))
+        source_etags = {ref.href: ref.etag for ref in self.source.list(pair.source)}
+        dest_etags = (
+            {ref.href: ref.etag for ref in self.destination.list(pair.target)}
+            if pair.target
+            else {}
+        )
+        plan = plan_collection(
+            pair,
+            source_etags,
+            dest_etags,
+            self.state.items(pair.source.href),
+            conflict_policy=self.options.conflict,
+            mirror=self.options.mode == "mirror",
+            force_empty_delete=self.options.force_empty_delete,
+        )
+        if plan.deletes_refused:
+            self.listener(Message("warning", plan.deletes_refused, pair.source.name))
+        return plan
+
+    def _report_planned(self, plan: CollectionPlan) -> None:
+        """Count what the plan settled without reading items."""
+        for href in plan.unchanged:
+            self.stats.item(plan.records[href].kind, "unchanged")
+        for href in plan.settled + plan.conflicts:
+            record = plan.records[href]
+            outcome = "conflict" if href in plan.conflicts else record.outcome
+            reason = f"unchanged since an earlier run: {record.error}"
+            self._emit_item(plan, record, outcome, reason)
+        self.progress.advance(len(plan.unchanged) + len(plan.settled) + len(plan.conflicts))
+
+    def _emit_item(self, plan: CollectionPlan, record: ItemRecord, outcome: str, reason: str):
+        self._on_item(
+            ItemDone(
+                plan.pair.source.name,
+                record.source_href,
+                record.uid,
+                None,
+                record.kind,
+                outcome,
+                reason,
+            ),
+            None,
+            0,
+        )
+
+    def _ensure_target(self, plan: CollectionPlan) -> bool:
+        pair = plan.pair
+        if plan.target is not None:
+            self.stats.collection(pair.source.kind, "used")
+            self.state.set_target(
+                pair.source.href, plan.target.href
+            ) if not self.options.dry_run else None
+            return True
+        if self.options.dry_run:  # a stand-in, so the items can be planned into it
+            plan.target = replace(pair.source, href="", name=pair.create_name or pair.source.name)
+            self.stats.collection(pair.source.kind, "created")
+            return True
+        try:
+            made = self.destination.create_collection(
+                pair.source, pair.create_name or pair.source.name
+            )
+        except EngineError as exc:
+            self.stats.collection(pair.source.kind, "failed")
+            reason = f"the destination collection '{pair.create_name}' could not be created: {exc}"
+            for href in plan.fetch:
+                self._emit_item(
+                    plan, ItemRecord(pair.source.href, href, "failed"), "failed", reason
+                )
+            return False
+        plan.target = made.collection
+        self.stats.collection(pair.source.kind, "created")
+        self.state.set_target(pair.source.href, made.collection.href)
+        self.listener(
+            CollectionCreated(made.collection.href, made.collection.name, tuple(made.not_kept))
+        )
+        return True
+
+    def _act(self, plan: CollectionPlan) -> bool:
+        if not plan.fetch and not plan.deletes and plan.target is not None:
+            self.stats.collection(plan.pair.source.kind, "used")
+            return False
+        if not self._ensure_target(plan):
+            return False
+        self.listener(Phase("act", plan.pair.source.name))
+        actor = CollectionActor(
+            plan,
+            self.source,
+            self.destination,
+            Settings(
+                conflict=self.options.conflict,
+                dry_run=self.options.dry_run,
+                suppress_invitations=self.options.suppress_invitations,
+                writers=self.options.writers,
+            ),
+            self._on_item,
+            self.gate.checkpoint,
+        )
+        actor.run()
+        return actor.wrote
+
+    def _on_item(self, event: ItemDone, record: ItemRecord | None, size: int) -> None:
+        """Commit the item's state first, then count and tell the listener."""
+        if record is not None:
+            if event.outcome == "deleted":
+                self.state.forget(record.source_collection, record.source_href)
+            else:
+                self.state.record(record)
+        self.stats.item(event.kind, event.outcome, event.fixups, size)
+        if event.outcome in ("failed", "refused"):
+            self.errors.append(
+                {
+                    "collection": event.collection,
+                    "href": event.href,
+                    "uid": event.uid,
+                    "summary": event.summary,
+                    "reason": event.reason,
+                }
+            )
+        self.progress.advance()
+        self.listener(event)
+
+    def _plan_summary(self) -> dict:
+        return {
+            p.pair.source.name: {
+                "target": p.target.name if p.target else p.pair.create_name,
+                "create_collection": p.pair.target is None,
+                **p.counts(),
+            }
+            for p in self._plans
+        }

@@ -1,0 +1,130 @@
+"""Per-item sync state of one job, read at plan time and written once per finished item.
+
+Each `record()` is its own short transaction, so a stop, a crash or a power loss loses at most
+the items in flight, and those are recognised on the next run (the destination holds the same
+content at the expected href: adopted, not copied twice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from davtui.store.models import CollectionState, ItemState, database, utcnow
+
+#: Outcomes after which the destination holds this job's copy of the item.
+COPIED = ("created", "updated", "unchanged", "adopted")
+#: Outcomes that stay as they are until the source item changes: no GET, no PUT on re-runs.
+SETTLED = ("refused", "skipped")
+
+
+@dataclass(slots=True)
+class ItemRecord:
+    """What the engine knows of one source item after acting on it."""
+
+    source_collection: str
+    source_href: str
+    outcome: str
+    source_etag: str | None = None
+    source_hash: str | None = None
+    uid: str | None = None
+    kind: str | None = None
+    dest_collection: str | None = None
+    dest_href: str | None = None
+    dest_etag: str | None = None
+    dest_hash: str | None = None
+    verified_etag: str | None = None
+    created_by_job: bool = False
+    error: str | None = None
+
+
+class JobState:
+    """Item and collection state of one job."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+
+    def items(self, source_collection: str) -> dict[str, ItemRecord]:
+        """Every recorded item of a source collection, by source href."""
+        rows = ItemState.select().where(
+            (ItemState.job == self.job_id) & (ItemState.source_collection == source_collection)
+        )
+        return {
+            row.source_href: ItemRecord(
+                source_collection=row.source_collection,
+                source_href=row.source_href,
+                outcome=row.outcome,
+                source_etag=row.source_etag,
+                source_hash=row.source_hash,
+                uid=row.uid,
+                kind=row.kind,
+                dest_collection=row.dest_collection,
+                dest_href=row.dest_href,
+                dest_etag=row.dest_etag,
+                dest_hash=row.dest_hash,
+                verified_etag=row.verified_etag,
+                created_by_job=row.created_by_job,
+                error=row.error,
+            )
+            for row in rows.iterator()
+        }
+
+    def record(self, item: ItemRecord) -> None:
+        """Upsert one item's state in its own transaction."""
+        fields = {
+            "job": self.job_id,
+            "source_collection": item.source_collection,
+            "source_href": item.source_href,
+            "source_etag": item.source_etag,
+            "source_hash": item.source_hash,
+            "uid": item.uid,
+            "kind": item.kind,
+            "dest_collection": item.dest_collection,
+            "dest_href": item.dest_href,
+            "dest_etag": item.dest_etag,
+            "dest_hash": item.dest_hash,
+            "verified_etag": item.verified_etag,
+            "created_by_job": item.created_by_job,
+            "outcome": item.outcome,
+            "error": item.error,
+            "updated_at": utcnow(),
+        }
+        keys = [ItemState.job, ItemState.source_collection, ItemState.source_href]
+        with database.atomic():
+            ItemState.insert(**fields).on_conflict(
+                conflict_target=keys,
+                update={k: v for k, v in fields.items() if k != "job"},
+            ).execute()
+
+    def forget(self, source_collection: str, source_href: str) -> None:
+        with database.atomic():
+            ItemState.delete().where(
+                (ItemState.job == self.job_id)
+                & (ItemState.source_collection == source_collection)
+                & (ItemState.source_href == source_href)
+            ).execute()
+
+    def mark_verified(self, source_collection: str, verified: dict[str, str | None]) -> None:
+        """Store the destination ETags just verified, by source href, in one transaction."""
+        with database.atomic():
+            for source_href, etag in verified.items():
+                ItemState.update(verified_etag=etag, dest_etag=etag).where(
+                    (ItemState.job == self.job_id)
+                    & (ItemState.source_collection == source_collection)
+                    & (ItemState.source_href == source_href)
+                ).execute()
+
+    def target_of(self, source_href: str) -> str | None:
+        """The destination collection this job mapped a source collection to, if any."""
+        row = CollectionState.get_or_none(
+            (CollectionState.job == self.job_id) & (CollectionState.source_href == source_href)
+        )
+        return row.dest_href if row else None
+
+    def set_target(self, source_href: str, dest_href: str) -> None:
+        with database.atomic():
+            CollectionState.insert(
+                job=self.job_id, source_href=source_href, dest_href=dest_href
+            ).on_conflict(
+                conflict_target=[CollectionState.job, CollectionState.source_href],
+                update={CollectionState.dest_href: dest_href},
+            ).execute()

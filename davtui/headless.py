@@ -1,0 +1,127 @@
+"""`davtui --headless`: run queued and interrupted jobs (or the named ones) without a UI.
+
+The same queue and engine as the TUI. SIGINT/SIGTERM stop at the next item boundary; the job
+is left `interrupted` and resumes on the next start. `--every` repeats forever: each pass runs
+what is queued, then the jobs of the last pass again (except those a user stopped). After each
+job its hook (davtui.hooks) gets the JSON report.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+
+from davtui import exitcodes
+
+#: Worse outcomes win when several jobs ran (0 best ... 4 worst).
+SEVERITY = [
+    exitcodes.OK,
+    exitcodes.ITEM_ERRORS,
+    exitcodes.VERIFY,
+    exitcodes.CANCELLED,
+    exitcodes.AUTH,
+    exitcodes.UNREACHABLE,
+    exitcodes.USAGE,
+]
+
+
+def parse_interval(text: str) -> float:
+    """'30m', '2h', '90s' or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not an interval such as 30m, 2h or 90s") from None
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM: runs stop at the next item boundary."""
+    shutdown = threading.Event()
+
+    def stop(signum, _frame) -> None:
+        name = signal.Signals(signum).name
+        print(f"\ndavtui: {name}: stopping after the items in flight.", file=sys.stderr)
+        shutdown.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    return shutdown
+
+
+def worst(codes: list[int]) -> int:
+    return max(codes, key=SEVERITY.index, default=exitcodes.OK)
+
+
+def resolve_jobs(names: list[str]) -> list[int]:
+    """Job ids for names or ids; named jobs that are not runnable are queued."""
+    from davtui.engine.queue import RUNNABLE, enqueue
+    from davtui.store.models import Job
+
+    ids = []
+    for name in names:
+        job = Job.get_or_none(Job.name == name)
+        if job is None and name.isdigit():
+            job = Job.get_or_none(Job.id == int(name))
+        if job is None:
+            raise LookupError(f"No job named '{name}'.")
+        if job.status not in RUNNABLE and job.status not in ("running", "paused"):
+            enqueue(job.id)
+        ids.append(job.id)
+    return ids
+
+
+def run(job_names: list[str], as_json: bool, verbose: int, every: str | None) -> int:
+    from davtui.console import Console
+    from davtui.engine.queue import enqueue, run_queue
+    from davtui.hooks import notify
+    from davtui.report import report
+    from davtui.store.models import Job
+
+    try:
+        interval = parse_interval(every) if every else None
+        only = resolve_jobs(job_names) if job_names else None
+    except (ValueError, LookupError) as exc:
+        print(f"davtui: {exc}.".replace("..", "."), file=sys.stderr)
+        return exitcodes.USAGE
+    shutdown = stop_on_signals()
+    codes: list[int] = []
+    reports = []
+    ran: list[int] = []  # jobs `--every` runs again: not those a user stopped
+    console = Console(sys.stderr, verbose)
+    started = time.monotonic()
+
+    def finished_job(job_id: int, finished) -> None:
+        """Summary, report and notification of each job as it ends."""
+        nonlocal started
+        job = Job.get_by_id(job_id)
+        duration, started = time.monotonic() - started, time.monotonic()
+        console.label = f"{job.name}: "
+        console.finish(finished, duration)
+        console.label = ""
+        codes.append(finished.exit_code)
+        reports.append(report(finished, duration, job.name))
+        notify(job, reports[-1])
+        if finished.status != "cancelled":
+            ran.append(job_id)
+
+    while True:
+        started = time.monotonic()
+        run_queue(console, shutdown, only, on_finished=finished_job)
+        if interval is None or shutdown.is_set():
+            break
+        if shutdown.wait(interval):
+            break
+        for job_id in ran:
+            enqueue(job_id)
+        ran.clear()
+    if as_json:
+        print(json.dumps(reports, indent=2))
+    if shutdown.is_set():
+        return exitcodes.CANCELLED
+    return worst(codes)

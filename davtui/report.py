@@ -1,0 +1,31 @@
+"""The JSON report of a run (DESIGN.md section 5): one object, the same for every front end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from davtui.engine.events import Finished
+
+
+def report(finished: Finished, duration: float, job: str | None = None) -> dict[str, Any]:
+    verification = finished.verification or {"ok": None, "missing": [], "different": []}
+    out: dict[str, Any] = {
+        "status": finished.status,
+        "dry_run": finished.dry_run,
+        "duration": round(duration, 3),
+        "stats": finished.stats,
+        "verification": {
+            "ok": verification["ok"],
+            "missing": verification["missing"],
+            "different": verification["different"],
+        },
+        "errors": finished.errors,
+        "exit_code": finished.exit_code,
+    }
+    if finished.error:
+        out["error"] = finished.error
+    if finished.plan is not None:
+        out["plan"] = finished.plan
+    if job is not None:
+        out["job"] = job
+    return out

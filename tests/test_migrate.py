@@ -1,0 +1,151 @@
+"""`davtui migrate` end to end against real Radicale and Xandikos, through counting proxies:
+exit codes, the JSON report, incremental re-runs, dry run, and a source that is never written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import dav
+from tests.contract import sample_event, sample_task, sample_vcard
+from tests.proxy import Proxy
+from tests.servers import Server, free_port
+
+WRITES = ("PUT", "DELETE", "MKCOL", "MKCALENDAR", "PROPPATCH", "MOVE", "COPY")
+
+
+def run_migrate(config: Path, *extra: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SRC_PASS": "alicepw", "DST_PASS": "alicepw"}
+    return subprocess.run(
+        [sys.executable, "-m", "davtui", "--db", str(home / "m.db"), "migrate", str(config),
+         "--json", *extra],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+
+
+def config_file(path: Path, source: str, destination: str, **job: object) -> Path:
+    lines = [
+        "[source]", f'url = "{source}"', 'username = "alice"', 'password_env = "SRC_PASS"',
+        "[destination]", f'url = "{destination}"', 'username = "alice"',
+        'password_env = "DST_PASS"', "[job]",
+    ]  # fmt: skip
+    lines += [f"{k} = {json.dumps(v)}" for k, v in job.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def seed_radicale(server: Server, events: int = 20, cards: int = 5) -> None:
+    cal = dav.make_collection(server.url, "alice/work/", "Work")
+    for i in range(events):
+        maker = sample_task if i % 7 == 0 else sample_event
+        assert dav.put(f"{cal}item-{i}.ics", maker(f"item-{i}", f"Item {i}")) == 201
+    book = dav.make_collection(server.url, "alice/book/", "Book", kind="addressbook")
+    for i in range(cards):
+        data = sample_vcard(f"card-{i}", f"Jane Doe{i}")
+        assert dav.put(f"{book}card-{i}.vcf", data, "text/vcard") == 201
+
+
+@pytest.fixture
+def proxies(fresh_radicale: Server, fresh_xandikos: Server):
+    with Proxy(fresh_radicale.url) as src, Proxy(fresh_xandikos.url) as dst:
+        yield src, dst
+
+
+def test_radicale_to_xandikos_then_incremental(
+    fresh_radicale: Server, fresh_xandikos: Server, proxies, home: Path, tmp_path: Path
+) -> None:
+    seed_radicale(fresh_radicale)
+    src, dst = proxies
+    config = config_file(tmp_path / "m.toml", src.url, dst.url)
+    first = run_migrate(config, home=home)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["status"] == "completed" and report["verification"]["ok"]
+    assert report["stats"]["events"]["created"] == 17
+    assert report["stats"]["tasks"]["created"] == 3
+    assert report["stats"]["contacts"]["created"] == 5
+    assert not any(src.counts[m] for m in WRITES), src.counts
+    before = dav.listing(fresh_radicale.url + "alice/work/")
+
+    src.reset()
+    dst.reset()
+    second = run_migrate(config, home=home)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["stats"]["events"]["unchanged"] == 17
+    assert src.counts["REPORT"] == 0 and src.counts["GET"] == 0, src.counts
+    assert dst.counts["REPORT"] == 0 and dst.counts["GET"] == 0, dst.counts
+    assert not any(dst.counts[m] for m in WRITES), dst.counts
+
+    status, _ = dav.request(
+        f"{fresh_radicale.url}alice/work/item-3.ics", "PUT", sample_event("item-3", "Changed"),
+        headers={"Content-Type": "text/calendar"},
+    )  # fmt: skip
+    assert status in (201, 204)
+    src.reset()
+    dst.reset()
+    third = run_migrate(config, home=home)
+    assert third.returncode == 0, third.stderr
+    assert json.loads(third.stdout)["stats"]["events"]["updated"] == 1
+    assert dst.counts["PUT"] == 1
+    assert dav.listing(fresh_radicale.url + "alice/work/").keys() == before.keys()
+
+
+def test_xandikos_to_radicale(
+    fresh_radicale: Server, fresh_xandikos: Server, home: Path, tmp_path: Path
+) -> None:
+    cal = f"{fresh_xandikos.url}alice/calendars/calendar/"
+    for i in range(12):
+        assert dav.put(f"{cal}x{i}.ics", sample_event(f"x{i}", f"X {i}")) == 201
+    config = config_file(tmp_path / "m.toml", fresh_xandikos.url, fresh_radicale.url)
+    done = run_migrate(config, home=home)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["stats"]["events"]["created"] == 12 and report["verification"]["ok"]
+
+
+def test_dry_run_leaves_destination_empty(
+    fresh_radicale: Server, fresh_xandikos: Server, proxies, home: Path, tmp_path: Path
+) -> None:
+    seed_radicale(fresh_radicale, events=5, cards=2)
+    src, dst = proxies
+    config = config_file(tmp_path / "m.toml", src.url, dst.url)
+    done = run_migrate(config, "--dry-run", home=home)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["dry_run"] is True and report["stats"]["events"]["created"] == 4
+    assert not any(dst.counts[m] for m in WRITES) and not any(src.counts[m] for m in WRITES)
+
+
+def test_wrong_password_is_exit_3(fresh_radicale: Server, home: Path, tmp_path: Path) -> None:
+    config = config_file(tmp_path / "m.toml", fresh_radicale.url, fresh_radicale.url)
+    env_home = home
+    done = subprocess.run(
+        [sys.executable, "-m", "davtui", "--db", str(env_home / "m.db"), "migrate", str(config),
+         "--json"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "SRC_PASS": "wrong", "DST_PASS": "alicepw"},
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "failed" and "wrong" not in json.dumps(report)
+
+
+def test_unreachable_is_exit_4(fresh_radicale: Server, home: Path, tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/"
+    config = config_file(tmp_path / "m.toml", fresh_radicale.url, dead)
+    done = run_migrate(config, home=home)
+    assert done.returncode == 4, done.stderr
+    assert "127.0.0.1" in json.loads(done.stdout)["error"]
+
+
+def test_bad_config_is_exit_2(home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[source]\nurl = "http://x/"\n[job]\nmode = "sideways"\n')
+    done = run_migrate(config, home=home)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
