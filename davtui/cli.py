@@ -34,7 +34,8 @@ class Context:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from davtui.commands import account, key
+    from davtui import demo, hooks
+    from davtui.commands import account, batch, job, key, migrate, transfer
 
     parser = argparse.ArgumentParser(
         prog="davtui",
@@ -45,24 +46,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"davtui {__version__}")
     parser.add_argument("--db", metavar="PATH", help="database file (env DAVTUI_DB)")
+    parser.add_argument(
+        "--headless", action="store_true", help="run queued and interrupted jobs without the UI"
+    )
+    parser.add_argument(
+        "--job", action="append", default=[], metavar="ID|NAME", help="with --headless: run these"
+    )
+    parser.add_argument("--json", action="store_true", help="with --headless: JSON reports")
+    parser.add_argument("--every", metavar="INTERVAL", help="with --headless: repeat, e.g. 30m")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    migrate.register(sub)
     account.register(sub)
+    job.register(sub)
     key.register(sub)
+    transfer.register(sub)
+    batch.register(sub)
+    hooks.register(sub)
+    demo.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return exitcodes.OK
     from davtui.passwords import PasswordSourceError
     from davtui.store import StoreError
 
+    if args.command is None and not args.headless:
+        from davtui.app import DavtuiApp
+        from davtui.paths import db_location
+
+        try:
+            DavtuiApp(db_location(args.db)).run()
+        except StoreError as exc:
+            print(f"davtui: {exc}", file=sys.stderr)
+            return exitcodes.USAGE
+        return exitcodes.OK
+
     ctx = Context(args)
     try:
-        ctx.open_store()
+        if getattr(args, "needs_store", True):  # `demo` brings its own throw-away store
+            ctx.open_store()
+        if args.command is None:
+            from davtui import headless
+
+            return headless.run(args.job, args.json, args.verbose, args.every)
         return int(args.handler(ctx) or 0)
     except (StoreError, PasswordSourceError) as exc:
         print(f"davtui: {exc}", file=sys.stderr)
