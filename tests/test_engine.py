@@ -27,6 +27,10 @@ class Counting(MemoryStorage):
         super().__init__()
         self.calls: Counter[str] = Counter()
 
+    def list(self, collection: Collection):
+        self.calls["list"] += 1
+        return super().list(collection)
+
     def fetch(self, collection: Collection, hrefs: Sequence[str]):
         self.calls["fetch"] += len(hrefs)
         return super().fetch(collection, hrefs)
@@ -108,7 +112,7 @@ def test_first_copy_then_nothing_to_do(source, job_id) -> None:
     second = migrate(source, dest, job_id)
     assert second.status == "completed" and second.exit_code == 0
     assert second.stats["events"]["unchanged"] == 30
-    assert source.calls == Counter() and dest.calls == Counter(), "no GET and no write"
+    assert source.calls == Counter() and dest.calls == Counter(), "no listing, GET or write"
 
 
 def test_one_change_is_one_update(source, job_id) -> None:
@@ -122,8 +126,9 @@ def test_one_change_is_one_update(source, job_id) -> None:
     dest.calls.clear()
     result = migrate(source, dest, job_id)
     assert result.stats["events"]["updated"] == 1
-    assert dest.calls == Counter(update=1, fetch=1)  # the write, and its verification
-    assert source.calls == Counter(fetch=1)
+    # only the changed calendar is listed (its ctag moved); the address book is skipped
+    assert dest.calls == Counter(list=2, update=1, fetch=1)  # plan, verify, write, check
+    assert source.calls == Counter(list=1, fetch=1)
 
 
 def test_dry_run_writes_nothing(source, job_id) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from davtui.engine.errors import NotFound, PreconditionFailed
 from davtui.engine.items import CALENDAR_TYPE, VCARD_TYPE, resource_name
@@ -42,6 +44,7 @@ class MemoryStorage(WritableStorage):
         self._lock = threading.Lock()
         self._collections: dict[str, Collection] = {}
         self._items: dict[str, dict[str, bytes]] = {}
+        self._changes: Counter[str] = Counter()  # the ctag: bumped by every write
         for collection in collections:
             self._collections[collection.href] = collection
             self._items[collection.href] = {}
@@ -49,7 +52,11 @@ class MemoryStorage(WritableStorage):
     def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
         wanted = set(kinds)
         with self._lock:
-            return [c for c in self._collections.values() if c.kind in wanted]
+            return [
+                replace(c, ctag=str(self._changes[c.href]))
+                for c in self._collections.values()
+                if c.kind in wanted
+            ]
 
     def _store(self, collection: Collection) -> dict[str, bytes]:
         try:
@@ -102,6 +109,7 @@ class MemoryStorage(WritableStorage):
             if href in store:
                 raise PreconditionFailed(f"{href} exists already", status=412, url=href)
             store[href] = bytes(data)
+            self._changes[collection.href] += 1
         return Ref(href, etag_of(data))
 
     def update(self, collection: Collection, href: str, data: bytes, etag: str | None) -> Ref:
@@ -110,6 +118,7 @@ class MemoryStorage(WritableStorage):
             old = store.get(href)
             check_etag(href, etag_of(old) if old is not None else None, etag)
             store[href] = bytes(data)
+            self._changes[collection.href] += 1
         return Ref(href, etag_of(data))
 
     def delete(self, collection: Collection, href: str, etag: str | None) -> None:
@@ -118,3 +127,4 @@ class MemoryStorage(WritableStorage):
             old = store.get(href)
             check_etag(href, etag_of(old) if old is not None else None, etag)
             del store[href]
+            self._changes[collection.href] += 1

@@ -93,6 +93,7 @@ class Migration:
         self.progress = _Progress(listener)
         self.verification: Verification | None = None
         self._plans: list[CollectionPlan] = []
+        self._troubled: set[str] = set()  # source collections with failures or conflicts
 
     def run(self) -> Finished:
         """Run to the end, a stop, or a failure; never raises for expected failures."""
@@ -154,24 +155,60 @@ class Migration:
             return
         self.listener(Phase("verify"))
         self.verification = Verification()
+        clean = []
         for plan in self._plans:
+            problems = len(self.verification.missing) + len(self.verification.different)
             verify_collection(
                 plan, self.destination, self.state, wrote.get(id(plan), False), self.verification
             )
+            problems -= len(self.verification.missing) + len(self.verification.different)
+            if not problems and plan.pair.source.href not in self._troubled:
+                clean.append(plan)
+        self._remember_ctags(clean, any(wrote.values()), kinds)
+
+    def _remember_ctags(self, clean: list[CollectionPlan], wrote: bool, kinds) -> None:
+        """Store the ctags of collections that ended complete, so that an unchanged pair is
+        skipped without listing next time; every other collection is listed again."""
+        fresh = {c.href: c.ctag for c in self.destination.collections(kinds)} if wrote else {}
+        complete = {id(plan) for plan in clean}
+        for plan in self._plans:
+            if plan.target is None:
+                continue
+            if id(plan) in complete:
+                dest_ctag = fresh.get(plan.target.href) if wrote else plan.target.ctag
+                self.state.set_ctags(plan.pair.source.href, plan.pair.source.ctag, dest_ctag)
+            else:
+                self.state.set_ctags(plan.pair.source.href, None, None)
+
+    def _unchanged_since_last_run(self, pair: Pair) -> bool:
+        """Both collections carry the ctags seen when this one last ended complete."""
+        seen = self.state.ctags(pair.source.href)
+        return bool(
+            seen
+            and pair.target is not None
+            and None not in seen
+            and seen == (pair.source.ctag, pair.target.ctag)
+        )
 
     def _plan(self, pair: Pair) -> CollectionPlan:
-        self.listener(Phase("list", pair.source.name))
-        source_etags = {ref.href: ref.etag for ref in self.source.list(pair.source)}
-        dest_etags = (
-            {ref.href: ref.etag for ref in self.destination.list(pair.target)}
-            if pair.target
-            else {}
-        )
+        records = self.state.items(pair.source.href)
+        if self._unchanged_since_last_run(pair):
+            # Nothing changed on either side: plan from the stored state, without listing.
+            source_etags = {href: r.source_etag for href, r in records.items()}
+            dest_etags = {r.dest_href: r.dest_etag for r in records.values() if r.dest_href}
+        else:
+            self.listener(Phase("list", pair.source.name))
+            source_etags = {ref.href: ref.etag for ref in self.source.list(pair.source)}
+            dest_etags = (
+                {ref.href: ref.etag for ref in self.destination.list(pair.target)}
+                if pair.target
+                else {}
+            )
         plan = plan_collection(
             pair,
             source_etags,
             dest_etags,
-            self.state.items(pair.source.href),
+            records,
             conflict_policy=self.options.conflict,
             mirror=self.options.mode == "mirror",
             force_empty_delete=self.options.force_empty_delete,
@@ -184,6 +221,8 @@ class Migration:
         """Count what the plan settled without reading items."""
         for href in plan.unchanged:
             self.stats.item(plan.records[href].kind, "unchanged")
+        if plan.conflicts:
+            self._troubled.add(plan.pair.source.href)
         for href in plan.settled + plan.conflicts:
             record = plan.records[href]
             outcome = "conflict" if href in plan.conflicts else record.outcome
@@ -264,6 +303,8 @@ class Migration:
     def _on_item(self, event: ItemDone, record: ItemRecord | None, size: int) -> None:
         """Commit the item's state first, then count and tell the listener."""
         if record is not None:
+            if event.outcome in ("failed", "conflict"):
+                self._troubled.add(record.source_collection)
             if event.outcome == "deleted":
                 self.state.forget(record.source_collection, record.source_href)
             else:

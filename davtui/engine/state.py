@@ -120,6 +120,23 @@ class JobState:
         )
         return row.dest_href if row else None
 
+    def ctags(self, source_href: str) -> tuple[str | None, str | None] | None:
+        """The (source, destination) ctags seen when this collection last ended complete."""
+        row = CollectionState.get_or_none(
+            (CollectionState.job == self.job_id) & (CollectionState.source_href == source_href)
+        )
+        return (row.source_ctag, row.dest_ctag) if row and row.complete else None
+
+    def set_ctags(self, source_href: str, source_ctag: str | None, dest_ctag: str | None) -> None:
+        """Mark a collection complete at these ctags (None: not complete, list it next time)."""
+        complete = bool(source_ctag and dest_ctag)
+        with database.atomic():
+            CollectionState.update(
+                source_ctag=source_ctag, dest_ctag=dest_ctag, complete=complete
+            ).where(
+                (CollectionState.job == self.job_id) & (CollectionState.source_href == source_href)
+            ).execute()
+
     def set_target(self, source_href: str, dest_href: str) -> None:
         with database.atomic():
             CollectionState.insert(
