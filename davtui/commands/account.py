@@ -62,6 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _server_options(edit, adding=False)
     edit.set_defaults(handler=_edit)
 
+    test = actions.add_parser("test", help="discover the server and check the login")
+    test.add_argument("name")
+    test.set_defaults(handler=_test)
+
     remove = actions.add_parser("remove", help="remove an account no job uses")
     remove.add_argument("name")
     remove.set_defaults(handler=_remove)
@@ -167,6 +171,24 @@ def _show(ctx) -> int:
         for field, value in row.items():
             print(f"{field:18} {value}")
     return exitcodes.OK
+
+
+def _test(ctx) -> int:
+    from davtui.engine.errors import EngineError
+    from davtui.engine.probe import test_account
+
+    account = find_account(ctx.args.name)
+    if account is None:
+        return exitcodes.USAGE
+    if account.kind != "dav":
+        print(f"Account '{account.name}' is a local {account.kind}: nothing to test.")
+        return exitcodes.OK
+    _discovery, error = test_account(account.id)
+    if error is None:
+        print(f"{account.name}: ok: {type(account).get_by_id(account.id).last_test_message}")
+        return exitcodes.OK
+    print(f"davtui: {account.name}: {error}", file=sys.stderr)
+    return error.exit_code if isinstance(error, EngineError) else exitcodes.USAGE
 
 
 def _remove(ctx) -> int:
