@@ -32,8 +32,20 @@ FATAL = (AuthFailed, TLSFailed, Unreachable)
 MAX_TRANSIENT_STREAK = 25
 
 
+@dataclass(slots=True)
+class _Work:
+    """One item on its way to the destination."""
+
+    record: ItemRecord
+    body: bytes
+    summary: str | None
+    applied: tuple[str, ...]
+
+
 class ServerDown(DavError):
-    """Too many transient failures in a row."""
+    """Too many transient failures in a row: the server is as good as unreachable."""
+
+    exit_code = 4
 
 
 @dataclass(slots=True)
@@ -204,8 +216,9 @@ class CollectionActor:
             self._done(record, "unchanged", None, info.summary)
             return
         record.dest_hash = content_hash(body)
+        work = _Work(record, body, info.summary, applied)
         try:
-            self._write(record, body, previous, info.summary, applied)
+            self._write(work, previous)
         except FATAL:
             raise
         except DavError as exc:
@@ -224,82 +237,64 @@ class CollectionActor:
         self._done(record, "skipped", reason, summary)
         return True
 
-    def _write(
-        self,
-        record: ItemRecord,
-        body: bytes,
-        previous: ItemRecord | None,
-        summary: str | None,
-        applied: tuple[str, ...],
-    ) -> None:
+    def _finish(self, work: _Work, outcome: str, reason: str | None = None) -> None:
+        size = len(work.body) if outcome in ("created", "updated") else 0
+        self._done(work.record, outcome, reason, work.summary, work.applied, size)
+
+    def _write(self, work: _Work, previous: ItemRecord | None) -> None:
         dest = self.plan.dest_etags
         if previous is not None and previous.dest_href and previous.dest_href in dest:
             current = dest[previous.dest_href]
             changed = current is not None and previous.dest_etag not in (None, current)
             if changed and self.settings.conflict == "skip":
                 reason = "changed in the destination since this job copied it (policy: skip)"
-                self._done(record, "conflict", reason, summary)
+                self._finish(work, "conflict", reason)
                 return
-            self._put(record, body, previous.dest_href, current, summary, applied, "updated")
+            self._put(work, previous.dest_href, current, "updated")
             return
+        record = work.record
         href = self.destination.href_for(self.plan.target, record.uid or record.source_href)
         if href in dest:
-            self._existing(record, body, href, dest[href], summary, applied)
+            self._existing(work, href, dest[href])
             return
-        self._put(record, body, href, None, summary, applied, "created")
+        self._put(work, href, None, "created")
 
-    def _existing(
-        self,
-        record: ItemRecord,
-        body: bytes,
-        href: str,
-        etag: str | None,
-        summary: str | None,
-        applied: tuple[str, ...],
-    ) -> None:
+    def _existing(self, work: _Work, href: str, etag: str | None) -> None:
         """The target href is taken: adopt an identical item, else it is a conflict."""
-        record.dest_href = href
+        work.record.dest_href = href
         found = next(iter(self.destination.fetch(self.plan.target, [href])), None)
-        if found is not None and found.data and content_hash(found.data) == record.dest_hash:
-            record.dest_etag = found.etag or etag
-            self._done(record, "adopted", None, summary)
+        if found is not None and found.data and content_hash(found.data) == work.record.dest_hash:
+            work.record.dest_etag = found.etag or etag
+            self._finish(work, "adopted")
             return
         if self.settings.conflict == "skip":
             reason = f"an item with this UID already exists in the destination at {href}"
-            self._done(record, "conflict", reason, summary)
+            self._finish(work, "conflict", reason)
             return
-        self._put(record, body, href, found.etag if found else etag, summary, applied, "updated")
+        self._put(work, href, found.etag if found else etag, "updated")
 
-    def _put(
-        self,
-        record: ItemRecord,
-        body: bytes,
-        href: str,
-        etag: str | None,
-        summary: str | None,
-        applied: tuple[str, ...],
-        outcome: str,
-    ) -> None:
+    def _put(self, work: _Work, href: str, etag: str | None, outcome: str) -> None:
+        record = work.record
         record.dest_href = href
         if self.settings.dry_run:
-            self._done(record, outcome, None, summary, applied, len(body))
+            self._finish(work, outcome)
             return
         target = self.plan.target
         try:
             if outcome == "created":
-                ref = self.destination.create(target, href, body)
+                ref = self.destination.create(target, href, work.body)
                 record.created_by_job = True
             else:
-                ref = self.destination.update(target, href, body, etag)
+                ref = self.destination.update(target, href, work.body, etag)
         except PreconditionFailed:
             if outcome == "created":  # someone (or our own lost response) created it first
-                self._existing(record, body, href, None, summary, applied)
+                self._existing(work, href, None)
                 return
             raise
         self.wrote = True
         record.dest_etag = ref.etag
         record.verified_etag = None
-        self._done(record, outcome, None, summary, applied, len(body))
+        self._finish(work, outcome)
 
     def _delete(self, record: ItemRecord) -> None:
         current = self.plan.dest_etags.get(record.dest_href or "")
