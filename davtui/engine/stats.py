@@ -68,7 +68,7 @@ class Stats:
                 key: {o: counts[o] for o in COLLECTION_OUTCOMES}
                 for key, counts in self._collections.items()
             }
-            for key in ("events", "tasks", "journals", "contacts", *sorted(self._items)):
+            for key in ("events", "tasks", "journals", "contacts", "other"):
                 counts = self._items.get(key, Counter())
                 out[key] = {o: counts[o] for o in ITEM_OUTCOMES}
             out["fixups"] = dict(sorted(self.fixups.items()))
