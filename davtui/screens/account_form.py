@@ -1,0 +1,171 @@
+"""The add/edit account modal: validates each field as it is typed and again on save.
+
+It returns an `AccountFields` (or None when cancelled); the Accounts screen stores it, so the
+password only ever leaves this form to be encrypted by the vault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.validation import Function, ValidationResult, Validator
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
+
+from davtui.store.models import Account
+
+# (label, stored preset, URL hint): the hint shows where each server keeps its DAV root.
+PRESETS: tuple[tuple[str, str, str], ...] = (
+    ("mailcow (SOGo)", "sogo", "https://mail.example.org/SOGo/dav/USER/"),
+    ("Zimbra", "zimbra", "https://mail.example.org/dav/USER/"),
+    ("Carbonio", "carbonio", "https://mail.example.org/dav/USER/"),
+    ("Nextcloud", "nextcloud", "https://cloud.example.org/remote.php/dav/"),
+    ("Radicale", "radicale", "https://dav.example.org/"),
+    ("Xandikos", "xandikos", "https://dav.example.org/"),
+    ("Fastmail", "fastmail", "https://caldav.fastmail.com/"),
+    ("iCloud", "icloud", "https://caldav.icloud.com/"),
+    ("Other", "other", "https://dav.example.org/ or a host name"),
+)
+PRESET_LABELS = {value: label for label, value, _hint in PRESETS}
+
+
+@dataclass(frozen=True)
+class AccountFields:
+    """What the form collected; `password` None means "keep the saved one"."""
+
+    name: str
+    preset: str
+    url: str
+    username: str
+    password: str | None
+    verify_tls: bool
+    ca_file: str | None
+
+
+class HttpUrl(Validator):
+    """An http(s) URL with a host: what a CalDAV/CardDAV client can connect to."""
+
+    def validate(self, value: str) -> ValidationResult:
+        parsed = urlparse(value.strip())
+        if parsed.scheme in ("http", "https") and parsed.hostname:
+            return self.success()
+        return self.failure("Enter an http:// or https:// URL with a host name.")
+
+
+class AccountForm(ModalScreen[AccountFields | None]):
+    """Add an account, or edit `account` (its password is kept unless a new one is typed)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+
+    def __init__(self, account: Account | None = None) -> None:
+        super().__init__()
+        self.account = account
+
+    def _name_free(self, value: str) -> bool:
+        query = Account.select().where(Account.name == value.strip())
+        if self.account is not None:
+            query = query.where(Account.id != self.account.id)
+        return not query.exists()
+
+    def compose(self) -> ComposeResult:
+        account = self.account
+        editing = account is not None
+        with Vertical(id="dialog", classes="form") as dialog:
+            dialog.border_title = f"Edit account {account.name}" if account else "Add account"
+            with Grid(classes="fields"):
+                yield Label("Name")
+                yield Input(
+                    account.name if account else "",
+                    placeholder="e.g. old-zimbra",
+                    id="name",
+                    compact=True,
+                    validators=[
+                        Function(lambda v: bool(v.strip()), "A name is required."),
+                        Function(self._name_free, "Another account has this name."),
+                    ],
+                )
+                yield Label("Server")
+                yield Select(
+                    [(label, value) for label, value, _hint in PRESETS],
+                    value=(account.preset or "other") if account else "other",
+                    allow_blank=False,
+                    id="preset",
+                    compact=True,
+                )
+                yield Label("URL")
+                yield Input(
+                    account.url if account else "", id="url", compact=True, validators=[HttpUrl()]
+                )
+                yield Label("User")
+                yield Input(account.username if account else "", id="username", compact=True)
+                yield Label("Password")
+                yield Input(
+                    password=True,
+                    placeholder="unchanged" if editing and account.secret else "",
+                    id="password",
+                    compact=True,
+                )
+                yield Label("TLS")
+                yield Checkbox(
+                    "verify certificates",
+                    account.verify_tls if account else True,
+                    id="verify_tls",
+                    compact=True,
+                )
+                yield Label("CA file")
+                yield Input(
+                    (account.ca_file or "") if account else "",
+                    placeholder="optional: PEM bundle to trust",
+                    id="ca_file",
+                    compact=True,
+                )
+            yield Label("", id="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save ^s", variant="primary", id="save", compact=True)
+                yield Button("Cancel esc", id="cancel", compact=True)
+        yield Footer(compact=True)
+
+    @on(Select.Changed, "#preset")
+    def _show_url_hint(self, event: Select.Changed) -> None:
+        hints = {value: hint for _label, value, hint in PRESETS}
+        self.query_one("#url", Input).placeholder = hints.get(str(event.value), "")
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted)
+    def action_save(self) -> None:
+        problems = [
+            message
+            for field in self.query(Input)
+            if (result := field.validate(field.value)) is not None
+            for message in result.failure_descriptions
+        ]
+        ca_file = self.query_one("#ca_file", Input).value.strip() or None
+        error = self.query_one("#error", Label)
+        if problems:
+            error.update(problems[0])
+            return
+        error.update("")
+        password = self.query_one("#password", Input).value
+        self.dismiss(
+            AccountFields(
+                name=self.query_one("#name", Input).value.strip(),
+                preset=str(self.query_one("#preset", Select).value),
+                url=self.query_one("#url", Input).value.strip(),
+                username=self.query_one("#username", Input).value.strip(),
+                password=password if password or self.account is None else None,
+                verify_tls=self.query_one("#verify_tls", Checkbox).value,
+                ca_file=ca_file,
+            )
+        )
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

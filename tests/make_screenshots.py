@@ -1,0 +1,226 @@
+"""Regenerate `screenshots/*.svg` from a seeded database: `python -m tests.make_screenshots`.
+
+`seed` writes a fixed state (no clock, fixed times in UTC) that the snapshot tests use too,
+and `SCENES` drives the app from that state to each picture, as a user would with keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input, Select
+
+from davtui.app import DavtuiApp
+from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection
+from davtui.messages import JobProgress
+from davtui.store import close_database, open_database
+from davtui.store.models import Account, Job, LogEntry, Run
+from davtui.widgets.collection_picker import CollectionPicker
+
+T0 = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
+STATS = {
+    "calendars": {"created": 2, "used": 1, "failed": 0},
+    "addressbooks": {"created": 1, "used": 0, "failed": 0},
+    "events": {"created": 412, "updated": 3, "unchanged": 0, "skipped": 2, "failed": 1},
+    "tasks": {"created": 37, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0},
+    "contacts": {"created": 268, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0},
+}
+LOG = (
+    ("info", "Discovered 3 calendars and 1 address book on the source.", None, None, None),
+    ("info", "Created calendar Personal on the destination.", "Personal", None, None),
+    ("debug", "PROPFIND Depth 1 listed 415 items.", "Personal", None, None),
+    (
+        "warning",
+        "Skipped: the destination item changed since the last run.",
+        "Personal",
+        "3f2a9c1e@zimbra",
+        "Dentist",
+    ),
+    (
+        "error",
+        "Failed: the server refused the item (413 Request Entity Too Large).",
+        "Work",
+        "9b77d0aa@zimbra",
+        "Quarterly review with slides",
+    ),
+    ("info", "Copied 268 contacts.", "Contacts", None, None),
+    ("info", "Verified: every planned item is on the destination.", None, None, None),
+)
+
+
+def seed(path: Path) -> None:
+    """A database with three accounts, four jobs in different states, runs and a log."""
+    open_database(str(path))
+    zimbra = Account.create(
+        name="old-zimbra",
+        url="https://mail.example.org/dav/alice@example.org/",
+        username="alice@example.org",
+        preset="zimbra",
+        last_test_at=T0,
+        last_test_ok=True,
+        last_test_message="principal: /dav/alice@example.org/; 3 calendars; 1 address books",
+    )
+    mailcow = Account.create(
+        name="mailcow",
+        url="https://mailcow.example.org/SOGo/dav/alice@example.org/",
+        username="alice@example.org",
+        preset="sogo",
+        last_test_at=T0,
+        last_test_ok=False,
+        last_test_message="The server refused the user name or password (401).",
+    )
+    Account.create(
+        name="radicale-backup", url="http://127.0.0.1:5232/", username="alice", preset="radicale"
+    )
+    moving = Job.create(
+        name="zimbra-to-mailcow",
+        source=zimbra,
+        destination=mailcow,
+        status="running",
+        queue_position=1,
+    )
+    done = Job.create(
+        name="contacts-first",
+        source=zimbra,
+        destination=mailcow,
+        what="contacts",
+        status="completed_with_errors",
+    )
+    Job.create(name="rehearsal", source=zimbra, destination=mailcow, dry_run=True)
+    Job.create(name="old-attempt", source=mailcow, destination=zimbra, status="failed")
+    for number, status in enumerate(("failed", "completed_with_errors")):
+        start = T0 + timedelta(hours=number)
+        run = Run.create(
+            job=done,
+            started_at=start,
+            finished_at=start + timedelta(seconds=185),
+            status=status,
+            stats=STATS if number else {},
+            error=None if number else "The server refused the login (401).",
+        )
+    for index in range(120):
+        level, message, collection, uid, summary = LOG[index % len(LOG)]
+        LogEntry.create(
+            job=done,
+            run=run,
+            time=T0 + timedelta(seconds=index),
+            level=level,
+            message=message,
+            collection=collection,
+            uid=uid,
+            summary=summary,
+        )
+    Run.create(job=moving, started_at=T0 + timedelta(hours=2), status="running")
+    close_database()
+
+
+async def running_job(pilot: Pilot) -> None:
+    """The jobs screen while the first job copies (the progress an engine worker posts)."""
+    pilot.app.post_message(JobProgress(1, 1234, 4311, rate=38.5, eta=80.0))
+    await pilot.pause()
+
+
+async def job_detail(pilot: Pilot) -> None:
+    await pilot.press("down")
+
+
+async def account_form(pilot: Pilot) -> None:
+    await pilot.press("1", "a")
+    await pilot.press(*"new-server")
+
+
+async def job_form(pilot: Pilot) -> None:
+    await pilot.press("n")
+
+
+async def picker(pilot: Pilot) -> None:
+    """The job form once the source's collections were discovered (fixed collections here:
+    the seeded accounts are made up), one left out and one renamed."""
+    await pilot.press("n", *"zimbra-to-radicale")
+    form = pilot.app.screen
+    with form.prevent(Select.Changed):
+        form.query_one("#source", Select).value = 1
+        form.query_one("#destination", Select).value = 3
+    chooser = form.query_one(CollectionPicker)
+    chooser.show_destination([Collection("/alice/work/", CALENDAR, "Work 2026")])
+    chooser.show_source(
+        [
+            Collection("/dav/alice/Calendar/", CALENDAR, "Calendar"),
+            Collection("/dav/alice/Work/", CALENDAR, "Work"),
+            Collection("/dav/alice/Tasks/", CALENDAR, "Tasks", components=("VTODO",)),
+            Collection("/dav/alice/Contacts/", ADDRESSBOOK, "Contacts"),
+        ]
+    )
+    await pilot.pause()
+    form.query_one("#pick-2", Checkbox).value = False
+    form.query_one("#target-1", Input).value = "Work 2026"
+
+
+async def stop_confirm(pilot: Pilot) -> None:
+    await running_job(pilot)
+    await pilot.press("x")
+
+
+async def log(pilot: Pilot) -> None:
+    await pilot.press("down", "l")
+
+
+async def log_search(pilot: Pilot) -> None:
+    await pilot.press("down", "l", "slash", *"refused", "enter")
+
+
+SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
+    "jobs": running_job,
+    "job-detail": job_detail,
+    "accounts": lambda pilot: pilot.press("1"),
+    "account-form": account_form,
+    "job-form": job_form,
+    "picker": picker,
+    "stop-confirm": stop_confirm,
+    "log": log,
+    "log-search": log_search,
+}
+
+
+async def settle(pilot: Pilot) -> None:
+    """Stop cursors blinking and let every message land, so a picture is the same each time."""
+    await pilot.pause()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def shoot(out: Path, size: tuple[int, int]) -> None:
+    for name, scene in SCENES.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "davtui.db"
+            seed(db)
+            app = DavtuiApp(str(db), run_jobs=False)
+            async with app.run_test(size=size) as pilot:
+                await pilot.pause()
+                await scene(pilot)
+                await settle(pilot)
+                app.save_screenshot(filename=f"{name}.svg", path=str(out))
+            close_database()
+        print(out / f"{name}.svg")
+
+
+def main() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(shoot(out, (120, 36)))
+
+
+if __name__ == "__main__":
+    main()

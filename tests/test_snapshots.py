@@ -1,0 +1,57 @@
+"""Look tests: every screen and modal at 80x24 and 120x36, from the fixed seeded database.
+
+Regenerate after an intended change with `pytest tests/test_snapshots.py --snapshot-update`
+and look at the SVGs in `tests/__snapshots__/` before committing them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from davtui.app import DavtuiApp
+from davtui.store import close_database
+from tests.make_screenshots import SCENES, seed, settle
+
+SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Times are shown in local time: pin the zone so the pictures are the same everywhere."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.fixture
+def seeded(home: Path, utc: None) -> Iterator[DavtuiApp]:
+    db = home / "seeded.db"
+    seed(db)
+    yield DavtuiApp(str(db), run_jobs=False)
+    close_database()
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("scene", SCENES)
+def test_screen(scene: str, size: str, seeded: DavtuiApp, snap_compare) -> None:
+    """Jobs (with a running job), job detail, accounts, the forms and the collection picker,
+    stop confirmation, logs."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        await SCENES[scene](pilot)
+        await settle(pilot)
+
+    assert snap_compare(seeded, terminal_size=SIZES[size], run_before=run_before)
