@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -322,6 +323,7 @@ async def test_dry_run_key_runs_the_job_once_as_a_plan_in_the_worker(
         await create_two_accounts(pilot, radicale, xandikos)
         source = Account.get(Account.name == "radicale-alice")
         destination = Account.get(Account.name == "xandikos")
+        dav.make_collection(radicale.url, f"alice/rehearse-{uuid.uuid4().hex[:8]}/", "Rehearse")
         job = Job.create(name="rehearse", source=source, destination=destination)
         await pilot.press("2", "3")
         await app.open_log(job.id)

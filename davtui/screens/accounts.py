@@ -6,10 +6,7 @@ the UI) and records the outcome on the account, so the table shows it next time 
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,45 +15,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from davtui.engine.errors import EngineError
-from davtui.engine.storage import AccountSpec
 from davtui.messages import DiscoveryDone
 from davtui.screens.account_form import PRESET_LABELS, AccountFields, AccountForm
 from davtui.screens.confirm import ConfirmScreen
 from davtui.store import StoreError, Vault
-from davtui.store.models import Account, Job, utcnow
+from davtui.store.models import Account, Job
 from davtui.widgets.format import local_time
 
 if TYPE_CHECKING:
-    from davtui.engine.discovery import Discovery
-
-
-def describe(found: Discovery) -> str:
-    """One line of what discovery found: server, principal, homes and capabilities."""
-    homes = [
-        name
-        for home, name in (
-            (found.calendar_home, "calendars"),
-            (found.addressbook_home, "address books"),
-        )
-        if home
-    ]
-    flags = (
-        (found.supports_sync, "sync"),
-        (found.mkcalendar, "MKCALENDAR"),
-        (found.extended_mkcol, "extended MKCOL"),
-    )
-    can = [name for flag, name in flags if flag]
-    return (
-        f"{found.server or 'DAV server'} (found by {found.found_by}), principal "
-        f"{urlsplit(found.principal).path}, {' and '.join(homes) or 'no homes'}; "
-        f"supports {', '.join(can) or 'no extras'}."
-    )
-
-
-def json_safe(value: Any) -> Any:
-    """Sets become sorted lists so discovery results fit a JSON column."""
-    return sorted(value) if isinstance(value, set | frozenset) else str(value)
+    pass
 
 
 class AccountsScreen(Screen[None]):
@@ -192,30 +159,10 @@ class AccountsScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="discovery")
     def test_connection(self, account_id: int) -> None:
         """Discover the account's server and record the result (runs in a thread)."""
-        account = Account.get_by_id(account_id)
-        discovery, error = None, None
-        try:
-            from davtui.engine.discovery import discover
+        from davtui.engine.probe import test_account
 
-            spec = AccountSpec(
-                url=account.url,
-                kind=account.kind,
-                username=account.username,
-                password=Vault.open().password(account),
-                verify_tls=account.verify_tls,
-                ca_file=account.ca_file,
-                preset=account.preset,
-                name=account.name,
-            )
-            discovery = discover(spec)
-        except (EngineError, StoreError) as exc:
-            error = str(exc)
-        account.last_test_at = utcnow()
-        account.last_test_ok = error is None
-        account.last_test_message = error or describe(discovery)
-        if discovery is not None:
-            account.capabilities = json.loads(json.dumps(asdict(discovery), default=json_safe))
-        account.save()
+        discovery, problem = test_account(account_id)
+        error = str(problem) if problem else None
         self.post_message(DiscoveryDone(account_id, discovery, error))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -229,4 +176,6 @@ class AccountsScreen(Screen[None]):
         if message.error:
             self.notify(message.error, title="Connection failed", severity="error")
         else:
+            from davtui.engine.probe import describe
+
             self.notify(describe(message.discovery), title="Connection works")
