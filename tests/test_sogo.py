@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,8 +24,12 @@ from davtui.engine.davstore import DavStorage
 from davtui.engine.discovery import discover
 from davtui.engine.errors import ItemError, PreconditionFailed
 from davtui.engine.items import content_hash, resource_name
+from davtui.engine.memory import MemoryStorage
+from davtui.engine.runner import Migration, Options
 from davtui.engine.split import split
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection
+from davtui.engine.state import JobState
+from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
+from davtui.store.models import Account, Job
 from tests import dav
 from tests.conftest import CORPUS
 from tests.contract import StorageContract, new_uid, sample_event
@@ -89,7 +94,7 @@ def _personal(storage: DavStorage, kind: str = CALENDAR) -> Collection:
     return collection
 
 
-def test_etags_are_counters_and_creates_never_overwrite(sogo: Sogo) -> None:
+def test_etags_are_counters_and_creates_never_overwrite(sogo: Sogo, store: Path) -> None:
     with sogo.tidy("alice"):
         storage = DavStorage(sogo.spec("alice"))
         calendar = _personal(storage)
@@ -104,9 +109,15 @@ def test_etags_are_counters_and_creates_never_overwrite(sogo: Sogo) -> None:
         # The server itself overwrites despite If-None-Match: * ...
         status = dav.put(sogo.url.split("/SOGo/")[0] + refs[1].href, sample_event(uids[1], "x"))
         assert status == 204
-        # ... so DavStorage checks the href first and refuses, leaving the item as it was.
-        with pytest.raises(PreconditionFailed):
-            storage.create(calendar, refs[0].href, sample_event(uids[0], "lost"))
+        # ... so the engine never creates over an href it listed: a migration bringing another
+        # version of that UID reports a conflict and leaves the item as it was.
+        source = MemoryStorage()
+        mine = source.create_collection(replace(calendar, href=""), "personal").collection
+        source.create(mine, source.href_for(mine, uids[0]), sample_event(uids[0], "lost"))
+        account = Account.create(name=f"mem-{uids[0]}", url="mem://")
+        job = Job.create(name=f"sogo-{uids[0]}", source=account, destination=account)
+        result = Migration(ReadOnly(source), storage, JobState(job.id), Options()).run()
+        assert result.stats["conflicts"] == 1 and result.stats["events"]["created"] == 0
         [kept] = storage.fetch(calendar, [refs[0].href])
         assert kept.data and content_hash(kept.data) == content_hash(sample_event(uids[0], "v2"))
 

@@ -8,6 +8,7 @@ is recorded in its own transaction before it counts as done.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -30,6 +31,9 @@ from davtui.engine.storage import Fetched, Storage, WritableStorage
 FATAL = (AuthFailed, TLSFailed, Unreachable)
 #: After this many transient item failures in a row the server is taken as down.
 MAX_TRANSIENT_STREAK = 25
+#: A destination listing older than this is read again before creating on servers that
+#: ignore `If-None-Match: *`.
+FRESH_SECONDS = 20.0
 
 
 @dataclass(slots=True)
@@ -81,7 +85,19 @@ class CollectionActor:
         self._fatal: BaseException | None = None
 
     # -- the loop -------------------------------------------------------------------------
+    def _refresh_listing(self) -> None:
+        """Where the server ignores `If-None-Match: *` (SOGo overwrites), creating is only
+        safe over hrefs known to be free: re-list the destination if the plan's listing is
+        older than FRESH_SECONDS, so an item created meanwhile is adopted, never replaced."""
+        plan = self.plan
+        stale = time.monotonic() - plan.listed_at > FRESH_SECONDS
+        if self.destination.ignores_if_none_match and plan.target is not None and stale:
+            plan.dest_etags = {ref.href: ref.etag for ref in self.destination.list(plan.target)}
+            plan.listed_at = time.monotonic()
+
     def run(self) -> None:
+        if not self.settings.dry_run:
+            self._refresh_listing()
         writers = max(1, self.settings.writers)
         in_flight = threading.BoundedSemaphore(writers * 2)
         futures: list[Future] = []

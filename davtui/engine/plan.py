@@ -10,6 +10,7 @@ created whose source is gone. The plan's size is the progress bar's total.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from davtui.engine.mapping import Pair
@@ -30,6 +31,7 @@ class CollectionPlan:
     deletes: list[ItemRecord] = field(default_factory=list)
     deletes_refused: str | None = None
     target: Collection | None = None
+    listed_at: float = field(default_factory=time.monotonic)  # when dest_etags was read
 
     @property
     def size(self) -> int:
