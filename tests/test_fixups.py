@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from davtui.engine import fixups
+from davtui.engine import fixups, items
 from davtui.engine.errors import ItemError
 from davtui.engine.items import content_hash, scan
 from davtui.engine.split import Item, split
 from tests.contract import sample_event, sample_task, sample_vcard
+from tests.dav import make_collection, put, request
+from tests.servers import Server
 
 
 def test_nothing_needed_gives_the_same_object() -> None:
@@ -86,3 +90,137 @@ def test_fold_never_splits_a_character() -> None:
     folded = fixups.fold("SUMMARY:" + "é" * 100)
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == "SUMMARY:" + "é" * 100
+
+
+def _calendar(*props: str) -> bytes:
+    body = ["BEGIN:VEVENT", "UID:f1", "SUMMARY:x", *props, "END:VEVENT"]
+    return (
+        "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *body, "END:VCALENDAR"]) + "\r\n"
+    ).encode()
+
+
+def _card(version: str, *props: str) -> bytes:
+    lines = ["BEGIN:VCARD", f"VERSION:{version}", "UID:c1", *props, "END:VCARD"]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_utc_with_tzid_keeps_the_utc_time() -> None:
+    event = _calendar("DTSTART;TZID=Europe/Berlin:20150602T120000Z", "DTEND:20150602T130000Z")
+    fixed, applied = fixups.apply(event)
+    assert applied == ["utc-with-tzid"]  # and no VTIMEZONE added: nothing references it now
+    assert fixed == event.replace(b";TZID=Europe/Berlin", b"")
+    local = _calendar("DTSTART;TZID=Europe/Berlin:20150602T120000")
+    assert fixups.fix_utc_with_tzid(local) is local
+
+
+def test_date_with_tzid_drops_the_zone_of_dates() -> None:
+    event = _calendar(
+        "DTSTART;TZID=Japan;VALUE=DATE:20050108",
+        "EXDATE;VALUE=DATE;TZID=Japan:20050115,20050122",
+        "DESCRIPTION;TZID=Japan:20050108",  # not a date property with a TZID: but a date value
+    )
+    fixed, applied = fixups.apply(event)
+    assert applied == ["date-with-tzid"]
+    assert b"DTSTART;VALUE=DATE:20050108\r\n" in fixed
+    assert b"EXDATE;VALUE=DATE:20050115,20050122\r\n" in fixed
+    timed = _calendar("DTSTART;TZID=Japan:20050108T090000")
+    assert fixups.fix_date_with_tzid(timed) is timed
+
+
+def test_vcard_commas_escapes_single_value_text_of_3_and_4() -> None:
+    card = _card("3.0", "FN:Mustermann, Heiko", "NOTE:a\\, b, c", "CATEGORIES:x,y", "N:M;H;;;")
+    fixed, applied = fixups.apply(card)
+    assert applied == ["vcard-commas"]
+    assert b"FN:Mustermann\\, Heiko\r\n" in fixed and b"NOTE:a\\, b\\, c\r\n" in fixed
+    assert b"CATEGORIES:x,y\r\n" in fixed  # a list: its commas separate values
+    assert content_hash(fixed) == content_hash(card)  # the same meaning
+    old = _card("2.1", "FN:Mustermann, Heiko")  # 2.1 has no comma escape
+    assert fixups.apply(old) == (old, [])
+    encoded = _card("3.0", "NOTE;ENCODING=QUOTED-PRINTABLE:a, b")
+    assert fixups.fix_vcard_commas(encoded) is encoded
+
+
+def test_vcard_bare_params_names_them_and_keeps_qp_lines() -> None:
+    card = _card(
+        "2.1",
+        "FN:Jo",
+        "TEL;WORK;VOICE:+49 1",
+        "NOTE;CHARSET=UTF-8;QUOTED-PRINTABLE:first=",
+        "second",
+        "PHOTO;URL:http://example.org/p.jpg",
+    )
+    fixed, applied = fixups.apply(card)
+    assert applied == ["vcard-bare-params"]
+    assert b"TEL;TYPE=WORK;TYPE=VOICE:+49 1\r\n" in fixed
+    assert b"NOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:first=\r\nsecond\r\n" in fixed
+    assert b"PHOTO;VALUE=URL:http://example.org/p.jpg\r\n" in fixed
+    assert content_hash(fixed) == content_hash(card)
+    named = _card("3.0", "TEL;WORK:+49 1")  # bare TYPE values are only 2.1
+    assert fixups.fix_vcard_bare_params(named) is named
+
+
+#: What Xandikos (icalendar) rewrites, one line each: invalid input it changes the meaning of
+#: (the fix-ups prevent it) and spellings it changes (the hash ignores them).
+XANDIKOS_REWRITES = [
+    "DTSTART;TZID=Europe/Berlin:20150602T120000Z",
+    "EXDATE;TZID=Europe/Berlin;VALUE=DATE:20150609",
+    "DTEND;TZID=Europe/Paris:20150602T150000",
+    "GEO:+51.76882;+14.32321",
+    "ATTENDEE;CN=Sahaja Lal;SCHEDULE-FORCE-SEND=REQUEST:mailto:s@example.org",
+    "X-APPLE-STRUCTURED-LOCATION;VALUE=URI;X-ADDRESS=1 Main St\\\\nTown:geo:51.7,14.3",
+    "BEGIN:VALARM",
+    "ACTION:DISPLAY",
+    "DESCRIPTION:x",
+    "TRIGGER:PT0S",
+    "END:VALARM",
+]
+PARIS = "BEGIN:VTIMEZONE|TZID:Europe/Paris|BEGIN:STANDARD|DTSTART:19701025T030000|" \
+    "TZOFFSETFROM:+020000|TZOFFSETTO:+010000|END:STANDARD|END:VTIMEZONE"  # fmt: skip
+
+
+def _round_trip(server: Server, kind: str, data: bytes) -> bytes:
+    """PUT `data` into a new collection of the real server and GET it back."""
+    name = f"fx-{uuid.uuid4().hex[:8]}"
+    home = {"calendar": "calendars/", "addressbook": "contacts/"}[kind]
+    path = f"alice/{home if server.name == 'xandikos' else ''}{name}/"
+    url = make_collection(server.url, path, name, kind)
+    content_type = "text/calendar" if kind == "calendar" else "text/vcard"
+    assert put(url + "item", data, content_type) in (201, 204)
+    status, back = request(url + "item", "GET")
+    assert status == 200
+    return back
+
+
+def test_xandikos_keeps_the_meaning_of_what_the_fixups_send(xandikos: Server) -> None:
+    event = _calendar(*XANDIKOS_REWRITES).replace(
+        b"BEGIN:VEVENT", "\r\n".join(PARIS.split("|")).encode() + b"\r\nBEGIN:VEVENT"
+    )
+    raw = _round_trip(xandikos, "calendar", event)
+    assert items.first_difference(event, raw) == (
+        "VEVENT DTSTART: sent 20150602T120000Z, stored TZID=Europe/Berlin:20150602T120000"
+    )  # the meaning changed: the fix-ups exist for this
+    sent, applied = fixups.apply(event)
+    assert applied == ["utc-with-tzid", "date-with-tzid"]
+    back = _round_trip(xandikos, "calendar", sent)
+    assert back != sent and items.first_difference(sent, back) is None
+    assert content_hash(back) == content_hash(sent)
+
+
+@pytest.mark.parametrize(
+    ("card", "fixup"),
+    [
+        (_card("3.0", "FN:Mustermann, Heiko", "N:Mustermann;Heiko;;;"), "vcard-commas"),
+        (_card("4.0", "FN:Jo", "NOTE:one, two, three"), "vcard-commas"),
+        (_card("2.1", "FN:Jo", "N:Jo;;;;", "TEL;WORK;VOICE:+49 1"), "vcard-bare-params"),
+    ],
+    ids=["fn-comma", "note-comma", "bare-type"],
+)
+def test_radicale_keeps_what_the_vcard_fixups_send(
+    radicale: Server, card: bytes, fixup: str
+) -> None:
+    raw = _round_trip(radicale, "addressbook", card)
+    assert content_hash(raw) != content_hash(card)  # vobject loses data without the fix-up
+    sent, applied = fixups.apply(card)
+    assert applied == [fixup]
+    back = _round_trip(radicale, "addressbook", sent)
+    assert items.first_difference(sent, back) is None

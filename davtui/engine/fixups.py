@@ -11,6 +11,7 @@ from the content before anything else changes it, so it equals the UID `split` a
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Callable
 
@@ -18,13 +19,13 @@ from davtui.engine.errors import ItemError
 from davtui.engine.items import (
     Component,
     Line,
-    _split_outside_quotes,
     decode,
     derive_uid,
     lines,
     parse,
     split_line,
 )
+from davtui.engine.normal import UTC_TIMES, bare_name, split_outside_quotes
 
 #: Windows time-zone names (Outlook/Exchange) -> IANA; the common ones, from CLDR's table.
 WINDOWS_ZONES = {
@@ -77,12 +78,12 @@ def fold(text: str) -> str:
     return "\r\n ".join([*parts, "".join(current)])
 
 
-def _edit(data: bytes, edit: Edit) -> bytes:
+def _edit(data: bytes, edit: Edit, refold: bool = True) -> bytes:
     """Replace each line for which `edit` returns new unfolded lines (None keeps it as is).
 
     `edit` gets the line and the names of the components around it, outermost first: for a
     BEGIN or END line, the components around that component. Unchanged data is returned as
-    the same object.
+    the same object. `refold=False`: `edit` returns the lines as they are to be written.
     """
     stack: list[str] = []
     out: list[str] = []
@@ -97,7 +98,7 @@ def _edit(data: bytes, edit: Edit) -> bytes:
             out.append(line.raw)
         else:
             changed = True
-            out.extend(fold(text) for text in new)
+            out.extend(fold(text) if refold else text for text in new)
     return "\r\n".join([*out, ""]).encode() if changed else data
 
 
@@ -112,7 +113,7 @@ def _with_param(line: Line, name: str, value: str) -> str:
 
 
 def _param(line: Line, name: str) -> str | None:
-    for param in _split_outside_quotes(split_line(line.text)[1], ";"):
+    for param in split_outside_quotes(split_line(line.text)[1], ";"):
         key, _, value = param.partition("=")
         if key.strip().upper() == name:
             return value.strip('"')
@@ -170,7 +171,7 @@ def fix_windows_tzid(data: bytes) -> bytes:
         if tzid is None or tzid not in WINDOWS_ZONES:
             return None
         head, params, value = split_line(line.text)
-        kept = [p for p in _split_outside_quotes(params, ";") if not _is_tzid(p)]
+        kept = [p for p in split_outside_quotes(params, ";") if not _is_tzid(p)]
         return [";".join([head, *kept, f"TZID={WINDOWS_ZONES[tzid]}"]) + ":" + value]
 
     return _edit(data, edit)
@@ -178,6 +179,100 @@ def fix_windows_tzid(data: bytes) -> bytes:
 
 def _is_tzid(param: str) -> bool:
     return param.partition("=")[0].strip().upper() == "TZID"
+
+
+_DATES_ONLY = re.compile(r"\d{8}(?:,\d{8})*")
+_TZID_LINE = re.compile(r"^[^:]*;TZID=", re.IGNORECASE)
+#: Cheap byte-level pre-checks on the unfolded text: most items need neither fix-up.
+_UTC_WITH_TZID = re.compile(rb"(?i);TZID=[^\r\n]*:\d{8}T\d{6}Z")
+_DATE_WITH_TZID = re.compile(rb"(?im);TZID=[^\r\n]*:\d{8}(?:[,\r\n]|$)")
+_VCARD_VERSION = re.compile(rb"(?im)^VERSION:[ \t]*([0-9.]+)")
+
+
+def _unfolded(data: bytes) -> bytes:
+    return data.replace(b"\r\n ", b"").replace(b"\n ", b"").replace(b"\r\n\t", b"")
+
+
+def _drop_tzid(data: bytes, invalid: re.Pattern[str], hint: re.Pattern[bytes]) -> bytes:
+    """Drop the TZID parameter of each property whose whole value matches `invalid`."""
+    if not hint.search(_unfolded(data)):
+        return data
+
+    def edit(line: Line, parents: list[str]) -> list[str] | None:
+        if not _TZID_LINE.match(line.text[:300]):
+            return None
+        head, params, value = split_line(line.text)
+        if not invalid.fullmatch(value.strip()):
+            return None
+        kept = [p for p in split_outside_quotes(params, ";") if not _is_tzid(p)]
+        return [";".join([head, *kept]) + ":" + value]
+
+    return _edit(data, edit)
+
+
+def fix_utc_with_tzid(data: bytes) -> bytes:
+    """`DTSTART;TZID=X:...T120000Z` is invalid (RFC 5545 3.3.5): keep the UTC time, drop the
+    TZID; Xandikos would keep the TZID and drop the Z, moving the event by the offset."""
+    return _drop_tzid(data, UTC_TIMES, _UTC_WITH_TZID)
+
+
+def fix_date_with_tzid(data: bytes) -> bytes:
+    """A TZID on a DATE value is invalid (RFC 5545 3.2.19): drop it; Xandikos would turn
+    `VALUE=DATE:20050108` into the date-time `20050108T000000`."""
+    return _drop_tzid(data, _DATES_ONLY, _DATE_WITH_TZID)
+
+
+_SINGLE_TEXT = frozenset({"FN", "NOTE", "TITLE", "ROLE"})
+_UNESCAPED_COMMA = re.compile(r"(\\.)|,")
+
+
+def _vcard_version(data: bytes) -> str | None:
+    """The VERSION of a vCard, or None for anything else (a byte-level look: no parsing)."""
+    if not data.lstrip()[:11].upper().startswith(b"BEGIN:VCARD"):
+        return None
+    found = _VCARD_VERSION.search(data)
+    return found.group(1).decode() if found else None
+
+
+def fix_vcard_commas(data: bytes) -> bytes:
+    """Escape bare commas in the single-value text of a vCard 3.0/4.0 (FN, NOTE, TITLE, ROLE):
+    they must be escaped (RFC 6350 3.4), and vobject (Radicale) cuts `FN:Doe, Jo` to `Doe`."""
+    if b"," not in data or _vcard_version(data) not in ("3.0", "4.0"):
+        return data
+
+    def edit(line: Line, parents: list[str]) -> list[str] | None:
+        if line.name not in _SINGLE_TEXT or "ENCODING" in line.text[:200].upper():
+            return None
+        head, params, value = split_line(line.text)
+        escaped = _UNESCAPED_COMMA.sub(lambda m: m.group(1) or "\\,", value)
+        if escaped == value:
+            return None
+        return [";".join([head, *filter(None, [params])]) + ":" + escaped]
+
+    return _edit(data, edit)
+
+
+def fix_vcard_bare_params(data: bytes) -> bytes:
+    """Name the bare parameters of a vCard 2.1 (`TEL;WORK;VOICE` -> `TEL;TYPE=WORK;TYPE=VOICE`,
+    `QUOTED-PRINTABLE` -> `ENCODING=...`): both forms are 2.1, vobject (Radicale) drops the
+    bare ones. Only the first physical line changes: quoted-printable continuations stay."""
+    if _vcard_version(data) != "2.1":
+        return data
+
+    def edit(line: Line, parents: list[str]) -> list[str] | None:
+        head, params, _ = split_line(line.text)
+        if not params or all("=" in p for p in split_outside_quotes(params, ";")):
+            return None
+        named = [
+            p if "=" in p else f"{bare_name(p)}={p.strip()}"
+            for p in split_outside_quotes(params, ";")
+        ]
+        old_head, new_head = f"{head};{params}:", ";".join([head, *named]) + ":"
+        if not line.raw.startswith(old_head):  # parameters folded: rare, left alone
+            return None
+        return [new_head + line.raw[len(old_head) :]]  # later physical lines stay as they are
+
+    return _edit(data, edit, refold=False)
 
 
 def fix_add_vtimezone(data: bytes) -> bytes:
@@ -253,8 +348,12 @@ FIXUPS: dict[str, Fixup] = {
     "add-uid": fix_add_uid,
     "strip-method": fix_strip_method,
     "windows-tzid": fix_windows_tzid,
+    "utc-with-tzid": fix_utc_with_tzid,
+    "date-with-tzid": fix_date_with_tzid,
     "add-vtimezone": fix_add_vtimezone,
     "drop-duration": fix_drop_duration,
+    "vcard-commas": fix_vcard_commas,
+    "vcard-bare-params": fix_vcard_bare_params,
 }
 
 

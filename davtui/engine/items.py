@@ -9,13 +9,11 @@ without BOM), Windows-1252 or Latin-1. `decode` tells which; the hash works on t
 so an item hashes the same before and after the `utf8` fix-up.
 
 What the hash ignores, because servers rewrite it on store: line endings, folding, the order
-of lines and of sub-components inside a component, property-name and parameter-name case,
-parameter order, quoting and `TYPE=A,B` vs `TYPE=A;TYPE=B`, DTSTAMP, PRODID, REV (vCard),
-LAST-MODIFIED (SOGo and Nextcloud set it to the time of the PUT: it dates the copy, not the
-content), the VERSION of a vCard (SOGo turns 4.0 into 3.0), and empty trailing components
-of N/ADR/ORG (SOGo: `N:Last;First;;;` -> `N:Last;First`), and `CLASS:PUBLIC` in a calendar
-component (the default value, which SOGo adds to every event and task). CREATED, SEQUENCE and
-the `itemN.` group names are kept: they are content.
+of lines and of sub-components inside a component, property-name case, DTSTAMP, PRODID, REV
+(vCard), LAST-MODIFIED (SOGo and Nextcloud set it to the time of the PUT: it dates the copy,
+not the content), the VERSION of a vCard (SOGo turns 4.0 into 3.0), VTIMEZONE definitions
+(servers own them), and, per property, what `normal.property_line` lists. CREATED, SEQUENCE
+and the `itemN.` group names are kept: they are content.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from davtui.engine.errors import ItemError
+from davtui.engine.normal import property_line
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 VCARD_TYPE = "text/vcard; charset=utf-8"
@@ -40,15 +39,6 @@ _DATES = re.compile(r"\d{8}(?:T\d{6}Z?)?(?:,\d{8}(?:T\d{6}Z?)?)*")
 _DATE_PROPS = frozenset({"DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE"})
 _IGNORED = frozenset({"DTSTAMP", "PRODID", "REV", "LAST-MODIFIED"})
 _VCARD_IGNORED = frozenset({"VERSION", "PROFILE"})
-_TRIMMED = frozenset({"N", "ADR", "ORG"})
-_STRUCTURED = frozenset({"N", "ADR", "ORG", "GENDER", "CLIENTPIDMAP", "REQUEST-STATUS", "GEO"})
-_ENCODINGS = {"BASE64": "B", "B": "B", "QUOTED-PRINTABLE": "QUOTED-PRINTABLE", "8BIT": "8BIT"}
-_ESCAPE = re.compile(r"\\(.)")
-_SPACE = re.compile(r"\s+")
-_CASELESS_PARAMS = frozenset(
-    {"TYPE", "VALUE", "ENCODING", "CHARSET", "CUTYPE", "ROLE", "PARTSTAT", "RSVP", "RELATED",
-     "RANGE", "FBTYPE", "RELTYPE", "SCHEDULE-AGENT"}
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,65 +320,24 @@ def scan(data: bytes, source: str = "") -> ItemInfo:
     return info
 
 
-def _params(text: str) -> list[str]:
-    """Parameters normalised: names upper-case, values unquoted and sorted, bare ones as TYPE."""
-    values: dict[str, list[str]] = {}
-    for param in _split_outside_quotes(text, ";"):
-        name, equals, value = param.partition("=")
-        name, value = (name.strip().upper(), value) if equals else ("TYPE", name)
-        if name in ("TYPE", "ENCODING") and value.upper() in _ENCODINGS:  # vCard 2.1 bare
-            name, value = "ENCODING", _ENCODINGS[value.upper()]
-        if name in _CASELESS_PARAMS:
-            value = value.upper()
-        values.setdefault(name, []).extend(v.strip('"') for v in _split_outside_quotes(value, ","))
-    return [f"{name}={','.join(sorted(v))}" for name, v in sorted(values.items())]
-
-
-def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    if '"' not in text:
-        return text.split(sep) if text else []
-    parts, start, quoted = [], 0, False
-    for index, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif char == sep and not quoted:
-            parts.append(text[start:index])
-            start = index + 1
-    return [*parts, text[start:]]
-
-
-def _unescape_equivalents(value: str, structured: bool) -> str:
-    """`\\N` is `\\n`; outside structured values `\\;` is a plain `;` (vobject adds it)."""
-
-    def one(match: re.Match[str]) -> str:
-        char = match.group(1)
-        if char == "N":
-            return "\\n"
-        return ";" if char == ";" and not structured else match.group(0)
-
-    return _ESCAPE.sub(one, value)
-
-
 def _normal(component: Component) -> str:
-    props = []
+    """Properties normalised and sorted, then the sub-components, sorted; VTIMEZONEs are left
+    out (servers own them: Xandikos rewrites TZOFFSETTO:+000000 as +0000, SOGo replaces them),
+    the TZIDs that properties reference stay in their parameters."""
+    children = sorted(_normal(c) for c in component.children if c.name != "VTIMEZONE")
+    return "\n".join([f"BEGIN:{component.name}", *_props(component), *children, "END:"])
+
+
+def _props(component: Component) -> list[str]:
     vcard = component.name == "VCARD"
+    props = []
     for line in component.props:
         if line.name in _IGNORED or (vcard and line.name in _VCARD_IGNORED):
             continue
         _, params, value = split_line(line.text)
-        if line.name == "CLASS" and not vcard and value.strip().upper() == "PUBLIC":
-            continue
-        params_ = _params(params)
-        if "\\" in value:
-            value = _unescape_equivalents(value, line.name in _STRUCTURED)
-        if line.name in _TRIMMED:
-            value = value.rstrip(";")
-        if "ENCODING=B" in params_:
-            value = _SPACE.sub("", value)
-        group = f"{line.group.lower()}." if line.group else ""
-        props.append(";".join([group + line.name, *params_]) + ":" + value)
-    children = sorted(_normal(child) for child in component.children)
-    return "\n".join([f"BEGIN:{component.name}", *sorted(props), *children, "END:"])
+        if (normal := property_line(line.group, line.name, params, value, vcard)) is not None:
+            props.append(normal)
+    return sorted(props)
 
 
 def content_hash(data: bytes) -> str:
@@ -399,6 +348,37 @@ def content_hash(data: bytes) -> str:
         digest.update(_normal(component).encode("utf-8", "surrogatepass"))
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def first_difference(sent: bytes, stored: bytes) -> str | None:
+    """The first property whose normal form differs, as `NAME: sent X, stored Y`: the reason
+    of a verification mismatch, read by a person (None when the hashes would agree)."""
+    mine, theirs = (_property_map(data) for data in (sent, stored))
+    for name in sorted(mine.keys() | theirs.keys()):
+        if mine.get(name) != theirs.get(name):
+            shown = [", ".join(found.get(name, ["(none)"]))[:120] for found in (mine, theirs)]
+            return f"{name}: sent {shown[0]}, stored {shown[1]}"
+    return None
+
+
+def _property_map(data: bytes) -> dict[str, list[str]]:
+    """Normal properties keyed by component and name (`VEVENT DTSTART`), valued by what follows
+    the name: `TZID=Europe/Berlin:20150602T120000Z`, or the bare value."""
+    found: dict[str, list[str]] = {}
+    for top in parse(decode(data)[0]).components:
+        for component in _without_timezones(top):
+            for normal in _props(component):
+                name, params, value = split_line(normal)
+                shown = f"{params}:{value}" if params else value
+                found.setdefault(f"{component.name} {name}", []).append(shown)
+    return {key: sorted(values) for key, values in found.items()}
+
+
+def _without_timezones(component: Component):
+    yield component
+    for child in component.children:
+        if child.name != "VTIMEZONE":
+            yield from _without_timezones(child)
 
 
 def derive_uid(data: bytes) -> str:

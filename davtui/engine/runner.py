@@ -23,11 +23,11 @@ from davtui.engine.events import (
     Progress,
     ignore,
 )
-from davtui.engine.mapping import Choice, Pair, kinds_for, plan_targets
+from davtui.engine.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
 from davtui.engine.plan import CollectionPlan, plan_collection
 from davtui.engine.state import ItemRecord, JobState
 from davtui.engine.stats import Stats
-from davtui.engine.storage import Storage, WritableStorage
+from davtui.engine.storage import CALENDAR, Storage, WritableStorage
 from davtui.engine.verify import Verification, verify_collection
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
 
@@ -128,6 +128,9 @@ class Migration:
         kinds = kinds_for(self.options.what)
         self.listener(Phase("discover"))
         sources = self.source.collections(kinds)
+        if not sources:  # a wrong account or URL, far more likely than a job with nothing
+            wanted = " and no ".join("calendar" if k == CALENDAR else "address book" for k in kinds)
+            raise MappingError(f"The source has no {wanted}: nothing to copy.")
         destinations = self.destination.collections(kinds)
         remembered = {c.href: target for c in sources if (target := self.state.target_of(c.href))}
         pairs = plan_targets(
@@ -159,8 +162,9 @@ class Migration:
         for plan in self._plans:
             problems = len(self.verification.missing) + len(self.verification.different)
             verify_collection(
-                plan, self.destination, self.state, wrote.get(id(plan), False), self.verification
-            )
+                plan, self.destination, self.state, wrote.get(id(plan), False), self.verification,
+                self.source, self.options.suppress_invitations,
+            )  # fmt: skip
             problems -= len(self.verification.missing) + len(self.verification.different)
             if not problems and plan.pair.source.href not in self._troubled:
                 clean.append(plan)

@@ -2,17 +2,22 @@
 this job sent (compared by normalised hash, so server re-serialisation is tolerated).
 
 Only items whose destination ETag changed since they were last verified are read again, so a
-re-run with no change verifies from the listing alone.
+re-run with no change verifies from the listing alone. A hash mismatch is confirmed against
+the source, read again (for the mismatches only) and fixed up as in the act phase: a stored
+hash from an older normal form, or a source edited since the copy, is no difference when the
+destination holds what would be sent now; a real difference gets a `reason` naming the first
+differing property.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from davtui.engine.items import content_hash
+from davtui.engine import fixups
+from davtui.engine.items import content_hash, first_difference
 from davtui.engine.plan import CollectionPlan
-from davtui.engine.state import COPIED, JobState
-from davtui.engine.storage import WritableStorage
+from davtui.engine.state import COPIED, ItemRecord, JobState
+from davtui.engine.storage import Storage, WritableStorage
 
 
 @dataclass(slots=True)
@@ -42,9 +47,11 @@ def verify_collection(
     state: JobState,
     relist: bool,
     result: Verification,
+    source: Storage | None = None,
+    suppress_invitations: bool = False,
 ) -> None:
     """Check one collection pair; `relist` when this run wrote to it (else the plan's listing
-    of the destination is still current)."""
+    of the destination is still current). Without `source`, a mismatch is not confirmed."""
     target = plan.target
     if target is None:
         return
@@ -64,17 +71,59 @@ def verify_collection(
         elif listing[record.dest_href] is None or listing[record.dest_href] != record.verified_etag:
             to_read[record.dest_href] = (record, entry)
     verified: dict[str, str | None] = {}
+    suspects: dict[str, _Suspect] = {}
     for fetched in destination.fetch(target, list(to_read)):
         record, entry = to_read.pop(fetched.href, (None, None))
         if record is None:
             continue
         result.fetched += 1
+        etag = fetched.etag or listing.get(fetched.href)
         if fetched.data is None:
             result.missing.append(entry)
         elif content_hash(fetched.data) != record.dest_hash:
-            result.different.append(entry)
+            suspects[record.source_href] = _Suspect(record, entry, fetched.data, etag)
         else:
-            verified[record.source_href] = fetched.etag or listing.get(fetched.href)
+            verified[record.source_href] = etag
     result.missing.extend(entry for _record, entry in to_read.values())
+    if suspects and source is not None:
+        _confirm(source, plan, suspects, suppress_invitations, state, verified)
+    result.different.extend(suspect.entry for suspect in suspects.values())
     if verified:
         state.mark_verified(plan.pair.source.href, verified)
+
+
+@dataclass(slots=True)
+class _Suspect:
+    record: ItemRecord
+    entry: dict[str, str | None]
+    stored: bytes
+    etag: str | None
+
+
+def _confirm(
+    source: Storage,
+    plan: CollectionPlan,
+    suspects: dict[str, _Suspect],
+    suppress_invitations: bool,
+    state: JobState,
+    verified: dict[str, str | None],
+) -> None:
+    """Compare each suspect with its source as it would be sent now: equal, it is verified (and
+    its stored hash renewed) and leaves `suspects`; else its entry gets the reason."""
+    for fetched in source.fetch(plan.pair.source, list(suspects)):
+        suspect = suspects.get(fetched.href)
+        if suspect is None:
+            continue
+        if fetched.data is None:
+            suspect.entry["reason"] = "the source item can no longer be read"
+            continue
+        sent, _ = fixups.apply(fetched.data, suppress_invitations=suppress_invitations)
+        digest = content_hash(sent)
+        if digest == content_hash(suspect.stored):
+            suspect.record.dest_hash = digest
+            state.record(suspect.record)
+            verified[fetched.href] = suspect.etag
+            del suspects[fetched.href]
+        else:
+            reason = first_difference(sent, suspect.stored)
+            suspect.entry["reason"] = reason or "the components are nested differently"
