@@ -45,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"davtui {__version__}")
-    parser.add_argument("--db", metavar="PATH", help="database file (env DAVTUI_DB)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="database file or postgresql://user@host/name URL (env DAVTUI_DB)",
+    )
     parser.add_argument(
         "--headless", action="store_true", help="run queued and interrupted jobs without the UI"
     )
@@ -54,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="with --headless: JSON reports")
     parser.add_argument("--every", metavar="INTERVAL", help="with --headless: repeat, e.g. 30m")
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="with --headless: run N jobs at once"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     migrate.register(sub)
@@ -70,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from peewee import DatabaseError
+
     from davtui.passwords import PasswordSourceError
     from davtui.store import StoreError
 
@@ -91,10 +100,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from davtui import headless
 
-            return headless.run(args.job, args.json, args.verbose, args.every)
+            return headless.run(args.job, args.json, args.verbose, args.every, args.workers)
         return int(args.handler(ctx) or 0)
     except (StoreError, PasswordSourceError) as exc:
         print(f"davtui: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    except DatabaseError as exc:  # the file failed under a running command: disk full, I/O
+        while isinstance(exc.__context__, DatabaseError):  # "cannot rollback" hides the cause
+            exc = exc.__context__
+        print(f"davtui: the database cannot be written ({exc}).", file=sys.stderr)
         return exitcodes.USAGE
     except KeyboardInterrupt:
         return exitcodes.CANCELLED

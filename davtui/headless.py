@@ -12,7 +12,6 @@ import json
 import signal
 import sys
 import threading
-import time
 
 from davtui import exitcodes
 
@@ -76,7 +75,19 @@ def resolve_jobs(names: list[str]) -> list[int]:
     return ids
 
 
-def run(job_names: list[str], as_json: bool, verbose: int, every: str | None) -> int:
+def run_seconds(job_id: int) -> float:
+    """How long the job's last run took, from its run row (jobs may run side by side)."""
+    from davtui.store.models import Run
+
+    run = Run.select().where(Run.job == job_id).order_by(Run.id.desc()).first()
+    if run is None or run.finished_at is None:
+        return 0.0
+    return (run.finished_at - run.started_at).total_seconds()
+
+
+def run(
+    job_names: list[str], as_json: bool, verbose: int, every: str | None, workers: int = 1
+) -> int:
     from davtui.console import Console
     from davtui.engine.queue import enqueue, run_queue
     from davtui.hooks import notify
@@ -86,6 +97,8 @@ def run(job_names: list[str], as_json: bool, verbose: int, every: str | None) ->
     try:
         interval = parse_interval(every) if every else None
         only = resolve_jobs(job_names) if job_names else None
+        if workers < 1:
+            raise ValueError("--workers must be at least 1")
     except (ValueError, LookupError) as exc:
         print(f"davtui: {exc}.".replace("..", "."), file=sys.stderr)
         return exitcodes.USAGE
@@ -93,17 +106,17 @@ def run(job_names: list[str], as_json: bool, verbose: int, every: str | None) ->
     codes: list[int] = []
     reports = []
     ran: list[int] = []  # jobs `--every` runs again: not those a user stopped
-    console = Console(sys.stderr, verbose)
-    started = time.monotonic()
+    consoles: dict[int, Console] = {}  # each job's lines carry its name: jobs run side by side
+
+    def console_of(job_id: int) -> Console:
+        consoles[job_id] = Console(sys.stderr, verbose, label=Job.get_by_id(job_id).name)
+        return consoles[job_id]
 
     def finished_job(job_id: int, finished) -> None:
         """Summary, report and notification of each job as it ends."""
-        nonlocal started
         job = Job.get_by_id(job_id)
-        duration, started = time.monotonic() - started, time.monotonic()
-        console.label = f"{job.name}: "
-        console.finish(finished, duration)
-        console.label = ""
+        duration = run_seconds(job_id)
+        consoles.pop(job_id).finish(finished, duration)
         codes.append(finished.exit_code)
         reports.append(report(finished, duration, job.name))
         notify(job, reports[-1])
@@ -111,8 +124,13 @@ def run(job_names: list[str], as_json: bool, verbose: int, every: str | None) ->
             ran.append(job_id)
 
     while True:
-        started = time.monotonic()
-        run_queue(console, shutdown, only, on_finished=finished_job)
+        run_queue(
+            shutdown=shutdown,
+            only=only,
+            on_finished=finished_job,
+            workers=workers,
+            listener_for=console_of,
+        )
         if interval is None or shutdown.is_set():
             break
         if shutdown.wait(interval):

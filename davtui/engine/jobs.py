@@ -96,6 +96,9 @@ def run_job(
         if sources is None:
             vault = Vault.open() if (job.source.secret or job.destination.secret) else None
             sources = (spec_of(job.source, vault), spec_of(job.destination, vault))
+        for spec in sources:  # never silently: on every run, in the output and the log
+            if spec.kind == "dav" and not spec.verify_tls:
+                recorder(Message("warning", f"TLS verification is off for {spec.url}."))
         source = open_source(sources[0], recorder)
         opened.append(source)
         destination = open_destination(sources[1], recorder)
@@ -120,5 +123,14 @@ def run_job(
     final = finished.status
     if final == "cancelled" and shutdown is not None and shutdown.is_set():
         final = "interrupted"
-    set_status(job_id, final, control=None, runner=None)
+    release(job_id, final)
     return finished, run.id
+
+
+def release(job_id: int, status: str) -> None:
+    """Leave the job with its final status, unless another runner took it over meanwhile
+    (this one stalled past its lease): the job is then that runner's."""
+    with database.atomic():
+        Job.update(
+            status=status, control=None, runner=None, lease_until=None, updated_at=utcnow()
+        ).where((Job.id == job_id) & (Job.runner == runner_id())).execute()

@@ -1,23 +1,40 @@
-"""The job queue: jobs run in queue order, one at a time; a job is claimed atomically so two
-runners (a TUI and a headless runner, or two headless runners) never run the same job."""
+"""The job queue: jobs run in queue order, up to `workers` at once per process, and a job is
+claimed atomically so runners (the TUI, headless runners on any number of machines) never run
+the same job twice.
+
+A claim is one conditional UPDATE on SQLite (the database serialises writers); on PostgreSQL
+the first takeable job is picked with `SELECT ... FOR UPDATE SKIP LOCKED`, so runners never
+wait for each other. A runner holds a lease on the job it runs (`Job.lease_until`), renewed
+by a small thread; a job whose lease expired — its runner died, hung or lost the database — is
+taken over by any runner and resumes from its item state. Runners' clocks must agree to well
+within the lease (NTP).
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
-from peewee import fn
+from peewee import DatabaseError, PostgresqlDatabase, fn
 
 from davtui.engine.events import Finished, Listener, ignore
 from davtui.engine.jobs import run_job, runner_id
-from davtui.store.models import Job, database, utcnow
+from davtui.store.models import Job, Run, database, utcnow
 
 RUNNABLE = ("queued", "interrupted")
-
+HELD = ("running", "paused")  # a runner has the job; takeable once its lease expired
+DEFAULT_LEASE = 60.0
 
 DRY_RUN = "dry-run"  # the `control` of a job queued for one dry run (the TUI's "Dry" key)
+
+
+def lease_seconds() -> float:
+    """How long a claim lasts without renewal: `DAVTUI_LEASE_SECONDS`, else 60 s."""
+    return float(os.environ.get("DAVTUI_LEASE_SECONDS") or DEFAULT_LEASE)
 
 
 def enqueue(job_id: int, dry_run: bool = False) -> None:
@@ -48,36 +65,149 @@ def _alive(runner: str | None) -> bool:
     return True
 
 
+def _close_runs(job_id: int, runner: str | None, at) -> None:
+    """End the open run rows a dead runner left: `interrupted`, at the latest moment it could
+    still have acted (its lease's end, or now)."""
+    Run.update(status="interrupted", finished_at=at or utcnow()).where(
+        (Run.job == job_id) & Run.finished_at.is_null() & (Run.runner == runner)
+    ).execute()
+
+
 def mark_interrupted() -> list[int]:
-    """Jobs left running or paused by a process that died are `interrupted` (they resume)."""
+    """Jobs left running or paused by a process of this host that died are `interrupted`."""
     stale = [
-        job.id
-        for job in Job.select().where(Job.status.in_(("running", "paused")))
+        job
+        for job in Job.select(Job.id, Job.runner).where(Job.status.in_(HELD))
         if not _alive(job.runner) or job.runner == runner_id()
     ]
-    if stale:
+    for job in stale:
         with database.atomic():
-            Job.update(status="interrupted", runner=None).where(Job.id.in_(stale)).execute()
-    return stale
+            Job.update(status="interrupted", runner=None, lease_until=None).where(
+                (Job.id == job.id) & (Job.runner == job.runner)
+            ).execute()
+            _close_runs(job.id, job.runner, None)
+    return [job.id for job in stale]
 
 
-def claim(job_id: int) -> bool:
-    """Take a runnable job for this process; False when another runner got it first."""
-    with database.atomic():
-        taken = (
-            Job.update(status="running", runner=runner_id(), updated_at=utcnow())
-            .where((Job.id == job_id) & Job.status.in_(RUNNABLE))
-            .execute()
+def _takeable():
+    """Queued or interrupted, or held under a lease that expired."""
+    expired = Job.status.in_(HELD) & (Job.lease_until < utcnow())
+    return Job.status.in_(RUNNABLE) | expired
+
+
+def _candidates(only: Iterable[int] | None):
+    query = Job.select(Job.id, Job.status, Job.runner, Job.lease_until).where(_takeable())
+    if only is not None:
+        query = query.where(Job.id.in_(list(only)))
+    return query.order_by(Job.queue_position.asc(nulls="LAST"), Job.id)
+
+
+def _take(job: Job) -> bool:
+    """Make `job` (as read while takeable) this runner's, unless another runner was faster;
+    the run a dead runner left open is closed."""
+    unchanged = Job.runner.is_null() if job.runner is None else Job.runner == job.runner
+    taken = (
+        Job.update(
+            status="running",
+            runner=runner_id(),
+            lease_until=utcnow() + timedelta(seconds=lease_seconds()),
+            updated_at=utcnow(),
         )
+        .where((Job.id == job.id) & _takeable() & unchanged)
+        .execute()
+    )
+    if taken and job.status in HELD:
+        _close_runs(job.id, job.runner, job.lease_until)
     return taken == 1
 
 
+def claim(job_id: int) -> bool:
+    """Take a takeable job for this process; False when another runner got it first."""
+    job = _candidates([job_id]).first()
+    if job is None:
+        return False
+    with database.atomic():
+        return _take(job)
+
+
+def claim_next(only: Iterable[int] | None = None) -> int | None:
+    """Claim the first takeable job in queue order (of `only`); None when there is none."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        with database.atomic():
+            job = _candidates(only).for_update(skip_locked=True).first()
+            return job.id if job is not None and _take(job) else None
+    while (job_id := next_runnable(only)) is not None:
+        if claim(job_id):
+            return job_id
+    return None
+
+
 def next_runnable(only: Iterable[int] | None = None) -> int | None:
-    query = Job.select(Job.id).where(Job.status.in_(RUNNABLE))
+    row = _candidates(only).first()
+    return row.id if row else None
+
+
+def lapsing(only: Iterable[int] | None = None) -> bool:
+    """Whether a job is held under a lease that missed its renewals (its runner is probably
+    gone): worth waiting for, to take it over when the lease ends."""
+    soon = utcnow() + timedelta(seconds=lease_seconds() / 3)
+    query = Job.select(Job.id).where(Job.status.in_(HELD) & (Job.lease_until < soon))
     if only is not None:
         query = query.where(Job.id.in_(list(only)))
-    row = query.order_by(Job.queue_position.asc(nulls="LAST"), Job.id).first()
-    return row.id if row else None
+    return query.exists()
+
+
+class Lease:
+    """Keeps this runner's claim on a job alive while it runs (a thread renews `lease_until`
+    every third of the lease), and sets `stop` — the run then ends at the next item boundary
+    — when this process shuts down or the lease was lost (taken over after a stall)."""
+
+    def __init__(self, job_id: int, shutdown: threading.Event | None) -> None:
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self._shutdown = shutdown
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._keep, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _renew(self) -> bool:
+        """Extend the lease; False when the job is no longer this runner's."""
+        until = utcnow() + timedelta(seconds=lease_seconds())
+        return bool(
+            Job.update(lease_until=until)
+            .where((Job.id == self.job_id) & (Job.runner == runner_id()))
+            .execute()
+        )
+
+    def _keep(self) -> None:
+        period = lease_seconds() / 3
+        held_until = time.monotonic() + lease_seconds()
+        renew_at = time.monotonic() + period
+        try:
+            while not self._done.wait(0.2):
+                if self._shutdown is not None and self._shutdown.is_set():
+                    self.stop.set()
+                if time.monotonic() < renew_at:
+                    continue
+                renew_at = time.monotonic() + period
+                try:
+                    if not self._renew():
+                        self.stop.set()
+                        continue
+                    held_until = time.monotonic() + lease_seconds()
+                except DatabaseError:
+                    database.close()  # reconnect on the next try
+                if time.monotonic() > held_until:
+                    self.stop.set()  # unrenewable past its end: another runner may take over
+        finally:
+            database.close()  # this thread's connection
 
 
 def run_queue(
@@ -85,23 +215,66 @@ def run_queue(
     shutdown: threading.Event | None = None,
     only: Iterable[int] | None = None,
     on_finished: Callable[[int, Finished], None] | None = None,
+    workers: int = 1,
+    listener_for: Callable[[int], Listener] | None = None,
 ) -> list[tuple[int, Finished]]:
-    """Run runnable jobs (or just `only`) until none is left or `shutdown` is set;
-    `on_finished(job_id, finished)` is called as each job ends (reports, notifications)."""
+    """Run takeable jobs (or just `only`), up to `workers` at once, until none is left or
+    `shutdown` is set; `on_finished(job_id, finished)` is called as each job ends (reports,
+    notifications), from the worker thread that ran it. `listener_for(job_id)`, when given,
+    makes each job's listener (labelled output of parallel jobs). A job held under a lease
+    that stopped being renewed is waited for and taken over before the queue counts as done.
+    """
     mark_interrupted()
     wanted = None if only is None else set(only)
-    results = []
-    while shutdown is None or not shutdown.is_set():
-        job_id = next_runnable(wanted)
-        if job_id is None:
-            break
-        if not claim(job_id):
-            continue
-        dry = Job.select(Job.control).where(Job.id == job_id).scalar() == DRY_RUN
-        finished, _run_id = run_job(job_id, listener, shutdown, dry_run=True if dry else None)
-        results.append((job_id, finished))
-        if on_finished is not None:
-            on_finished(job_id, finished)
-        if wanted is not None:
-            wanted.discard(job_id)
+    results: list[tuple[int, Finished]] = []
+    picking = threading.Lock()
+
+    def stopping() -> bool:
+        return shutdown is not None and shutdown.is_set()
+
+    def pick() -> int | None:
+        with picking:
+            while not stopping():
+                job_id = claim_next(wanted)
+                if job_id is not None:
+                    if wanted is not None:
+                        wanted.discard(job_id)
+                    return job_id
+                if not lapsing(wanted):
+                    return None
+                time.sleep(min(1.0, lease_seconds() / 6))
+            return None
+
+    def work() -> None:
+        while (job_id := pick()) is not None:
+            dry = Job.select(Job.control).where(Job.id == job_id).scalar() == DRY_RUN
+            job_listener = listener_for(job_id) if listener_for else listener
+            with Lease(job_id, shutdown) as lease:
+                finished, _run = run_job(
+                    job_id, job_listener, lease.stop, dry_run=True if dry else None
+                )
+            results.append((job_id, finished))
+            if on_finished is not None:
+                on_finished(job_id, finished)
+
+    if workers <= 1:
+        work()
+        return results
+    threads = [threading.Thread(target=_closing(work), name=f"worker-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return results
+
+
+def _closing(body: Callable[[], None]) -> Callable[[], None]:
+    """`body` for a worker thread that closes the thread's database connection at the end."""
+
+    def run() -> None:
+        try:
+            body()
+        finally:
+            database.close()
+
+    return run

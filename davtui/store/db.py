@@ -1,16 +1,21 @@
-"""Opening the database: SQLite in WAL mode with foreign keys, a private file, versioned schema.
+"""Opening the database: a private SQLite file in WAL mode, or a shared PostgreSQL for many
+runners; the same models and the same versioned schema on both.
 
-Schema versions live in `PRAGMA user_version`; `MIGRATIONS` is the ordered list of steps, step
-N bringing a database from version N-1 to N inside one transaction. Never edit a released step:
-append a new one.
+`MIGRATIONS` is the ordered list of steps, step N bringing a database from version N-1 to N
+inside one transaction. Never edit a released step: append a new one (playhouse.migrate's
+`SchemaMigrator.from_database(db)` speaks both dialects). SQLite keeps the version in
+`PRAGMA user_version`, PostgreSQL in the one-row table `davtui_schema`, where migrations also
+hold an advisory lock so runners starting together never migrate twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from peewee import Database, SqliteDatabase
+from peewee import Database, OnConflict, PostgresqlDatabase, SqliteDatabase
 
 from davtui.paths import create_private
 from davtui.store.models import MODELS, database
@@ -24,10 +29,47 @@ PRAGMAS = {
     # Several processes (TUI, headless runners, CLI) share the file: wait instead of failing.
     "busy_timeout": 30_000,
 }
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SCHEMA_TABLE = "davtui_schema"
+#: pg_advisory_lock key of schema migrations (any constant the application owns).
+MIGRATION_LOCK = 0x64617674
 
 
 class StoreError(Exception):
     """The database cannot be used; the message is one sentence for the user."""
+
+
+class Postgres(PostgresqlDatabase):
+    """PostgreSQL as the models expect it: aware UTC timestamps, and `replace()` as an upsert.
+
+    Timestamps are TIMESTAMPTZ and sessions run in UTC, so times come back aware as they do
+    from SQLite; `Model.replace()` / `on_conflict_replace()` (SQLite's INSERT OR REPLACE)
+    becomes INSERT ... ON CONFLICT (primary key) DO UPDATE of every other column."""
+
+    field_types = {**PostgresqlDatabase.field_types, "DATETIME": "TIMESTAMPTZ"}
+
+    def conflict_update(self, oc: OnConflict, query):
+        if (oc._action or "").lower() == "replace":
+            meta = query.model._meta
+            others = [f for f in meta.sorted_fields if f is not meta.primary_key]
+            action = "update" if others else "ignore"
+            oc = OnConflict(action, preserve=others, conflict_target=(meta.primary_key,))
+        return super().conflict_update(oc, query)
+
+
+def is_postgres(location: str) -> bool:
+    return location.startswith(POSTGRES_SCHEMES)
+
+
+def redacted(location: str) -> str:
+    """`location` fit for messages: the password of a PostgreSQL URL replaced by ***."""
+    if not is_postgres(location):
+        return location
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _v1_initial(db: Database) -> None:
@@ -38,36 +80,86 @@ MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial]
 
 
 def schema_version(db: Database) -> int:
+    if isinstance(db, PostgresqlDatabase):
+        row = db.execute_sql(f"SELECT version FROM {SCHEMA_TABLE}").fetchone()
+        return int(row[0])
     return int(db.execute_sql("PRAGMA user_version").fetchone()[0])
+
+
+def _set_schema_version(db: Database, number: int) -> None:
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql(f"UPDATE {SCHEMA_TABLE} SET version = %s", (number,))
+    else:
+        db.execute_sql(f"PRAGMA user_version = {int(number)}")
+
+
+@contextmanager
+def _migration_lock(db: Database) -> Iterator[None]:
+    """On PostgreSQL: the version table exists and one process at a time migrates."""
+    if not isinstance(db, PostgresqlDatabase):
+        yield  # SQLite: each step's transaction already excludes other writers
+        return
+    db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        with db.atomic():
+            db.execute_sql(
+                f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} ("
+                "id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)"
+            )
+            db.execute_sql(
+                f"INSERT INTO {SCHEMA_TABLE} (id, version) VALUES (1, 0) ON CONFLICT DO NOTHING"
+            )
+        yield
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
 def migrate(db: Database) -> None:
     """Apply every step the database has not seen yet, each in its own transaction."""
-    current = schema_version(db)
-    if current > len(MIGRATIONS):
-        raise StoreError(
-            f"The database is at schema version {current}, newer than this davtui knows "
-            f"({len(MIGRATIONS)}): upgrade davtui."
-        )
-    for number in range(current + 1, len(MIGRATIONS) + 1):
-        with db.atomic():
-            MIGRATIONS[number - 1](db)
-            db.execute_sql(f"PRAGMA user_version = {number}")
+    with _migration_lock(db):
+        current = schema_version(db)
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"The database is at schema version {current}, newer than this davtui knows "
+                f"({len(MIGRATIONS)}): upgrade davtui."
+            )
+        for number in range(current + 1, len(MIGRATIONS) + 1):
+            with db.atomic():
+                MIGRATIONS[number - 1](db)
+                _set_schema_version(db, number)
+
+
+def _connect(location: str) -> Database:
+    if is_postgres(location):
+        from playhouse.db_url import parse
+
+        try:
+            import psycopg2  # noqa: F401  (peewee's driver; a clear message when missing)
+        except ImportError:
+            raise StoreError(
+                "PostgreSQL needs the driver: pip install 'davtui[postgres]'."
+            ) from None
+        # The password may also come from PGPASSWORD or ~/.pgpass (kept out of `ps`).
+        return Postgres(**parse(location), options="-c timezone=UTC")
+    path = Path(location).expanduser()
+    create_private(path)
+    return SqliteDatabase(str(path), pragmas=PRAGMAS)
 
 
 def open_database(location: str) -> Database:
-    """Open (creating with mode 0600 if needed) and migrate the database at `location`."""
-    path = Path(location).expanduser()
+    """Open and migrate the database at `location`: a PostgreSQL URL (postgresql://user@host/
+    name), else a SQLite file created with mode 0600 if needed."""
     try:
-        create_private(path)
-        db = SqliteDatabase(str(path), pragmas=PRAGMAS)
+        db = _connect(location)
         database.initialize(db)
         db.connect(reuse_if_open=True)
         migrate(db)
     except StoreError:
         raise
-    except Exception as exc:  # sqlite3/OS errors: one sentence, no traceback
-        raise StoreError(f"Cannot open the database {path}: {exc}.") from exc
+    except Exception as exc:  # driver/OS errors: one sentence, no traceback, no password
+        where = redacted(location) if is_postgres(location) else Path(location).expanduser()
+        reason = " ".join(str(exc).split()).rstrip(".?!")
+        raise StoreError(f"Cannot open the database {where}: {reason}.") from exc
     return db
 
 
