@@ -17,7 +17,7 @@ MODES = ("copy", "mirror")
 CONFLICTS = ("skip", "source-wins")
 SIDE_KEYS = {
     "url", "username", "password", "password_env", "password_command", "verify_tls",
-    "ca_file", "kind", "preset", "max_connections",
+    "ca_file", "kind", "preset", "max_connections", "timeout",
 }  # fmt: skip
 JOB_KEYS = {
     "name", "what", "mode", "collections", "rename", "conflict", "suppress_invitations",
@@ -110,4 +110,5 @@ def _side(section: dict[str, Any], side: str) -> AccountSpec:
         ca_file=section.get("ca_file"),
         preset=section.get("preset"),
         max_connections=int(section.get("max_connections", 4)),
+        timeout=float(section.get("timeout", 60.0)),
     )

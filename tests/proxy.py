@@ -25,12 +25,14 @@ class Fault:
 
     `status`: answer this status (with `headers`) without forwarding; `action` "reset": close
     the connection before answering, the request never reaches the server; "drop-response":
-    forward the request, then close without answering; `delay`: wait this long first."""
+    forward the request, then close without answering; `delay`: wait this long first;
+    `mangle`: forward, then answer the server's status with `mangle(body)` as the body."""
 
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     action: str | None = None
     delay: float = 0.0
+    mangle: Callable[[bytes], bytes] | None = None
 
 
 #: fault(method, path, attempt, body) -> Fault | None; `attempt` counts (method, path) from 1.
@@ -116,6 +118,8 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
             if fault and fault.action == "drop-response":
                 response.read()
                 return self._hang_up(method)
+            if fault and fault.mangle:
+                return self._mangled(method, response, fault.mangle)
             self._relay(method, response)
 
         def _hang_up(self, method: str) -> None:
@@ -129,6 +133,21 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        def _mangled(
+            self, method: str, response: http.client.HTTPResponse, mangle: Callable
+        ) -> None:
+            body = mangle(response.read())
+            proxy.record(method, self.path, response.status)
+            self.send_response_only(response.status, response.reason)
+            for name, value in response.getheaders():
+                if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            if response.will_close:
+                self.upstream = None
 
         def _forward(self, method: str, body: bytes) -> http.client.HTTPResponse:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 
 import pytest
 
@@ -60,6 +61,21 @@ def test_429_without_retry_after_backs_off_and_retries(radicale: Server) -> None
     assert proxy.counts["PROPFIND"] == 2
     [retry] = [e for e in seen if isinstance(e, events.Retry)]
     assert retry.reason == "HTTP 429" and 0.5 <= retry.delay <= 1.0
+
+
+def test_a_conditional_put_is_retried_on_423_locked(radicale: Server) -> None:
+    """Xandikos answers 423 while another write holds the collection: wait and try again."""
+    seen: list[events.Event] = []
+    with Proxy(radicale.url, fault=_once(423, method="PUT")) as proxy:
+        transport = _transport(proxy.url, seen)
+        folder = f"/bob/locked-{uuid.uuid4().hex[:8]}/"
+        transport.request("MKCALENDAR", folder)
+        reply = transport.request(
+            "PUT", f"{folder}x.ics", body=sample_event("locked-1"),
+            headers={"If-None-Match": "*", "Content-Type": "text/calendar"},
+        )  # fmt: skip
+    assert reply.status == 201 and [s for m, _p, s in proxy.log if m == "PUT"] == [423, 201]
+    assert [e.reason for e in seen if isinstance(e, events.Retry)] == ["HTTP 423"]
 
 
 def test_unconditional_put_is_not_retried_on_503(radicale: Server) -> None:

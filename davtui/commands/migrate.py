@@ -81,6 +81,7 @@ def _migrate(ctx) -> int:
     from davtui.console import Console
     from davtui.engine.errors import EngineError
     from davtui.engine.jobs import run_job
+    from davtui.engine.queue import mark_interrupted
     from davtui.headless import stop_on_signals
     from davtui.report import report
 
@@ -95,9 +96,6 @@ def _migrate(ctx) -> int:
     source = _account_for(config.source)
     destination = _account_for(config.destination)
     job = _job_for(config, source, destination)
-    for spec in (config.source, config.destination):
-        if not spec.verify_tls:
-            print(f"warning: TLS verification is off for {spec.url}", file=sys.stderr)
     console = Console(sys.stderr, args.verbose)
     started = time.monotonic()
     specs = (
@@ -105,6 +103,7 @@ def _migrate(ctx) -> int:
         replace(config.destination, name=destination.name),
     )
     shutdown = stop_on_signals()
+    mark_interrupted()  # a run a killed process left open is history: `interrupted`
     finished, _run = run_job(
         job.id, console, shutdown, sources=specs, dry_run=args.dry_run or config.job["dry_run"]
     )

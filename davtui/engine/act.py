@@ -127,6 +127,8 @@ class CollectionActor:
             raise self._fatal
 
     def _guarded(self, fetched: Fetched) -> None:
+        if self._fatal is not None:  # the run is ending: leave queued items for the next run
+            return
         try:
             self._one(fetched)
         except FATAL as exc:

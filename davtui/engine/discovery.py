@@ -86,9 +86,12 @@ def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Di
                 return _capabilities(transport, principal, found, how)
         except errors.AuthFailed:
             raise
-        except errors.Unreachable as exc:  # TLSFailed too
+        except (errors.Unreachable, errors.Throttled) as exc:  # TLSFailed too; 503 after retry
             network_error = network_error or exc
             dead_hosts.add(host)
+        except errors.ServerError as exc:  # a 5xx on one path: another may work
+            if exc.status != 501:  # 501: PROPFIND not implemented, no DAV there
+                network_error = network_error or exc
         except errors.DavError as exc:
             log.debug("no DAV service at %s: %s", url, exc)
         finally:

@@ -66,6 +66,7 @@ class Conflict(DavError):
 class Throttled(DavError):
     """429 or 503: the server asks to slow down; `retry_after` in seconds when it said."""
 
+    exit_code = 4  # when it ends a run: the server is unavailable
     retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw):
@@ -76,6 +77,7 @@ class Throttled(DavError):
 class ServerError(DavError):
     """5xx other than 503."""
 
+    exit_code = 4  # when it ends a run: the server is unavailable
     retryable = True
 
 

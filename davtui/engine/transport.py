@@ -30,7 +30,8 @@ log = logging.getLogger("davtui.http")
 #: Methods that may be repeated; PUT and DELETE join them when they carry If-Match/If-None-Match.
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 #: Statuses that mean "try again later".
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# 423: Xandikos locks a collection while it writes and answers 423 to concurrent writers.
+RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
 RETRY_AFTER_MIN = 1.0
 RETRY_AFTER_MAX = 7200.0
 BACKOFF_BASE = 0.5
@@ -90,6 +91,10 @@ class Reply:
         assert self._response is not None
         try:
             yield from self._response.iter_content(size)
+        except niquests.exceptions.RequestException as exc:  # cut off, stalled or corrupt
+            host = urlsplit(self.url).netloc
+            reason = _root_cause(exc)
+            raise errors.BadResponse(f"The answer of {host} broke off ({reason}).") from None
         finally:
             self.close()
 
@@ -163,6 +168,7 @@ _STATUS_ERRORS: dict[int, tuple[type[errors.DavError], str]] = {
     410: (errors.NotFound, "{host} says {path} is gone"),
     412: (errors.PreconditionFailed, "{host} refused {method} on {path}: it changed or exists"),
     413: (errors.TooLarge, "{host} refused {method} on {path} as too large"),
+    423: (errors.Throttled, "{host} kept {path} locked ({status}) for {method}"),
     429: (errors.Throttled, "{host} kept asking to slow down ({status}) on {method} {path}"),
     503: (errors.Throttled, "{host} is unavailable ({status}) for {method} {path}"),
 }
