@@ -30,6 +30,7 @@ from davtui.store.models import Account, Job, Setting
 from davtui.worker import JobQueue
 
 THEME_KEY = "theme"
+FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
 MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3"}
 
 
@@ -154,6 +155,12 @@ class DavtuiApp(App[None]):
     def on_job_state_changed(self, message: JobStateChanged) -> None:
         self.show_worker_state()
         self.job_events.publish(message)
+        if message.status in FINAL_STATES:  # say it, also to someone on another screen
+            job = Job.get_or_none(Job.id == message.job_id)
+            name = job.name if job else f"#{message.job_id}"
+            severity = "information" if message.status == "completed" else "warning"
+            self.notify(f"{name}: {message.status.replace('_', ' ')}", severity=severity)
+            self.bell()
 
     def on_jobs_changed(self, message: JobsChanged) -> None:
         self.queue.nudge()  # a job may have been queued

@@ -156,12 +156,30 @@ class JobQueue:
                     self._wake.clear()
                     continue
                 self.current = job_id
+                started = time.monotonic()
                 try:
                     with JobBridge(job_id, self._post) as bridge:
-                        run_queue(bridge, self.shutdown, only=[job_id])
+                        run_queue(
+                            bridge,
+                            self.shutdown,
+                            only=[job_id],
+                            on_finished=lambda done_id, finished, started=started: _hook(
+                                done_id, finished, time.monotonic() - started
+                            ),
+                        )
                 finally:
                     self.current = None
                 status = Job.select(Job.status).where(Job.id == job_id).scalar()
                 self._post(JobStateChanged(job_id, status or "deleted", bridge.run_id))
         finally:
             self.stopped.set()
+
+
+def _hook(job_id: int, finished: Finished, duration: float) -> None:
+    """Give the run's JSON report to the job's (or the global) hook command, as headless does."""
+    from davtui.hooks import notify
+    from davtui.report import report
+
+    job = Job.get_or_none(Job.id == job_id)
+    if job is not None:
+        notify(job, report(finished, duration, job.name))
