@@ -6,6 +6,7 @@ Imports stay lazy so `davtui --help` answers without loading Textual or the DAV 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -112,3 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.USAGE
     except KeyboardInterrupt:
         return exitcodes.CANCELLED
+    except BrokenPipeError:  # `davtui job list | head`: the reader left, nothing went wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exitcodes.OK

@@ -7,6 +7,7 @@ import json
 import sys
 
 from davtui import exitcodes
+from davtui.commands import print_rows
 from davtui.passwords import resolve
 
 KINDS = ("dav", "vdir", "file")
@@ -147,16 +148,10 @@ def _list(ctx) -> int:
     from davtui.store.models import Account
 
     rows = [account_row(a) for a in Account.select().order_by(Account.name)]
-    if ctx.args.json:
-        print(json.dumps(rows, indent=2))
-        return exitcodes.OK
-    if not rows:
-        print("No accounts yet: add one with `davtui account add NAME --url URL -u USER`.")
-        return exitcodes.OK
-    print(f"{'ID':>3}  {'NAME':20} {'KIND':5} {'USER':20} URL")
-    for row in rows:
-        print(f"{row['id']:>3}  {row['name']:20} {row['kind']:5} {row['username']:20} {row['url']}")
-    return exitcodes.OK
+    empty = "No accounts yet: add one with `davtui account add NAME --url URL -u USER`."
+    columns = [("ID", "id", 3), ("NAME", "name", 20), ("KIND", "kind", 5),
+               ("USER", "username", 20), ("URL", "url", 0)]  # fmt: skip
+    return print_rows(rows, ctx.args.json, empty, columns)
 
 
 def _show(ctx) -> int:

@@ -12,6 +12,7 @@ import sys
 import time
 
 from davtui import exitcodes
+from davtui.commands import print_rows
 from davtui.commands.account import find_account
 
 WHAT = ("calendars", "contacts", "both")
@@ -161,16 +162,12 @@ def _list(ctx) -> int:
     from davtui.store.models import Job
 
     rows = [job_row(j) for j in Job.select().order_by(Job.id)]
-    if ctx.args.json:
-        print(json.dumps(rows, indent=2))
-        return exitcodes.OK
-    if not rows:
-        print("No jobs yet: add one with `davtui job add NAME -s SOURCE -d DESTINATION`.")
-        return exitcodes.OK
-    print(f"{'ID':>3}  {'NAME':24} {'STATUS':22} SOURCE -> DESTINATION")
-    for r in rows:
-        print(f"{r['id']:>3}  {r['name']:24} {r['status']:22} {r['source']} -> {r['destination']}")
-    return exitcodes.OK
+    for row in rows:
+        row["route"] = f"{row['source']} -> {row['destination']}"
+    empty = "No jobs yet: add one with `davtui job add NAME -s SOURCE -d DESTINATION`."
+    columns = [("ID", "id", 3), ("NAME", "name", 24), ("STATUS", "status", 22),
+               ("SOURCE -> DESTINATION", "route", 0)]  # fmt: skip
+    return print_rows(rows, ctx.args.json, empty, columns)
 
 
 def _show(ctx) -> int:
