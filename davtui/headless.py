@@ -59,14 +59,13 @@ def worst(codes: list[int]) -> int:
 
 def resolve_jobs(names: list[str]) -> list[int]:
     """Job ids for names or ids; named jobs that are not runnable are queued."""
+    from davtui.commands import lookup
     from davtui.engine.queue import RUNNABLE, enqueue
     from davtui.store.models import Job
 
     ids = []
     for name in names:
-        job = Job.get_or_none(Job.name == name)
-        if job is None and name.isdigit():
-            job = Job.get_or_none(Job.id == int(name))
+        job = lookup(Job, name)
         if job is None:
             raise LookupError(f"No job named '{name}'.")
         if job.status not in RUNNABLE and job.status not in ("running", "paused"):

@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 from davtui import exitcodes
+
+
+def lookup(model: Any, key: str) -> Any:
+    """A row of `model` (Account, Job) by name, or by id when `key` is a number; else None."""
+    row = model.get_or_none(model.name == key)
+    if row is None and key.isdigit():
+        row = model.get_or_none(model.id == int(key))
+    return row
+
+
+def find(model: Any, key: str, noun: str) -> Any:
+    """`lookup`, saying on stderr when there is no such row."""
+    row = lookup(model, key)
+    if row is None:
+        print(f"davtui: no {noun} named '{key}'.", file=sys.stderr)
+    return row
 
 
 def print_rows(

@@ -7,7 +7,7 @@ import json
 import sys
 
 from davtui import exitcodes
-from davtui.commands import print_rows
+from davtui.commands import find, print_rows
 from davtui.passwords import resolve
 
 KINDS = ("dav", "vdir", "file")
@@ -92,12 +92,7 @@ def account_row(account) -> dict:
 def find_account(name: str):
     from davtui.store.models import Account
 
-    account = Account.get_or_none(Account.name == name)
-    if account is None and name.isdigit():
-        account = Account.get_or_none(Account.id == int(name))
-    if account is None:
-        print(f"davtui: no account named '{name}'.", file=sys.stderr)
-    return account
+    return find(Account, name, "account")
 
 
 def _apply(ctx, account, args) -> None:

@@ -12,7 +12,7 @@ import sys
 import time
 
 from davtui import exitcodes
-from davtui.commands import print_rows
+from davtui.commands import find, print_rows
 from davtui.commands.account import find_account
 
 WHAT = ("calendars", "contacts", "both")
@@ -78,12 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def find_job(key: str):
     from davtui.store.models import Job
 
-    job = Job.get_or_none(Job.name == key)
-    if job is None and key.isdigit():
-        job = Job.get_or_none(Job.id == int(key))
-    if job is None:
-        print(f"davtui: no job named '{key}'.", file=sys.stderr)
-    return job
+    return find(Job, key, "job")
 
 
 def _collections(values: list[str]) -> list[dict]:
