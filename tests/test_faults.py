@@ -310,9 +310,9 @@ def test_total_outage_fails_clearly_and_keeps_state(sides, tmp_path: Path) -> No
     assert "in a row failed" in report["error"] and "500" in report["error"], report["error"]
     assert "Traceback" not in err
     failed_puts = sum(1 for m, _p, status in dst.log if m == "PUT" and status == 500)
-    # 25 in a row stop the run; up to 8 more were in flight, and up to 8 slow successes
-    # finishing late may restart the count once
-    assert failed_puts <= 25 + 8 + 8 + 8 and dst.counts["PUT"] < total, failed_puts
+    # 25 in a row stop the run; up to 8 more were in flight. A late success of an item sent
+    # before the outage does not restart the count (it did, on a loaded CI machine).
+    assert failed_puts <= 25 + 8 and dst.counts["PUT"] < total, failed_puts
     assert sum(contents(destination, HOMES["xandikos"]).values()) >= 40, "copies are kept"
 
     dst.fault = None

@@ -46,6 +46,34 @@ class _Work:
     applied: tuple[str, ...]
 
 
+class _Streak:
+    """Transient failures in a row. Items are numbered as they are handed to the writers; a
+    success resets the count only if its item was handed out after the run of failures began,
+    so the late answer of an item sent before an outage cannot hide the outage."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._issued = 0
+        self._since = 0
+        self.count = 0
+
+    def ticket(self) -> int:
+        with self._lock:
+            self._issued += 1
+            return self._issued
+
+    def add(self, ticket: int, failed: bool) -> int:
+        """Count one outcome; return the failures in a row so far."""
+        with self._lock:
+            if failed:
+                if self.count == 0:
+                    self._since = self._issued
+                self.count += 1
+            elif ticket > self._since:
+                self.count = 0
+            return self.count
+
+
 class ServerDown(DavError):
     """Too many transient failures in a row: the server is as good as unreachable."""
 
@@ -81,7 +109,8 @@ class CollectionActor:
         self.wrote = False
         self._uids: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.Lock()
-        self._streak = 0
+        self._streak = _Streak()
+        self._item = threading.local()  # the ticket of the item this writer thread carries
         self._fatal: BaseException | None = None
 
     # -- the loop -------------------------------------------------------------------------
@@ -108,7 +137,7 @@ class CollectionActor:
                     self.checkpoint()
                     self._raise_fatal()
                     in_flight.acquire()
-                    future = pool.submit(self._guarded, fetched)
+                    future = pool.submit(self._guarded, fetched, self._streak.ticket())
                     future.add_done_callback(lambda _f: in_flight.release())
                     futures.append(future)
                     if len(futures) > 512:
@@ -116,7 +145,8 @@ class CollectionActor:
                 for record in self.plan.deletes:
                     self.checkpoint()
                     self._raise_fatal()
-                    futures.append(pool.submit(self._guarded_delete, record))
+                    ticket = self._streak.ticket()
+                    futures.append(pool.submit(self._guarded_delete, record, ticket))
             finally:
                 for future in futures:
                     future.result()
@@ -126,9 +156,10 @@ class CollectionActor:
         if self._fatal is not None:
             raise self._fatal
 
-    def _guarded(self, fetched: Fetched) -> None:
+    def _guarded(self, fetched: Fetched, ticket: int) -> None:
         if self._fatal is not None:  # the run is ending: leave queued items for the next run
             return
+        self._item.ticket = ticket
         try:
             self._one(fetched)
         except FATAL as exc:
@@ -136,7 +167,8 @@ class CollectionActor:
         except Exception as exc:  # a bug must not lose the item silently: report it
             self._done(self._base(fetched.href), "failed", f"internal error: {exc!r}")
 
-    def _guarded_delete(self, record: ItemRecord) -> None:
+    def _guarded_delete(self, record: ItemRecord, ticket: int) -> None:
+        self._item.ticket = ticket
         try:
             self._delete(record)
         except FATAL as exc:
@@ -179,12 +211,11 @@ class CollectionActor:
             reason=reason,
             fixups=applied,
         )
-        with self._lock:
-            self._streak = self._streak + 1 if outcome == "failed" else 0
-            if self._streak >= MAX_TRANSIENT_STREAK and self._fatal is None:
-                self._fatal = ServerDown(
-                    f"{self._streak} items in a row failed ({reason}): stopping this run."
-                )
+        streak = self._streak.add(getattr(self._item, "ticket", 0), outcome == "failed")
+        if streak >= MAX_TRANSIENT_STREAK and self._fatal is None:
+            self._fatal = ServerDown(
+                f"{streak} items in a row failed ({reason}): stopping this run."
+            )
         self.report(event, None if self.settings.dry_run else record, size)
 
     def _one(self, fetched: Fetched) -> None:
