@@ -59,3 +59,34 @@ def test_newer_schema_is_refused(home: Path) -> None:
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
     with pytest.raises(StoreError, match="newer than this davtui"):
         open_database(str(path))
+
+
+def test_version_1_database_upgrades_without_losing_history(home: Path) -> None:
+    """A database written by schema version 1 (suppress_invitations NOT NULL) is upgraded in
+    place: the column takes NULL ("decide by destination"), jobs, runs and indexes are kept,
+    and foreign keys are on again afterwards (the table rebuild must not cascade)."""
+    from peewee import SqliteDatabase
+    from playhouse.migrate import SqliteMigrator
+    from playhouse.migrate import migrate as apply
+
+    path = home / "old.db"
+    open_database(str(path))
+    account = Account.create(name="a", url="https://dav.example.org/")
+    job = Job.create(name="j", source=account, destination=account, suppress_invitations=True)
+    Run.create(job=job)
+    close_database()
+    old = SqliteDatabase(str(path), pragmas={"foreign_keys": 0})
+    apply(SqliteMigrator(old).add_not_null("job", "suppress_invitations"))
+    old.execute_sql("PRAGMA user_version = 1")
+    old.close()
+
+    db = open_database(str(path))
+    assert schema_version(db) == len(MIGRATIONS)
+    column = next(c for c in db.get_columns("job") if c.name == "suppress_invitations")
+    assert column.null
+    assert Run.select().where(Run.job == job.id).count() == 1
+    assert Job.get().suppress_invitations is True
+    assert {i.name for i in db.get_indexes("job")} >= {"job_name", "job_status"}
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    Job.create(name="auto", source=account, destination=account)
+    assert Job.get(Job.name == "auto").suppress_invitations is None

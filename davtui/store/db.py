@@ -76,7 +76,18 @@ def _v1_initial(db: Database) -> None:
     db.create_tables(MODELS)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial]
+def _v2_invitations_default(db: Database) -> None:
+    """`job.suppress_invitations` may be NULL: "decide from the destination" (on for SOGo)."""
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as apply
+
+    columns = {c.name: c for c in db.get_columns("job")}
+    if columns["suppress_invitations"].null:
+        return  # made by step 1 from the current models
+    apply(SchemaMigrator.from_database(db).drop_not_null("job", "suppress_invitations"))
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_invitations_default]
 
 
 def schema_version(db: Database) -> int:
@@ -123,10 +134,31 @@ def migrate(db: Database) -> None:
                 f"The database is at schema version {current}, newer than this davtui knows "
                 f"({len(MIGRATIONS)}): upgrade davtui."
             )
-        for number in range(current + 1, len(MIGRATIONS) + 1):
-            with db.atomic():
-                MIGRATIONS[number - 1](db)
-                _set_schema_version(db, number)
+        if current == len(MIGRATIONS):
+            return
+        with _foreign_keys_off(db):
+            for number in range(current + 1, len(MIGRATIONS) + 1):
+                with db.atomic():
+                    MIGRATIONS[number - 1](db)
+                    _set_schema_version(db, number)
+
+
+@contextmanager
+def _foreign_keys_off(db: Database) -> Iterator[None]:
+    """SQLite rebuilds a table to change a column: with foreign keys on, dropping the old
+    `job` table would cascade into `run`. Off during the steps (outside their transactions,
+    as SQLite requires), then checked and on again."""
+    if isinstance(db, PostgresqlDatabase):
+        yield
+        return
+    db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(f"The schema upgrade left {len(broken)} broken references.")
+    finally:
+        db.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def _connect(location: str) -> Database:

@@ -95,7 +95,8 @@ class Job(BaseModel):
     mode = CharField(default="copy")  # copy | mirror
     conflict = CharField(default="skip")  # skip | source-wins
     dry_run = BooleanField(default=False)
-    suppress_invitations = BooleanField(default=False)
+    # None: decided by the destination (on where the server e-mails attendees: SOGo)
+    suppress_invitations = BooleanField(null=True, default=None)
     default_collections = BooleanField(default=False)
     # [{"source": name or href, "target": name or href or null}]; empty = every collection
     collections = JSONField(default=list)
