@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=1, metavar="N", help="with --headless: run N jobs at once"
     )
+    parser.add_argument(
+        "--max-rate",
+        metavar="RATE",
+        default=os.environ.get("DAVTUI_MAX_RATE"),
+        help="bandwidth cap for all transfers of this process, bytes/s: 500k, 5M "
+        "(env DAVTUI_MAX_RATE)",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     migrate.register(sub)
@@ -78,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.max_rate:
+        from davtui.engine.bandwidth import LIMIT, parse_rate
+
+        try:
+            LIMIT.set(parse_rate(args.max_rate))
+        except ValueError as exc:
+            print(f"davtui: --max-rate: {exc}", file=sys.stderr)
+            return exitcodes.USAGE
     from peewee import DatabaseError
 
     from davtui.passwords import PasswordSourceError

@@ -23,6 +23,7 @@ import niquests
 
 from davtui import __version__
 from davtui.engine import errors, events
+from davtui.engine.bandwidth import LIMIT
 from davtui.engine.storage import AccountSpec
 
 log = logging.getLogger("davtui.http")
@@ -76,6 +77,7 @@ class Reply:
     def content(self) -> bytes:
         if self._content is None:
             self._content = self._response.content if self._response is not None else b""
+            LIMIT.take(len(self._content))
             self.close()
         return self._content
 
@@ -90,7 +92,9 @@ class Reply:
             return
         assert self._response is not None
         try:
-            yield from self._response.iter_content(size)
+            for chunk in self._response.iter_content(size):
+                LIMIT.take(len(chunk))
+                yield chunk
         except niquests.exceptions.RequestException as exc:  # cut off, stalled or corrupt
             host = urlsplit(self.url).netloc
             reason = _root_cause(exc)
@@ -305,6 +309,7 @@ class Transport:
         try:
             with self._count_lock:
                 self.counts[method] += 1
+            LIMIT.take(len(body or b""))
             started = time.monotonic()
             response = self._session.request(
                 method,
@@ -329,6 +334,7 @@ class Transport:
                 reply._slot, keep_slot = self._slots, True
             else:
                 reply._content = response.content
+                LIMIT.take(len(reply._content))
             return reply
         finally:
             if not keep_slot:
