@@ -11,6 +11,7 @@ from the content before anything else changes it, so it equals the UID `split` a
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -298,16 +299,18 @@ def fix_add_vtimezone(data: bytes) -> bytes:
     return _edit(data, edit)
 
 
-def _vtimezone(tzid: str) -> list[str]:
-    """The VTIMEZONE lines of an IANA zone, or [] when the name is not one."""
+@functools.lru_cache(maxsize=512)
+def _vtimezone(tzid: str) -> tuple[str, ...]:
+    """The VTIMEZONE lines of an IANA zone, or () when the name is not one. Cached: vobject
+    takes milliseconds to build one, and an account's items share a handful of zones."""
     import vobject  # only here: a missing VTIMEZONE is rare, vobject is slow to import
 
     try:
         zone = zoneinfo.ZoneInfo(tzid)
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        return []
+        return ()
     text = vobject.icalendar.TimezoneComponent(tzinfo=zone).serialize()
-    return [f"TZID:{tzid}" if t.startswith("TZID:") else t for t in text.splitlines() if t]
+    return tuple(f"TZID:{tzid}" if t.startswith("TZID:") else t for t in text.splitlines() if t)
 
 
 def fix_drop_duration(data: bytes) -> bytes:

@@ -7,7 +7,8 @@ content at the expected href: adopted, not copied twice).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, fields
 
 from davtui.store.models import CollectionState, ItemState, database, utcnow
 
@@ -37,11 +38,44 @@ class ItemRecord:
     error: str | None = None
 
 
+#: The ItemRecord fields stored in ItemState, in the order of the prepared upsert.
+RECORD_FIELDS = tuple(f.name for f in fields(ItemRecord))
+
+
+def _upsert() -> tuple[str, list]:
+    """`INSERT … ON CONFLICT DO UPDATE` of one ItemState row (SQLite and PostgreSQL), and the
+    model fields of its parameters, in order; made once per kind of database."""
+    db = database.obj
+    cached = _UPSERTS.get((db.quote, db.param))
+    if cached is None:
+        meta = ItemState._meta
+        columns = [meta.fields[name] for name in ("job", *RECORD_FIELDS, "updated_at")]
+        q = db.quote[0]
+
+        def col(field) -> str:
+            return f"{q}{field.column_name}{q}"
+
+        keys = ", ".join(col(meta.fields[n]) for n in ("job", "source_collection", "source_href"))
+        updates = ", ".join(f"{col(f)} = excluded.{col(f)}" for f in columns[1:])
+        cached = (
+            f"INSERT INTO {q}{meta.table_name}{q} ({', '.join(map(col, columns))}) "
+            f"VALUES ({', '.join([db.param] * len(columns))}) "
+            f"ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+            columns,
+        )
+        _UPSERTS[(db.quote, db.param)] = cached
+    return cached
+
+
+_UPSERTS: dict[tuple[str, str], tuple[str, list]] = {}
+
+
 class JobState:
     """Item and collection state of one job."""
 
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
+        self._write_lock = threading.Lock()
 
     def items(self, source_collection: str) -> dict[str, ItemRecord]:
         """Every recorded item of a source collection, by source href."""
@@ -69,31 +103,14 @@ class JobState:
         }
 
     def record(self, item: ItemRecord) -> None:
-        """Upsert one item's state in its own transaction."""
-        fields = {
-            "job": self.job_id,
-            "source_collection": item.source_collection,
-            "source_href": item.source_href,
-            "source_etag": item.source_etag,
-            "source_hash": item.source_hash,
-            "uid": item.uid,
-            "kind": item.kind,
-            "dest_collection": item.dest_collection,
-            "dest_href": item.dest_href,
-            "dest_etag": item.dest_etag,
-            "dest_hash": item.dest_hash,
-            "verified_etag": item.verified_etag,
-            "created_by_job": item.created_by_job,
-            "outcome": item.outcome,
-            "error": item.error,
-            "updated_at": utcnow(),
-        }
-        keys = [ItemState.job, ItemState.source_collection, ItemState.source_href]
-        with database.atomic():
-            ItemState.insert(**fields).on_conflict(
-                conflict_target=keys,
-                update={k: v for k, v in fields.items() if k != "job"},
-            ).execute()
+        """Upsert one item's state: one statement, so its own transaction. It runs once per
+        item on the hot path, hence prepared SQL instead of a query built each time, and one
+        writer at a time (threads queueing on SQLite's lock would spin in its busy handler)."""
+        values = (self.job_id, *(getattr(item, name) for name in RECORD_FIELDS), utcnow())
+        sql, columns = _upsert()
+        params = [column.db_value(value) for column, value in zip(columns, values, strict=True)]
+        with self._write_lock:
+            database.execute_sql(sql, params)
 
     def forget(self, source_collection: str, source_href: str) -> None:
         with database.atomic():
