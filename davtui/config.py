@@ -55,6 +55,11 @@ def load(path: str) -> MigrateConfig:
     )
 
 
+def _flag(value: Any) -> bool | None:
+    """A yes/no key that may be left out (None: let davtui decide)."""
+    return None if value is None else bool(value)
+
+
 def _choice(value: Any, allowed: tuple[str, ...], key: str) -> str:
     if value not in allowed:
         raise ConfigError(f"[job] {key} must be one of {', '.join(allowed)}, not {value!r}.")
@@ -76,7 +81,7 @@ def _job(section: dict[str, Any]) -> dict[str, Any]:
         "what": _choice(section.get("what", "both"), WHAT, "what"),
         "mode": _choice(section.get("mode", "copy"), MODES, "mode"),
         "conflict": _choice(section.get("conflict", "skip"), CONFLICTS, "conflict"),
-        "suppress_invitations": bool(section.get("suppress_invitations", False)),
+        "suppress_invitations": _flag(section.get("suppress_invitations")),
         "default_collections": bool(section.get("default_collections", False)),
         "dry_run": bool(section.get("dry_run", False)),
         "collections": [{"source": n, "target": rename.get(n)} for n in collections],

@@ -41,6 +41,7 @@ def summary_lines(finished: Finished) -> list[str]:
         lines.append(
             f"verification  {state}: {verification['checked']} checked, "
             f"{len(verification['missing'])} missing, {len(verification['different'])} different"
+            + (f", {n} converted by the server" if (n := verification.get("converted")) else "")
         )
     return lines
 

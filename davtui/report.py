@@ -9,6 +9,7 @@ from davtui.engine.events import Finished
 
 def report(finished: Finished, duration: float, job: str | None = None) -> dict[str, Any]:
     verification = finished.verification or {"ok": None, "missing": [], "different": []}
+    # converted: stored equal in meaning but rewritten by the server (vCard 4.0 -> 3.0 on SOGo)
     out: dict[str, Any] = {
         "status": finished.status,
         "dry_run": finished.dry_run,
@@ -18,6 +19,7 @@ def report(finished: Finished, duration: float, job: str | None = None) -> dict[
             "ok": verification["ok"],
             "missing": verification["missing"],
             "different": verification["different"],
+            "converted": verification.get("converted", 0),
         },
         "errors": finished.errors,
         "exit_code": finished.exit_code,

@@ -26,13 +26,15 @@ class Fault:
     `status`: answer this status (with `headers`) without forwarding; `action` "reset": close
     the connection before answering, the request never reaches the server; "drop-response":
     forward the request, then close without answering; `delay`: wait this long first;
-    `mangle`: forward, then answer the server's status with `mangle(body)` as the body."""
+    `mangle`: forward, then answer the server's status with `mangle(body)` as the body;
+    `identity`: forward without Accept-Encoding, so that `mangle` sees the body uncompressed."""
 
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     action: str | None = None
     delay: float = 0.0
     mangle: Callable[[bytes], bytes] | None = None
+    identity: bool = False
 
 
 #: fault(method, path, attempt, body) -> Fault | None; `attempt` counts (method, path) from 1.
@@ -114,7 +116,7 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
                 return self._hang_up(method)
             if fault and fault.status:
                 return self._answer(method, fault.status, fault.headers)
-            response = self._forward(method, body)
+            response = self._forward(method, body, fault is not None and fault.identity)
             if fault and fault.action == "drop-response":
                 response.read()
                 return self._hang_up(method)
@@ -149,8 +151,11 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
             if response.will_close:
                 self.upstream = None
 
-        def _forward(self, method: str, body: bytes) -> http.client.HTTPResponse:
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        def _forward(
+            self, method: str, body: bytes, identity: bool = False
+        ) -> http.client.HTTPResponse:
+            dropped = HOP_BY_HOP | ({"accept-encoding"} if identity else set())
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
             for fresh in (False, True):  # the upstream may have closed a kept-alive connection
                 if self.upstream is None or fresh:
                     self.upstream = http.client.HTTPConnection(

@@ -33,7 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--collection", action="append", default=[], metavar="SRC[=DST]",
         help="copy this source collection (into DST); repeatable; default all",
     )  # fmt: skip
-    add.add_argument("--suppress-invitations", action="store_true")
+    add.add_argument(
+        "--suppress-invitations",
+        action=argparse.BooleanOptionalAction,
+        help="stop the destination from e-mailing attendees (default: on for SOGo)",
+    )
     add.add_argument(
         "--default-collections",
         action="store_true",

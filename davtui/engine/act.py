@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from davtui.engine import fixups
+from davtui.engine.aliases import Aliases
 from davtui.engine.errors import (
     AuthFailed,
     DavError,
@@ -22,7 +23,7 @@ from davtui.engine.errors import (
     Unreachable,
 )
 from davtui.engine.events import ItemDone
-from davtui.engine.items import content_hash, scan
+from davtui.engine.items import content_hash, scan, version_of
 from davtui.engine.plan import CollectionPlan
 from davtui.engine.state import COPIED, ItemRecord
 from davtui.engine.storage import Fetched, Storage, WritableStorage
@@ -86,6 +87,8 @@ class Settings:
     dry_run: bool = False
     suppress_invitations: bool = False
     writers: int = 4
+    # one per job run, shared by its collections; off unless the source mounts shares
+    aliases: Aliases = field(default_factory=lambda: Aliases(enabled=False))
 
 
 class CollectionActor:
@@ -211,6 +214,8 @@ class CollectionActor:
             reason=reason,
             fixups=applied,
         )
+        if outcome in COPIED:
+            self.settings.aliases.copied(record, self.plan.pair.source.name)
         streak = self._streak.add(getattr(self._item, "ticket", 0), outcome == "failed")
         if streak >= MAX_TRANSIENT_STREAK and self._fatal is None:
             self._fatal = ServerDown(
@@ -254,6 +259,9 @@ class CollectionActor:
             info = scan(body, source=label)
             record.uid = info.uid
         if self._duplicate(record, info.summary):
+            return
+        if alias := self.settings.aliases.alias_of(record, self.plan.pair.source.name):
+            self._done(record, "skipped", alias, info.summary)
             return
         previous = self.plan.records.get(fetched.href)
         if (
@@ -341,6 +349,8 @@ class CollectionActor:
                 return
             raise
         self.wrote = True
+        if record.kind == "contact":
+            self.plan.sent_versions[href] = version_of(work.body)
         record.dest_etag = ref.etag
         record.verified_etag = None
         self._finish(work, outcome)

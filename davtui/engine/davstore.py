@@ -100,6 +100,11 @@ class DavStorage(WritableStorage):
         self.discovery = discovery or discover(spec, listener)
         self.transport = Transport(replace(spec, url=self.discovery.base_url), listener)
         self.ignores_if_none_match = self.discovery.server == "sogo"
+        self.schedules_on_write = self.discovery.server == "sogo"
+        self.mounts_shared_collections = self.discovery.server == "zimbra" or spec.preset in (
+            "zimbra",
+            "carbonio",
+        )
         #: SOGo also deletes whatever `If-Match` says: the ETag is compared here first.
         self.ignores_if_match_on_delete = self.discovery.server == "sogo"
         #: The multiget batch size that last worked: it shrinks on errors, for later calls too.
@@ -148,7 +153,7 @@ class DavStorage(WritableStorage):
                 collection = self._collection(home, response)
                 if collection is not None and collection.kind in kinds:
                     found.append(collection)
-        return found
+        return list({c.href: c for c in found}.values())  # Zimbra names some hrefs twice
 
     def _collection(self, home: str, response: davxml.DavResponse) -> Collection | None:
         types = response.props.get(davxml.RESOURCETYPE, ())

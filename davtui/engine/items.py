@@ -35,6 +35,7 @@ _COMPONENT = re.compile(r"[A-Za-z0-9-]+")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,199}")
 _CONTINUED_ENCODINGS = ("QUOTED-PRINTABLE", "BASE64", "ENCODING=B")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_VERSION = re.compile(rb"^VERSION:[ \t]*([^\r\n]*)", re.M | re.I)
 _DATES = re.compile(r"\d{8}(?:T\d{6}Z?)?(?:,\d{8}(?:T\d{6}Z?)?)*")
 _DATE_PROPS = frozenset({"DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE"})
 _IGNORED = frozenset({"DTSTAMP", "PRODID", "REV", "LAST-MODIFIED"})
@@ -393,3 +394,9 @@ def resource_name(uid: str, kind: str) -> str:
     if _SAFE_NAME.fullmatch(uid):
         return uid + ext
     return str(uuid.uuid5(uuid.NAMESPACE_URL, uid)) + ext
+
+
+def version_of(data: bytes) -> bytes | None:
+    """The VERSION value of an item (vCard 3.0/4.0...), by a cheap search, not a parse."""
+    found = _VERSION.search(data)
+    return found.group(1).strip() if found else None

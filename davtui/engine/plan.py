@@ -32,6 +32,8 @@ class CollectionPlan:
     deletes_refused: str | None = None
     target: Collection | None = None
     listed_at: float = field(default_factory=time.monotonic)  # when dest_etags was read
+    #: dest href -> the vCard VERSION written there this run, to tell server conversions
+    sent_versions: dict[str, bytes | None] = field(default_factory=dict)
 
     @property
     def size(self) -> int:

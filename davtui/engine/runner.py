@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, replace
 
 from davtui.engine.act import CollectionActor, Settings
+from davtui.engine.aliases import Aliases
 from davtui.engine.control import Gate, Stopped
 from davtui.engine.errors import EngineError
 from davtui.engine.events import (
@@ -31,6 +32,11 @@ from davtui.engine.storage import CALENDAR, Storage, WritableStorage
 from davtui.engine.verify import Verification, verify_collection
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
 
+SUPPRESSED_BY_DEFAULT = (
+    "The destination e-mails the attendees of every event it receives: invitations are "
+    "suppressed (SCHEDULE-AGENT=CLIENT); set suppress_invitations = false to send them."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Options:
@@ -40,7 +46,7 @@ class Options:
     mode: str = "copy"
     conflict: str = "skip"
     dry_run: bool = False
-    suppress_invitations: bool = False
+    suppress_invitations: bool | None = None  # None: only where the destination schedules
     default_collections: bool = False
     choices: tuple[Choice, ...] = ()
     rename: tuple[tuple[str, str], ...] = ()
@@ -86,9 +92,16 @@ class Migration:
         self.destination = destination
         self.state = state
         self.options = options
+        self.suppress_invitations = (
+            destination.schedules_on_write
+            if options.suppress_invitations is None
+            else options.suppress_invitations
+        )
         self.listener = listener
         self.gate = gate or Gate()
         self.stats = Stats()
+        # Zimbra: the same item in two source collections (a mounted share) is copied once
+        self.aliases = Aliases(enabled=source.mounts_shared_collections)
         self.errors: list[dict] = []
         self.progress = _Progress(listener)
         self.verification: Verification | None = None
@@ -126,6 +139,8 @@ class Migration:
 
     def _run(self) -> None:
         kinds = kinds_for(self.options.what)
+        if self.options.suppress_invitations is None and self.suppress_invitations:
+            self.listener(Message("info", SUPPRESSED_BY_DEFAULT))
         self.listener(Phase("discover"))
         sources = self.source.collections(kinds)
         if not sources:  # a wrong account or URL, far more likely than a job with nothing
@@ -163,7 +178,7 @@ class Migration:
             problems = len(self.verification.missing) + len(self.verification.different)
             verify_collection(
                 plan, self.destination, self.state, wrote.get(id(plan), False), self.verification,
-                self.source, self.options.suppress_invitations,
+                self.source, self.suppress_invitations,
             )  # fmt: skip
             problems -= len(self.verification.missing) + len(self.verification.different)
             if not problems and plan.pair.source.href not in self._troubled:
@@ -225,6 +240,7 @@ class Migration:
         """Count what the plan settled without reading items."""
         for href in plan.unchanged:
             self.stats.item(plan.records[href].kind, "unchanged")
+            self.aliases.copied(plan.records[href], plan.pair.source.name)
         if plan.conflicts:
             self._troubled.add(plan.pair.source.href)
         for href in plan.settled + plan.conflicts:
@@ -295,8 +311,9 @@ class Migration:
             Settings(
                 conflict=self.options.conflict,
                 dry_run=self.options.dry_run,
-                suppress_invitations=self.options.suppress_invitations,
+                suppress_invitations=self.suppress_invitations,
                 writers=self.options.writers,
+                aliases=self.aliases,
             ),
             self._on_item,
             self.gate.checkpoint,

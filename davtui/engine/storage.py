@@ -89,6 +89,12 @@ class Storage(ABC):
     #: The server rewrites `If-None-Match: *` PUTs over existing resources (SOGo): the engine
     #: must know from the listing that an href is free before creating it.
     ignores_if_none_match: bool = False
+    #: The server e-mails the attendees of an event it receives by PUT (SOGo): a job that
+    #: does not say otherwise suppresses invitations when writing here.
+    schedules_on_write: bool = False
+    #: The server lists calendars shared with the user as collections of the user's own
+    #: (Zimbra/Carbonio): the same UID and content in two of them is one item, copied once.
+    mounts_shared_collections: bool = False
 
     @abstractmethod
     def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
@@ -138,6 +144,7 @@ class ReadOnly(Storage):
     def __init__(self, inner: Storage) -> None:
         self._inner = inner
         self.ignores_if_none_match = inner.ignores_if_none_match
+        self.mounts_shared_collections = inner.mounts_shared_collections
 
     def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
         return self._inner.collections(kinds)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from davtui.engine import fixups
-from davtui.engine.items import content_hash, first_difference
+from davtui.engine.items import content_hash, first_difference, version_of
 from davtui.engine.plan import CollectionPlan
 from davtui.engine.state import COPIED, ItemRecord, JobState
 from davtui.engine.storage import Storage, WritableStorage
@@ -24,6 +24,7 @@ from davtui.engine.storage import Storage, WritableStorage
 class Verification:
     checked: int = 0
     fetched: int = 0
+    converted: int = 0  # stored equal in meaning but converted (SOGo: vCard 4.0 -> 3.0)
     missing: list[dict[str, str | None]] = field(default_factory=list)
     different: list[dict[str, str | None]] = field(default_factory=list)
 
@@ -36,6 +37,7 @@ class Verification:
             "ok": self.ok,
             "checked": self.checked,
             "fetched": self.fetched,
+            "converted": self.converted,
             "missing": self.missing,
             "different": self.different,
         }
@@ -84,6 +86,8 @@ def verify_collection(
             suspects[record.source_href] = _Suspect(record, entry, fetched.data, etag)
         else:
             verified[record.source_href] = etag
+            sent = plan.sent_versions.get(fetched.href, b"")
+            result.converted += sent != b"" and version_of(fetched.data) != sent
     result.missing.extend(entry for _record, entry in to_read.values())
     if suspects and source is not None:
         _confirm(source, plan, suspects, suppress_invitations, state, verified)

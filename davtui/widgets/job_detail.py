@@ -14,6 +14,8 @@ from textual.widgets import DataTable, Static
 from davtui.store.models import Account, Job, Run
 from davtui.widgets.format import as_datetime, badge, duration, local_time
 
+# suppress_invitations -> what the summary says (None: on where the server e-mails, SOGo)
+INVITATIONS = {True: ["no invitations"], False: [], None: ["invitations: auto"]}
 KINDS = ("calendars", "addressbooks", "events", "tasks", "journals", "contacts")
 # counter -> column heading (short: the panel is half of an 80-column terminal)
 COUNTERS = {
@@ -81,7 +83,7 @@ class JobDetail(Vertical):
             stats.update(f"No jobs yet: {first}.")
             return
         options = [job.what, job.mode, f"conflicts: {job.conflict}"]
-        options += ["dry run"] * job.dry_run + ["no invitations"] * job.suppress_invitations
+        options += ["dry run"] * job.dry_run + INVITATIONS[job.suppress_invitations]
         route = f"{job.source.name} → {job.destination.name}"
         summary.update(Text.assemble((job.name, "bold"), f"  {route} · {' · '.join(options)}"))
         runs = list(Run.select().where(Run.job == job_id).order_by(Run.id.desc()).limit(HISTORY))
