@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from functools import partial
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -30,6 +31,8 @@ from davtui.store.models import Account, Job, Setting
 from davtui.worker import JobQueue
 
 THEME_KEY = "theme"
+WORKERS_KEY = "workers"
+MAX_WORKERS = 8
 FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
 MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3"}
 
@@ -54,7 +57,7 @@ class DavtuiApp(App[None]):
         self.run_jobs = run_jobs
         if run_jobs:
             mark_interrupted()  # left running by a process that died: shown as interrupted
-        self.queue = JobQueue(self.post_message)
+        self.queue = JobQueue(self.post_message, workers=saved_workers())
         """The job queue the App's worker runs; screens `nudge` it when they queue a job."""
         self.job_events: Signal[Message] = Signal(self, "job-events")
         """Every job message (progress, log line, state change), for screens to subscribe."""
@@ -75,7 +78,8 @@ class DavtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue", description="queue")
     def run_queue(self) -> None:
-        """Queued and interrupted jobs, one at a time, until the App stops the queue."""
+        """Queued and interrupted jobs, up to the parallel-jobs setting at once, until the App
+        stops the queue."""
         self.queue.run()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -89,14 +93,15 @@ class DavtuiApp(App[None]):
         self.queue.stopped.wait(timeout=60)
 
     async def action_quit(self) -> None:
-        job = None if self.queue.current is None else Job.get_or_none(id=self.queue.current)
-        if job is None:
+        jobs = list(Job.select().where(Job.id.in_(list(self.queue.current))).order_by(Job.id))
+        if not jobs:
             self.exit()
             return
-        question = (
-            f"Job {job.name} is {job.status}. Quit after the items in flight? "
-            "It is left interrupted and resumes on the next start."
-        )
+        if len(jobs) == 1:
+            what, left = f"Job {jobs[0].name} is {jobs[0].status}.", "It is left interrupted"
+        else:
+            what, left = f"{len(jobs)} jobs are running.", "They are left interrupted"
+        question = f"{what} Quit after the items in flight? {left} and resume on the next start."
         self.push_screen(ConfirmScreen("Quit", question, yes="Quit"), self._quit_confirmed)
 
     def _quit_confirmed(self, yes: bool | None) -> None:
@@ -112,6 +117,27 @@ class DavtuiApp(App[None]):
 
     def _remember_theme(self, theme: Theme) -> None:
         Setting.insert(key=THEME_KEY, value=theme.name).on_conflict_replace().execute()
+
+    def set_workers(self, count: int) -> None:
+        """Run up to `count` jobs at once from the next job started on; remembered."""
+        Setting.insert(key=WORKERS_KEY, value=count).on_conflict_replace().execute()
+        self.queue.workers = count
+        self.queue.nudge()  # more room: the next queued job starts now
+        self.show_worker_state()
+
+    def choose_workers(self) -> None:
+        """The palette's second step: how many jobs may run at once."""
+        self.search_commands(
+            [
+                (
+                    f"{count} jobs at once" if count > 1 else "1 job at a time",
+                    partial(self.set_workers, count),
+                    "current setting" if count == self.queue.workers else None,
+                )
+                for count in range(1, MAX_WORKERS + 1)
+            ],
+            placeholder="Run how many jobs at once?",
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "show_mode":
@@ -136,14 +162,22 @@ class DavtuiApp(App[None]):
             screen.show(job_id, run_id)
 
     def show_worker_state(self) -> None:
-        """Header: idle, or the running (else paused) job."""
-        for status in ("running", "paused"):
-            job = Job.select(Job.name).where(Job.status == status).order_by(Job.id).first()
-            if job is not None:
-                self.sub_title = f"{status} job {job.name}"
-                return
-        queued = Job.select().where(Job.status == "queued").count()
-        self.sub_title = f"idle, {queued} queued" if queued else "idle"
+        """Header: the running and paused jobs (by whichever process), else idle and how many
+        are queued; and how many may run at once, when that is more than one."""
+        held = Job.select(Job.name, Job.status).where(Job.status.in_(("running", "paused")))
+        names: dict[str, list[str]] = {"running": [], "paused": []}
+        for job in held.order_by(Job.id):
+            names[job.status].append(job.name)
+        state = ", ".join(
+            f"{status} job {jobs[0]}" if len(jobs) == 1 else f"{status} {len(jobs)} jobs"
+            for status, jobs in names.items()
+            if jobs
+        )
+        if not state:
+            queued = Job.select().where(Job.status == "queued").count()
+            state = f"idle, {queued} queued" if queued else "idle"
+        workers = self.queue.workers
+        self.sub_title = state if workers == 1 else f"{state} · up to {workers} at once"
 
     def on_job_progress(self, message: JobProgress) -> None:
         self.progress[message.job_id] = message
@@ -184,6 +218,11 @@ class DavtuiApp(App[None]):
             "Queue every pending or interrupted job",
             lambda: self.run_on("jobs", "queue_all"),
         )
+        yield SystemCommand(
+            "Parallel jobs",
+            f"How many jobs run at once (now {self.queue.workers})",
+            self.choose_workers,
+        )
         for mode, key in MODE_KEYS.items():
             yield SystemCommand(
                 f"Show {mode}",
@@ -191,3 +230,10 @@ class DavtuiApp(App[None]):
                 lambda m=mode: self.action_show_mode(m),
             )
         yield from super().get_system_commands(screen)
+
+
+def saved_workers() -> int:
+    """The parallel-jobs setting: 1 unless set (a value out of range is brought back in)."""
+    saved = Setting.get_or_none(Setting.key == WORKERS_KEY)
+    value = saved.value if saved is not None else 1
+    return min(max(value, 1), MAX_WORKERS) if isinstance(value, int) else 1

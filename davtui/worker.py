@@ -1,11 +1,12 @@
 """The bridge from the engine to the TUI: the App's job queue, and engine events as messages.
 
-`JobQueue.run` is the body of the App's queue worker thread: it runs one runnable job after
-another through `engine.queue.run_queue` and sleeps while nothing is queued, until the UI
-wakes it (`nudge`) or a few seconds pass. `JobBridge` is the engine's listener for one job:
-progress leaves at most `interval` apart (Textual only coalesces *adjacent* messages, so the
-rate is capped here), log lines leave in batches every `interval` and are never dropped, and
-the job's state changes (started, paused, resumed, ended) leave at once.
+`JobQueue.run` is the body of the App's queue worker thread: it keeps up to `workers` runnable
+jobs running, each through `engine.queue.run_queue` in a thread of its own, and sleeps while
+nothing more can start, until the UI or an ending job wakes it (`nudge`) or a few seconds
+pass. `JobBridge` is the engine's listener for one job: progress leaves at most `interval`
+apart (Textual only coalesces *adjacent* messages, so the rate is capped here), log lines
+leave in batches every `interval` and are never dropped, and the job's state changes
+(started, paused, resumed, ended) leave at once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from davtui.engine.events import Message as EngineMessage
 from davtui.engine.queue import next_runnable, run_queue
 from davtui.engine.recorder import describe
 from davtui.messages import JobLog, JobProgress, JobStateChanged, LogLine
-from davtui.store.models import Job, Run
+from davtui.store.models import Job, Run, database
 
 Post = Callable[[Message], object]
 GATE_STATES = ("paused", "running")  # the phases the pause gate reports
@@ -123,22 +124,34 @@ class JobBridge:
 
 
 class JobQueue:
-    """Runs runnable jobs in queue order until `stop()`; one instance per App."""
+    """Runs runnable jobs in queue order, up to `workers` at once, until `stop()`; one per App.
 
-    def __init__(self, post: Post, idle_wait: float = 3.0) -> None:
+    `run` (the App's queue worker thread) dispatches: while fewer than `workers` jobs run and
+    one is takeable, it starts a slot thread in which `engine.queue.run_queue` claims and runs
+    that one job with its own `JobBridge`, and waits for the claim before looking again, so two
+    slots never go for one job (and a job another runner took first is skipped: claims are
+    atomic). One `run_queue(workers=N)` would not do: its N threads end as soon as nothing is
+    takeable, so a job queued while another runs would wait for it, and N is fixed per call.
+    `workers` is read before each start: a change never interrupts a running job."""
+
+    def __init__(self, post: Post, idle_wait: float = 3.0, workers: int = 1) -> None:
         self._post = post
         self._idle_wait = idle_wait
+        self.workers = workers
+        """How many jobs may run at once; the next job started obeys a change."""
         self.shutdown = threading.Event()
-        """Set to stop: the running job ends at the next item boundary, left `interrupted`."""
+        """Set to stop: running jobs end at the next item boundary, left `interrupted`."""
         self.stopped = threading.Event()
         """Set once `run` has returned (or was never started)."""
         self.stopped.set()
         self._wake = threading.Event()
-        self.current: int | None = None
-        """The job this queue is running now."""
+        self._lock = threading.Lock()
+        self._error: Exception | None = None
+        self.current: frozenset[int] = frozenset()
+        """The jobs this queue is running now."""
 
     def nudge(self) -> None:
-        """Something was queued: look now instead of after the idle wait."""
+        """Something was queued, or `workers` changed: look now, not after the idle wait."""
         self._wake.set()
 
     def stop(self) -> None:
@@ -146,33 +159,68 @@ class JobQueue:
         self._wake.set()
 
     def run(self) -> None:
-        """The worker thread's body: returns once `stop()` was called."""
+        """The worker thread's body: returns once `stop()` was called and every job ended.
+
+        A bug in a slot stops the queue: no job is started after it, and it is raised here
+        once the other running jobs ended."""
         self.stopped.clear()
+        slots: list[threading.Thread] = []
         try:
-            while not self.shutdown.is_set():
-                job_id = next_runnable()
+            while not self.shutdown.is_set() and self._error is None:
+                self._wake.clear()
+                slots = [slot for slot in slots if slot.is_alive()]
+                job_id = next_runnable() if len(slots) < self.workers else None
                 if job_id is None:
                     self._wake.wait(self._idle_wait)
-                    self._wake.clear()
                     continue
-                self.current = job_id
-                started = time.monotonic()
-                try:
-                    with JobBridge(job_id, self._post) as bridge:
-                        run_queue(
-                            bridge,
-                            self.shutdown,
-                            only=[job_id],
-                            on_finished=lambda done_id, finished, started=started: _hook(
-                                done_id, finished, time.monotonic() - started
-                            ),
-                        )
-                finally:
-                    self.current = None
+                claimed = threading.Event()
+                slot = threading.Thread(
+                    target=self._slot, args=(job_id, claimed), name=f"job-{job_id}"
+                )
+                slot.start()
+                slots.append(slot)
+                claimed.wait()
+        finally:
+            for slot in slots:
+                slot.join()
+            self.stopped.set()
+        if self._error is not None:
+            raise self._error
+
+    def _slot(self, job_id: int, claimed: threading.Event) -> None:
+        """A slot thread's body: run `job_id` unless another runner claimed it first."""
+        started = time.monotonic()
+
+        def listener_for(_job_id: int) -> JobBridge:  # called once the claim succeeded
+            self._set_current(job_id, running=True)
+            claimed.set()
+            return bridge
+
+        try:
+            with JobBridge(job_id, self._post) as bridge:
+                run_queue(
+                    shutdown=self.shutdown,
+                    only=[job_id],
+                    on_finished=lambda done_id, finished: _hook(
+                        done_id, finished, time.monotonic() - started
+                    ),
+                    listener_for=listener_for,
+                    recover=False,  # the other slots' jobs are alive, not left by a dead process
+                )
+        except Exception as exc:  # a bug: the queue's worker reports it and stops
+            self._error = exc
+        finally:
+            claimed.set()
+            if job_id in self.current:
+                self._set_current(job_id, running=False)
                 status = Job.select(Job.status).where(Job.id == job_id).scalar()
                 self._post(JobStateChanged(job_id, status or "deleted", bridge.run_id))
-        finally:
-            self.stopped.set()
+            database.close()  # this thread's connection
+            self._wake.set()  # a slot is free
+
+    def _set_current(self, job_id: int, running: bool) -> None:
+        with self._lock:
+            self.current = self.current | {job_id} if running else self.current - {job_id}
 
 
 def _hook(job_id: int, finished: Finished, duration: float) -> None:

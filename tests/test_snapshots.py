@@ -55,3 +55,34 @@ def test_screen(scene: str, size: str, seeded: DavtuiApp, snap_compare) -> None:
         await settle(pilot)
 
     assert snap_compare(seeded, terminal_size=SIZES[size], run_before=run_before)
+
+
+def test_parallel_jobs_setting_in_the_header(seeded: DavtuiApp, snap_compare) -> None:
+    """Parallel jobs chosen in the palette (ctrl+p, "Parallel jobs", "4 jobs at once"): the
+    header says how many may run at once next to the running job."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"parallel jobs")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"4 jobs")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(seeded, terminal_size=SIZES["80x24"], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_guided_account_form(size: str, seeded: DavtuiApp, snap_compare) -> None:
+    """The mailcow preset with a Host row: host and login typed, the URL filled from them."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        await pilot.press("1", "a", *"mailcow-2", "tab", "enter", *["up"] * 8, "enter")
+        await pilot.press("tab", *"mail.example.org", "tab", "tab", *"carol@example.org")
+        await settle(pilot)
+
+    assert snap_compare(seeded, terminal_size=SIZES[size], run_before=run_before)

@@ -123,6 +123,12 @@ def _base(text: str) -> str:
     return f"https://{text}"
 
 
+def preset_url(server: str, preset: str, username: str) -> str:
+    """Where `preset` keeps the DAV root of `username` on `server` (a host, an e-mail address
+    or a URL). The login is percent-encoded but keeps its `@`, as SOGo spells it."""
+    return urljoin(_base(server), PRESETS[preset].template.format(user=quote(username, safe="@")))
+
+
 def candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
     """(url, how) pairs to try, in order, without repeats."""
     seen: set[str] = set()
@@ -135,12 +141,8 @@ def candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
 
 def _all_candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
     base = _base(spec.url)
-    user = quote(spec.username, safe="@")
     if spec.preset in PRESETS:
-        yield (
-            urljoin(base, PRESETS[spec.preset].template.format(user=user)),
-            f"preset {spec.preset}",
-        )
+        yield preset_url(base, spec.preset, spec.username), f"preset {spec.preset}"
     yield base, "url"
     domain = urlsplit(base).hostname or ""
     if "://" not in spec.url or _is_domain(domain):
@@ -149,7 +151,7 @@ def _all_candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
     yield urljoin(base, "/.well-known/carddav"), "well-known"
     for name, preset in PRESETS.items():
         if "://" not in preset.template:  # never send this login to another provider unasked
-            yield urljoin(base, preset.template.format(user=user)), f"preset {name}"
+            yield preset_url(base, name, spec.username), f"preset {name}"
 
 
 def _is_domain(host: str) -> bool:

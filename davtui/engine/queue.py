@@ -217,14 +217,18 @@ def run_queue(
     on_finished: Callable[[int, Finished], None] | None = None,
     workers: int = 1,
     listener_for: Callable[[int], Listener] | None = None,
+    recover: bool = True,
 ) -> list[tuple[int, Finished]]:
     """Run takeable jobs (or just `only`), up to `workers` at once, until none is left or
     `shutdown` is set; `on_finished(job_id, finished)` is called as each job ends (reports,
     notifications), from the worker thread that ran it. `listener_for(job_id)`, when given,
     makes each job's listener (labelled output of parallel jobs). A job held under a lease
     that stopped being renewed is waited for and taken over before the queue counts as done.
+    `recover=False` leaves this process's held jobs alone (no `mark_interrupted`): for a caller
+    running several `run_queue` at once (the TUI's job slots), whose held jobs are alive.
     """
-    mark_interrupted()
+    if recover:
+        mark_interrupted()
     wanted = None if only is None else set(only)
     results: list[tuple[int, Finished]] = []
     picking = threading.Lock()

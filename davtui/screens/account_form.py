@@ -1,7 +1,8 @@
 """The add/edit account modal: validates each field as it is typed and again on save.
 
 It returns an `AccountFields` (or None when cancelled); the Accounts screen stores it, so the
-password only ever leaves this form to be encrypted by the vault.
+password only ever leaves this form to be encrypted by the vault. For mailcow (SOGo), Zimbra
+and Carbonio a Host row appears and the URL is filled from host and login until typed by hand.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
+from davtui.engine.discovery import preset_url
 from davtui.store.models import Account
 
 # (label, stored preset, URL hint): the hint shows where each server keeps its DAV root.
@@ -32,6 +34,16 @@ PRESETS: tuple[tuple[str, str, str], ...] = (
     ("Other", "other", "https://dav.example.org/ or a host name"),
 )
 PRESET_LABELS = {value: label for label, value, _hint in PRESETS}
+# Presets whose DAV root is built from the server and the login -> discovery's path template.
+GUIDED = {"sogo": "sogo", "zimbra": "zimbra", "carbonio": "zimbra"}
+
+
+def guided_url(preset: str, host: str, login: str) -> str | None:
+    """The DAV root a guided preset gives `login` on `host` (a host name or a URL), or None
+    when the preset is not guided or a part is still missing."""
+    if preset not in GUIDED or not host.strip() or not login.strip():
+        return None
+    return preset_url(host.strip(), GUIDED[preset], login.strip())
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ class AccountForm(ModalScreen[AccountFields | None]):
     def __init__(self, account: Account | None = None) -> None:
         super().__init__()
         self.account = account
+        self._filled = ""  # the URL this form wrote; a different one was typed by hand
 
     def _name_free(self, value: str) -> bool:
         query = Account.select().where(Account.name == value.strip())
@@ -100,6 +113,15 @@ class AccountForm(ModalScreen[AccountFields | None]):
                     id="preset",
                     compact=True,
                 )
+                host = Input(
+                    placeholder="mail.example.org: fills the URL with User",
+                    id="host",
+                    compact=True,
+                    classes="guided",
+                )
+                for widget in (Label("Host", classes="guided"), host):
+                    widget.display = False  # shown by the preset's Select.Changed
+                    yield widget
                 yield Label("URL")
                 yield Input(
                     account.url if account else "", id="url", compact=True, validators=[HttpUrl()]
@@ -137,6 +159,26 @@ class AccountForm(ModalScreen[AccountFields | None]):
     def _show_url_hint(self, event: Select.Changed) -> None:
         hints = {value: hint for _label, value, hint in PRESETS}
         self.query_one("#url", Input).placeholder = hints.get(str(event.value), "")
+        guided = str(event.value) in GUIDED and self.account is None
+        for widget in self.query(".guided"):
+            widget.display = guided
+        self._fill_url()
+
+    @on(Input.Changed, "#host")
+    @on(Input.Changed, "#username")
+    def _fill_url(self) -> None:
+        """Write the guided preset's URL while the URL is empty or still the one written here,
+        so a URL typed by hand (and an edited account's URL) is never overwritten."""
+        url = self.query_one("#url", Input)
+        if url.value not in ("", self._filled):
+            return
+        preset = str(self.query_one("#preset", Select).value)
+        host = self.query_one("#host", Input)
+        found = guided_url(preset, host.value, self.query_one("#username", Input).value)
+        if host.display and found is not None:
+            url.value = self._filled = found
+        elif url.value == self._filled:  # another preset, or a part erased: the hint shows
+            url.value = self._filled = ""
 
     @on(Button.Pressed, "#save")
     @on(Input.Submitted)

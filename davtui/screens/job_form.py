@@ -1,7 +1,8 @@
 """The new/edit job modal: source and destination accounts, what to copy and how.
 
 Choosing an account discovers its collections in a thread worker: the source's fill the
-collection picker, the destination's are offered as target names."""
+collection picker, the destination's are offered as target names. A route to SOGo (mailcow)
+preselects the options it needs (`guidance`) and a line says why."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from textual.validation import Function
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
 from davtui.engine.connect import open_source
+from davtui.engine.discovery import guess_server
 from davtui.engine.errors import EngineError
 from davtui.engine.jobs import spec_of
 from davtui.messages import CollectionsFound
@@ -27,6 +29,30 @@ from davtui.widgets.collection_picker import CollectionPicker
 WHAT = (("Calendars and contacts", "both"), ("Calendars", "calendars"), ("Contacts", "contacts"))
 MODES = (("Copy: create and update", "copy"), ("Mirror: also delete what it copied", "mirror"))
 CONFLICTS = (("Skip and report", "skip"), ("Source wins", "source-wins"))
+# Sources whose default collections (`Calendar`, `Contacts`) map onto SOGo's `personal` ones.
+ZIMBRA_LIKE = frozenset({"zimbra", "carbonio"})
+SOGO_HINT = "SOGo e-mails attendees of imported events unless suppressed."
+DEFAULTS_HINT = "SOGo e-mails attendees unless suppressed; Calendar → personal."
+
+
+def server_of(account: Account | None) -> str | None:
+    """The server an account is on: its preset, else what its last test or its URL tells."""
+    if account is None:
+        return None
+    if account.preset not in (None, "", "other"):
+        return account.preset
+    found = (account.capabilities or {}).get("server")
+    return found or guess_server(account.url, "", frozenset())
+
+
+def guidance(source: Account | None, destination: Account | None) -> dict[str, bool]:
+    """The options a route needs: a SOGo destination mails attendees on every PUT, and a
+    Zimbra or Carbonio source's default collections belong in SOGo's default ones."""
+    to_sogo = server_of(destination) == "sogo"
+    return {
+        "suppress_invitations": to_sogo,
+        "default_collections": to_sogo and server_of(source) in ZIMBRA_LIKE,
+    }
 
 
 @dataclass(frozen=True)
@@ -40,6 +66,7 @@ class JobFields:
     mode: str
     conflict: str
     suppress_invitations: bool
+    default_collections: bool
     dry_run: bool
     collections: list[dict[str, Any]]
 
@@ -55,6 +82,8 @@ class JobForm(ModalScreen[JobFields | None]):
     def __init__(self, job: Job | None = None) -> None:
         super().__init__()
         self.job = job
+        self._route = (job.source_id, job.destination_id) if job else (None, None)
+        self._preselected: set[str] = set()  # options ticked by `_guide`, not by the user
 
     def _name_free(self, value: str) -> bool:
         query = Job.select().where(Job.name == value.strip())
@@ -112,14 +141,25 @@ class JobForm(ModalScreen[JobFields | None]):
                     yield Checkbox(
                         "dry run", job.dry_run if job else False, id="dry_run", compact=True
                     )
+                yield Label("Mapping")
+                yield Checkbox(
+                    "default collection → default collection",
+                    job.default_collections if job else False,
+                    id="default_collections",
+                    compact=True,
+                )
+            yield Label("", id="guide")
             yield CollectionPicker(job.collections if job else (), id="collections")
-            yield Label("", id="error")
+            error = Label("", id="error")
+            error.display = False  # its line is needed at 80x24 when the picker is full
+            yield error
             with Horizontal(classes="buttons"):
                 yield Button("Save ^s", variant="primary", id="save", compact=True)
                 yield Button("Cancel esc", id="cancel", compact=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._show_hint(guidance(*self._accounts()))
         if self.job is not None:  # editing: show what the accounts hold now
             self.discover(self.job.source_id, "source")
             self.discover(self.job.destination_id, "destination")
@@ -127,6 +167,7 @@ class JobForm(ModalScreen[JobFields | None]):
     @on(Select.Changed, "#source")
     @on(Select.Changed, "#destination")
     def _account_chosen(self, event: Select.Changed) -> None:
+        self._guide()
         if event.value is Select.NULL:
             return
         role = str(event.select.id)
@@ -134,6 +175,42 @@ class JobForm(ModalScreen[JobFields | None]):
             account = Account.get_or_none(id=event.value)
             self.query_one(CollectionPicker).searching(account.name if account else "the source")
         self.discover(int(event.value), role)  # type: ignore[arg-type]
+
+    def _route_ids(self) -> tuple[Any, Any]:
+        chosen = (self.query_one(f"#{role}", Select).value for role in ("source", "destination"))
+        return tuple(None if value is Select.NULL else value for value in chosen)
+
+    def _accounts(self) -> tuple[Account | None, Account | None]:
+        return tuple(None if v is None else Account.get_or_none(id=v) for v in self._route_ids())
+
+    def _guide(self) -> None:
+        """On a new route, tick what it needs and untick what an earlier route ticked; the
+        user's own ticks, and an edited job's saved ones, stay."""
+        if self._route_ids() == self._route:  # the Selects' own echo of their first value
+            return
+        self._route = self._route_ids()
+        needs = guidance(*self._accounts())
+        for name, wanted in needs.items():
+            if wanted and not self.query_one(f"#{name}", Checkbox).value:
+                self._preselected.add(name)
+            elif not wanted and name in self._preselected:
+                self._preselected.discard(name)
+            else:
+                continue
+            with self.prevent(Checkbox.Changed):
+                self.query_one(f"#{name}", Checkbox).value = wanted
+        self._show_hint(needs)
+
+    def _show_hint(self, needs: dict[str, bool]) -> None:
+        hint = DEFAULTS_HINT if needs["default_collections"] else SOGO_HINT
+        guide = self.query_one("#guide", Label)
+        guide.update(hint)
+        guide.display = needs["suppress_invitations"]
+
+    @on(Checkbox.Changed, "#suppress_invitations")
+    @on(Checkbox.Changed, "#default_collections")
+    def _ticked_by_user(self, event: Checkbox.Changed) -> None:
+        self._preselected.discard(str(event.checkbox.id))
 
     @work(thread=True, exit_on_error=False, group="picker")
     def discover(self, account_id: int, role: str) -> None:
@@ -181,8 +258,11 @@ class JobForm(ModalScreen[JobFields | None]):
     @on(Input.Submitted)
     def action_save(self) -> None:
         problem = self._problem()
-        self.query_one("#error", Label).update(problem or "")
+        error = self.query_one("#error", Label)
+        error.update(problem or "")
+        error.display = problem is not None
         if problem is not None:
+            self.call_after_refresh(error.scroll_visible)  # below a full picker at 80x24
             return
 
         def value(name: str) -> str:
@@ -197,6 +277,7 @@ class JobForm(ModalScreen[JobFields | None]):
                 mode=value("mode"),
                 conflict=value("conflict"),
                 suppress_invitations=self.query_one("#suppress_invitations", Checkbox).value,
+                default_collections=self.query_one("#default_collections", Checkbox).value,
                 dry_run=self.query_one("#dry_run", Checkbox).value,
                 collections=self.query_one(CollectionPicker).choices(),
             )

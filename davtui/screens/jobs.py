@@ -195,6 +195,7 @@ class JobsScreen(Screen[None]):
         job.source, job.destination = fields.source_id, fields.destination_id
         job.conflict, job.dry_run = fields.conflict, fields.dry_run
         job.suppress_invitations, job.updated_at = fields.suppress_invitations, utcnow()
+        job.default_collections = fields.default_collections
         job.collections = fields.collections
         job.save()
         self._changed(job, f"Saved job {job.name}.")
