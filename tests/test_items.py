@@ -187,6 +187,32 @@ def test_hash_ignores_scheduling_parameters_the_server_owns() -> None:
     assert not _same(base, _event(attendee.format(";RSVP=TRUE")))
 
 
+def test_hash_ignores_parameters_that_spell_out_the_default() -> None:
+    """SOGo adds PARTSTAT=NEEDS-ACTION, vobject (Radicale) drops TRIGGER's VALUE=DURATION and
+    adds X-VOBJ-FLOATINGTIME-ALLOWED: the same meaning; a value other than the default is not."""
+    base = _event("ATTENDEE:mailto:a@example.org")
+    for spelled in ("PARTSTAT=NEEDS-ACTION", "RSVP=FALSE", "ROLE=REQ-PARTICIPANT"):
+        assert _same(base, _event(f"ATTENDEE;{spelled}:mailto:a@example.org"))
+    assert not _same(base, _event("ATTENDEE;PARTSTAT=ACCEPTED:mailto:a@example.org"))
+    assert _same(_event("CREATED:20240101T000000"),
+                 _event("CREATED;X-VOBJ-FLOATINGTIME-ALLOWED=TRUE:20240101T000000"))  # fmt: skip
+
+
+def test_an_all_day_event_without_end_lasts_one_day() -> None:
+    """RFC 5545: DTSTART as a DATE without DTEND/DURATION is one day long; SOGo says so."""
+
+    def event(*lines: str) -> bytes:
+        body = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "BEGIN:VEVENT", "UID:d1", *lines,
+                            "END:VEVENT", "END:VCALENDAR"])  # fmt: skip
+        return (body + "\r\n").encode()
+
+    day = "DTSTART;VALUE=DATE:20240102"
+    assert _same(event(day), event(day, "DURATION:P1D"))
+    assert not _same(event(day), event(day, "DURATION:P2D"))
+    timed = "DTSTART:20240102T100000Z"  # zero length: SOGo's one hour is a real change
+    assert not _same(event(timed), event(timed, "DURATION:PT1H"))
+
+
 def test_hash_of_commas_and_semicolons_follows_the_value_type() -> None:
     card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c\r\n%s\r\nEND:VCARD\r\n"
     assert _same(card % b"FN:Doe\\, Jo", card % b"FN:Doe, Jo")

@@ -5,7 +5,9 @@ Pure string functions (no item parsing) so that `items` builds on them without a
 What is normalised, and which server made it necessary:
 - parameters: name case, order, quoting, `TYPE=A,B` vs `TYPE=A;TYPE=B`, vCard 2.1 bare
   values, `\\\\` doubled in a value (Xandikos halves Apple's `X-ADDRESS=...\\\\n...`);
-  SCHEDULE-STATUS and SCHEDULE-FORCE-SEND are dropped: the server owns them (RFC 6638).
+  SCHEDULE-STATUS and SCHEDULE-FORCE-SEND are dropped: the server owns them (RFC 6638);
+  so are parameters that spell out the RFC default (SOGo adds PARTSTAT=NEEDS-ACTION, vobject
+  drops VALUE=DURATION) and vobject's X-VOBJ-FLOATINGTIME-ALLOWED (Radicale).
 - escapes: `\\N` is `\\n`; a backslash before a character that needs none is dropped (SOGo:
   `http\\://`); `\\;` is `;` outside structured values (vobject, SOGo in GENDER and
   CLIENTPIDMAP); `\\,` is `,` in single-value text (FN, SUMMARY: the comma must be escaped,
@@ -36,7 +38,18 @@ _CASELESS_PARAMS = frozenset(
     {"TYPE", "VALUE", "ENCODING", "CHARSET", "CUTYPE", "ROLE", "PARTSTAT", "RSVP", "RELATED",
      "RANGE", "FBTYPE", "RELTYPE", "SCHEDULE-AGENT"}
 )  # fmt: skip
-_SERVER_PARAMS = frozenset({"SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND"})
+# SCHEDULE-*: the server owns them (RFC 6638); X-VOBJ-*: vobject's (Radicale) internal marker
+_SERVER_PARAMS = frozenset(
+    {"SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND", "X-VOBJ-FLOATINGTIME-ALLOWED"}
+)
+#: Parameters spelling out an RFC 5545 default (SOGo adds PARTSTAT=NEEDS-ACTION; vobject drops
+#: VALUE=DURATION from TRIGGER): the same meaning as leaving them out.
+_DEFAULT_PARAMS = {
+    "ATTENDEE": frozenset({"PARTSTAT=NEEDS-ACTION", "RSVP=FALSE", "ROLE=REQ-PARTICIPANT",
+                           "CUTYPE=INDIVIDUAL"}),
+    "ORGANIZER": frozenset({"CUTYPE=INDIVIDUAL"}),
+    "TRIGGER": frozenset({"VALUE=DURATION", "RELATED=START"}),
+}  # fmt: skip
 _STRUCTURED = frozenset({"N", "ADR", "ORG", "REQUEST-STATUS"})
 _LISTS = frozenset({"CATEGORIES", "NICKNAME", "RESOURCES", "FREEBUSY"})
 _TRIMMED = frozenset({"N", "ADR", "ORG"})
@@ -131,6 +144,8 @@ def property_line(group: str, name: str, params_text: str, value: str, vcard: bo
     if not value.strip() or (not vcard and name == "CLASS" and value.strip().upper() == "PUBLIC"):
         return None
     params_ = params(params_text)
+    if defaults := _DEFAULT_PARAMS.get(name):
+        params_ = [p for p in params_ if p not in defaults]
     if name in _PEOPLE:  # SOGo sets CN from its directory
         params_ = [p for p in params_ if not p.startswith("CN=")]
     elif any(p.startswith("TZID=") for p in params_) and UTC_TIMES.fullmatch(value.strip()):
