@@ -114,6 +114,6 @@ def _side(section: dict[str, Any], side: str) -> AccountSpec:
         verify_tls=bool(section.get("verify_tls", True)),
         ca_file=section.get("ca_file"),
         preset=section.get("preset"),
-        max_connections=int(section.get("max_connections", 4)),
+        max_connections=int(section.get("max_connections", 16)),
         timeout=float(section.get("timeout", 60.0)),
     )

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from davtui.engine import errors
-from davtui.engine.discovery import PRESETS, candidates, discover
+from davtui.engine.discovery import candidates, discover
+from davtui.engine.presets import PRESETS
 from davtui.engine.storage import AccountSpec
 from tests.proxy import Proxy
 from tests.servers import Server, free_port

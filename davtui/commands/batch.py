@@ -87,7 +87,7 @@ def _password(record: dict[str, str | None], side: str, default_command: str | N
 
 
 def _login(record: dict[str, str | None], side: str, args: argparse.Namespace) -> Login:
-    from davtui.engine.discovery import PRESETS
+    from davtui.engine.presets import PRESETS
 
     user = _cell(record, f"{side}_user")
     if not user:

@@ -11,33 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import NamedTuple
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from davtui.engine import davxml, errors, events
+from davtui.engine.presets import PRESETS, base_url, guess_server, preset_url
 from davtui.engine.storage import AccountSpec
 from davtui.engine.transport import Transport
 
 log = logging.getLogger("davtui.discovery")
-
-
-class Preset(NamedTuple):
-    """A known server: where its DAV root lives ({user} is the login) and what to call it."""
-
-    template: str
-    label: str
-
-
-#: Known servers, in the order discovery tries them. Shown by the TUI's account form.
-PRESETS: dict[str, Preset] = {
-    "sogo": Preset("/SOGo/dav/{user}/", "SOGo / mailcow"),
-    "zimbra": Preset("/dav/{user}/", "Zimbra / Carbonio"),
-    "nextcloud": Preset("/remote.php/dav/", "Nextcloud / ownCloud"),
-    "fastmail": Preset("https://caldav.fastmail.com/dav/", "Fastmail"),
-    "icloud": Preset("https://caldav.icloud.com/", "iCloud"),
-    "radicale": Preset("/{user}/", "Radicale"),
-    "xandikos": Preset("/{user}/", "Xandikos"),
-}
 
 
 REPORT_SET = davxml.clark(davxml.DAV, "supported-report-set")
@@ -110,23 +91,7 @@ def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Di
 
 
 def _label(spec: AccountSpec) -> str:
-    return urlsplit(_base(spec.url)).netloc or spec.url
-
-
-def _base(text: str) -> str:
-    """An URL from what the user typed: a URL stays, a host or e-mail domain becomes https."""
-    text = text.strip()
-    if "://" in text:
-        return text
-    if "@" in text and "/" not in text:
-        text = text.rsplit("@", 1)[1]
-    return f"https://{text}"
-
-
-def preset_url(server: str, preset: str, username: str) -> str:
-    """Where `preset` keeps the DAV root of `username` on `server` (a host, an e-mail address
-    or a URL). The login is percent-encoded but keeps its `@`, as SOGo spells it."""
-    return urljoin(_base(server), PRESETS[preset].template.format(user=quote(username, safe="@")))
+    return urlsplit(base_url(spec.url)).netloc or spec.url
 
 
 def candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
@@ -140,7 +105,7 @@ def candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
 
 
 def _all_candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
-    base = _base(spec.url)
+    base = base_url(spec.url)
     if spec.preset in PRESETS:
         yield preset_url(base, spec.preset, spec.username), f"preset {spec.preset}"
     yield base, "url"
@@ -256,26 +221,3 @@ def _capabilities(
         server=guess_server(principal, server_header, dav),
         found_by=how,
     )
-
-
-def guess_server(url: str, server_header: str, dav: frozenset[str]) -> str | None:
-    """The PRESETS name this server most likely is, from its URL and headers."""
-    text = f"{url} {server_header}".lower()
-    for needle, name in (
-        ("/sogo/", "sogo"),
-        ("sogo", "sogo"),
-        ("zimbra", "zimbra"),
-        ("carbonio", "zimbra"),
-        ("/remote.php/dav", "nextcloud"),
-        ("fastmail", "fastmail"),
-        ("icloud.com", "icloud"),
-        ("radicale", "radicale"),
-        ("xandikos", "xandikos"),
-    ):
-        if needle in text:
-            return name
-    if "aiohttp" in text and "add-member" in dav:
-        return "xandikos"
-    if "wsgiserver" in text and "extended-mkcol" in dav and "sync-collection" not in dav:
-        return "radicale"
-    return None

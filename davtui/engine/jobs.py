@@ -7,7 +7,6 @@ import os
 import socket
 import threading
 
-from davtui.engine.connect import open_destination, open_source
 from davtui.engine.control import Gate
 from davtui.engine.errors import EngineError
 from davtui.engine.events import Finished, Listener, Message, Phase, ignore
@@ -39,7 +38,7 @@ def spec_of(account: Account, vault: Vault | None) -> AccountSpec:
     )
 
 
-def options_of(job: Job, dry_run: bool | None = None, writers: int = 4) -> Options:
+def options_of(job: Job, dry_run: bool | None = None, writers: int | None = None) -> Options:
     return Options(
         what=job.what,
         mode=job.mode,
@@ -99,6 +98,8 @@ def run_job(
         for spec in sources:  # never silently: on every run, in the output and the log
             if spec.kind == "dav" and not spec.verify_tls:
                 recorder(Message("warning", f"TLS verification is off for {spec.url}."))
+        from davtui.engine.connect import open_destination, open_source  # HTTP stack: lazily
+
         source = open_source(sources[0], recorder)
         opened.append(source)
         destination = open_destination(sources[1], recorder)

@@ -51,7 +51,7 @@ class Options:
     choices: tuple[Choice, ...] = ()
     rename: tuple[tuple[str, str], ...] = ()
     force_empty_delete: bool = False
-    writers: int = 4
+    writers: int | None = None  # None: as many as the destination takes
 
 
 class _Progress:
@@ -312,7 +312,7 @@ class Migration:
                 conflict=self.options.conflict,
                 dry_run=self.options.dry_run,
                 suppress_invitations=self.suppress_invitations,
-                writers=self.options.writers,
+                writers=self.options.writers or self.destination.write_concurrency,
                 aliases=self.aliases,
             ),
             self._on_item,

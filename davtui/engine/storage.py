@@ -32,7 +32,7 @@ class AccountSpec:
     verify_tls: bool = True
     ca_file: str | None = None
     preset: str | None = None
-    max_connections: int = 4
+    max_connections: int = 16  # requests in flight to this host, shared by all jobs
     timeout: float = 60.0
     name: str = ""
 
@@ -115,6 +115,10 @@ class Storage(ABC):
 
 class WritableStorage(Storage):
     """A storage the engine may write to (only ever a destination)."""
+
+    #: Writes worth keeping in flight: enough to hide the link's latency, no more than the
+    #: server takes at once (Xandikos locks a collection per write and answers 423).
+    write_concurrency: int = 4
 
     @abstractmethod
     def create_collection(self, template: Collection, name: str) -> CreatedCollection:

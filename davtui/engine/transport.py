@@ -212,6 +212,9 @@ class Transport:
         )
         self._client = client
         self._session = client.session
+        pool = niquests.adapters.HTTPAdapter(pool_maxsize=max(10, spec.max_connections))
+        for scheme in ("http://", "https://"):  # as many kept-alive connections as slots
+            self._session.mount(scheme, pool)
         self._auth = client.auth
         self._headers = {"User-Agent": f"davtui/{__version__}"}
 

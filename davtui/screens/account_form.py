@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
-from davtui.engine.discovery import preset_url
+from davtui.engine.presets import preset_url
 from davtui.store.models import Account
 
 # (label, stored preset, URL hint): the hint shows where each server keeps its DAV root.

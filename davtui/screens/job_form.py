@@ -17,10 +17,9 @@ from textual.screen import ModalScreen
 from textual.validation import Function
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
-from davtui.engine.connect import open_source
-from davtui.engine.discovery import guess_server
 from davtui.engine.errors import EngineError
 from davtui.engine.jobs import spec_of
+from davtui.engine.presets import guess_server
 from davtui.messages import CollectionsFound
 from davtui.store import StoreError, Vault
 from davtui.store.models import Account, Job
@@ -215,6 +214,8 @@ class JobForm(ModalScreen[JobFields | None]):
     @work(thread=True, exit_on_error=False, group="picker")
     def discover(self, account_id: int, role: str) -> None:
         """List the account's collections (a thread: the network never blocks the form)."""
+        from davtui.engine.connect import open_source  # the HTTP stack: not before it is used
+
         try:
             account = Account.get_by_id(account_id)
             storage = open_source(spec_of(account, Vault.open() if account.secret else None))
