@@ -73,3 +73,15 @@ def fresh_xandikos(tmp_path: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def corpus_source(tmp_path_factory: pytest.TempPathFactory):
+    """A Radicale holding the whole corpus (see tests/corpus_source.py); read-only."""
+    from tests.corpus_source import fill
+
+    server = start_radicale(tmp_path_factory.mktemp("corpus"), {"alice": "alicepw"})
+    try:
+        yield fill(server)
+    finally:
+        server.stop()

@@ -1,7 +1,7 @@
 """The whole real-world corpus through a real server-to-server migration, both directions.
 
-Every corpus item is put on the source server with plain HTTP (what the server refuses is not
-part of the test: it never existed there); then `davtui migrate` copies everything. Items the
+The source is the session's corpus Radicale (tests/corpus_source.py: what Radicale cannot read
+is not part of the test, it never existed there); then `davtui migrate` copies everything. Items the
 destination refuses must be per-item errors with a reason; everything else must arrive and
 verify; the source must be untouched; and a second run must write nothing.
 """
@@ -12,55 +12,16 @@ import json
 import os
 import subprocess
 import sys
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from davtui.engine.errors import ItemError
-from davtui.engine.items import resource_name
-from davtui.engine.split import split
 from tests import dav
-from tests.conftest import CORPUS
+from tests.corpus_source import CorpusSource
 from tests.servers import Server, start_radicale
 from tests.test_migrate import config_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
-#: Items per source collection: Radicale's PUT slows down as a collection grows.
-CHUNK = 120
-
-
-def corpus_groups() -> dict[tuple[str, str], list]:
-    """(kind, corpus folder) -> split items of every file in it."""
-    groups: dict[tuple[str, str], list] = defaultdict(list)
-    for path in sorted(CORPUS.glob("*/*/*")):
-        kind = "calendar" if path.parts[-3] == "ics" else "addressbook"
-        for entry in split(path.read_bytes(), str(path)):
-            if not isinstance(entry, ItemError):
-                groups[(kind, path.parts[-2])].append(entry)
-    return groups
-
-
-def seed(base: str, home: str) -> dict[str, int]:
-    """Create one collection per group on the source and fill them in parallel (one writer per
-    collection: Xandikos locks a collection while it writes); return accepted counts by URL."""
-    work = []
-    for (kind, folder), items in corpus_groups().items():
-        content_type = "text/calendar" if kind == "calendar" else "text/vcard"
-        names = {resource_name(item.uid, item.info.kind): item.data for item in items}
-        chunks = [list(names.items())[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
-        for n, chunk in enumerate(chunks):
-            segment = f"{kind[:3]}-{folder}-{n}".lower()
-            url = dav.make_collection(base, f"{home}{segment}/", f"{kind[:3]} {folder} {n}", kind)
-            work.append((url, content_type, dict(chunk)))
-
-    def fill(job) -> tuple[str, int]:
-        url, content_type, names = job
-        return url, sum(dav.put(url + n, d, content_type) in (201, 204) for n, d in names.items())
-
-    with ThreadPoolExecutor(4) as pool:
-        return dict(pool.map(fill, sorted(work, key=lambda w: -len(w[2]))))
 
 
 def migrate(config: Path, db: Path) -> tuple[int, dict]:
@@ -103,16 +64,16 @@ def assert_no_writes(report: dict) -> None:
 
 
 def test_whole_corpus_both_directions(
-    fresh_radicale: Server, fresh_xandikos: Server, tmp_path: Path
+    corpus_source: CorpusSource, fresh_xandikos: Server, tmp_path: Path
 ) -> None:
     """Radicale -> Xandikos, then that Xandikos -> a second, empty Radicale (seeding Xandikos
     over HTTP would cost minutes: it commits to git per item)."""
-    accepted = seed(fresh_radicale.url, "alice/")
-    before = {url: dav.listing(url) for url in accepted}
-    config = config_file(tmp_path / "rx.toml", fresh_radicale.url, fresh_xandikos.url)
+    source = corpus_source.server
+    before = {url: dav.listing(url) for url in corpus_source.accepted}
+    config = config_file(tmp_path / "rx.toml", source.url, fresh_xandikos.url)
     code, report = migrate(config, tmp_path / "rx.db")
-    copied = check_run(report, code, sum(accepted.values()), "radicale -> xandikos")
-    assert {url: dav.listing(url) for url in accepted} == before, "the source is untouched"
+    copied = check_run(report, code, corpus_source.total, "radicale -> xandikos")
+    assert {url: dav.listing(url) for url in corpus_source.accepted} == before, "untouched"
     assert_no_writes(migrate(config, tmp_path / "rx.db")[1])
 
     second = start_radicale(tmp_path / "radicale2", {"alice": "alicepw"})

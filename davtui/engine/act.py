@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from davtui.engine import fixups
 from davtui.engine.aliases import Aliases
+from davtui.engine.control import Stopped
 from davtui.engine.errors import (
     AuthFailed,
     DavError,
@@ -159,8 +160,20 @@ class CollectionActor:
         if self._fatal is not None:
             raise self._fatal
 
+    def _may_go_on(self) -> bool:
+        """Each writer waits here while the job is paused, so that a paused job copies
+        nothing more than the writes already on the wire; False: the run is ending, leave the
+        item to the next run."""
+        if self._fatal is not None:
+            return False
+        try:
+            self.checkpoint()
+        except Stopped:
+            return False
+        return self._fatal is None
+
     def _guarded(self, fetched: Fetched, ticket: int) -> None:
-        if self._fatal is not None:  # the run is ending: leave queued items for the next run
+        if not self._may_go_on():
             return
         self._item.ticket = ticket
         try:
@@ -171,6 +184,8 @@ class CollectionActor:
             self._done(self._base(fetched.href), "failed", f"internal error: {exc!r}")
 
     def _guarded_delete(self, record: ItemRecord, ticket: int) -> None:
+        if not self._may_go_on():
+            return
         self._item.ticket = ticket
         try:
             self._delete(record)
