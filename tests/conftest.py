@@ -35,6 +35,16 @@ def store(home: Path) -> Iterator[Path]:
     close_database()
 
 
+@pytest.fixture
+def job_id(store: Path) -> int:
+    """A job row for engine runs that bring their own storages (its accounts are not used)."""
+    from davtui.store.models import Account, Job
+
+    source = Account.create(name="src", url="https://old.example.org/")
+    destination = Account.create(name="dst", url="https://new.example.org/")
+    return Job.create(name="job", source=source, destination=destination).id
+
+
 @pytest.fixture(scope="session")
 def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_radicale(

@@ -16,7 +16,6 @@ from davtui.engine.memory import MemoryStorage
 from davtui.engine.runner import Migration, Options
 from davtui.engine.state import JobState
 from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
-from davtui.store.models import Account, Job
 from tests.contract import sample_event, sample_task, sample_vcard
 
 
@@ -67,13 +66,6 @@ def put(storage: MemoryStorage, coll: Collection, uid: str, data: bytes) -> str:
     href = storage.href_for(coll, uid)
     storage.create(coll, href, data)
     return href
-
-
-@pytest.fixture
-def job_id(store) -> int:
-    a = Account.create(name="src", url="mem://a")
-    b = Account.create(name="dst", url="mem://b")
-    return Job.create(name="job", source=a, destination=b).id
 
 
 @pytest.fixture

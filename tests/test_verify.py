@@ -4,21 +4,11 @@ server) and real SQLite state."""
 
 from __future__ import annotations
 
-import pytest
-
 from davtui.engine.memory import MemoryStorage
 from davtui.engine.runner import Migration, Options
 from davtui.engine.state import JobState
 from davtui.engine.storage import CALENDAR, Collection, ReadOnly
-from davtui.store.models import Account, Job
 from tests.contract import sample_event
-
-
-@pytest.fixture
-def job_id(store) -> int:
-    a = Account.create(name="src", url="mem://a")
-    b = Account.create(name="dst", url="mem://b")
-    return Job.create(name="job", source=a, destination=b).id
 
 
 def _migrate(source: MemoryStorage, destination: MemoryStorage, job_id: int) -> dict:

@@ -22,7 +22,6 @@ from davtui.engine.events import CollectionCreated, Event, Finished, ItemDone, P
 from davtui.engine.runner import Migration, Options
 from davtui.engine.state import JobState
 from davtui.engine.storage import ADDRESSBOOK, CALENDAR, AccountSpec, ReadOnly
-from davtui.store.models import Account, Job
 from tests import dav
 from tests.conftest import CORPUS
 from tests.proxy import Fault, Proxy
@@ -74,13 +73,6 @@ class AsZimbra:
         twice = RESPONSE.sub(lambda m: m[0] + m[0], raw)
         self.sent.append(twice)
         return twice
-
-
-@pytest.fixture
-def job_id(store) -> int:
-    source = Account.create(name="old-zimbra", url="https://mail.example.org/dav/alice/")
-    destination = Account.create(name="new", url="https://new.example.org/")
-    return Job.create(name="zimbra", source=source, destination=destination).id
 
 
 def storage(url: str, preset: str | None = None) -> DavStorage:
