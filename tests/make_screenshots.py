@@ -137,6 +137,12 @@ async def account_form(pilot: Pilot) -> None:
     await pilot.press(*"new-server")
 
 
+async def guided_account_form(pilot: Pilot) -> None:
+    """The mailcow preset with its Host row: host and login typed, the URL filled from them."""
+    await pilot.press("1", "a", *"mailcow-2", "tab", "enter", *["up"] * 8, "enter")
+    await pilot.press("tab", *"mail.example.org", "tab", "tab", *"carol@example.org")
+
+
 async def job_form(pilot: Pilot) -> None:
     await pilot.press("n")
 
@@ -182,6 +188,7 @@ SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "job-detail": job_detail,
     "accounts": lambda pilot: pilot.press("1"),
     "account-form": account_form,
+    "account-form-mailcow": guided_account_form,
     "job-form": job_form,
     "picker": picker,
     "stop-confirm": stop_confirm,

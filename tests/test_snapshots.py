@@ -73,16 +73,3 @@ def test_parallel_jobs_setting_in_the_header(seeded: DavtuiApp, snap_compare) ->
         await settle(pilot)
 
     assert snap_compare(seeded, terminal_size=SIZES["80x24"], run_before=run_before)
-
-
-@pytest.mark.parametrize("size", SIZES)
-def test_guided_account_form(size: str, seeded: DavtuiApp, snap_compare) -> None:
-    """The mailcow preset with a Host row: host and login typed, the URL filled from them."""
-
-    async def run_before(pilot: Pilot) -> None:
-        await pilot.pause()
-        await pilot.press("1", "a", *"mailcow-2", "tab", "enter", *["up"] * 8, "enter")
-        await pilot.press("tab", *"mail.example.org", "tab", "tab", *"carol@example.org")
-        await settle(pilot)
-
-    assert snap_compare(seeded, terminal_size=SIZES[size], run_before=run_before)

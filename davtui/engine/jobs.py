@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from davtui.engine.control import Gate
 from davtui.engine.errors import EngineError
@@ -62,6 +63,22 @@ def read_control(job_id: int) -> str | None:
     return row.control if row else "stop"
 
 
+def _open_both(sources: tuple[AccountSpec, AccountSpec], listener: Listener, opened: list):
+    """Discover both sides at once (half the round trips before the first listing); each
+    storage that opened goes into `opened`, to be closed; the source's error wins."""
+    from davtui.engine.connect import open_destination, open_source  # HTTP stack: lazily
+
+    with ThreadPoolExecutor(2, thread_name_prefix="davtui-open") as pool:
+        pending = [pool.submit(open_source, sources[0], listener),
+                   pool.submit(open_destination, sources[1], listener)]  # fmt: skip
+        wait(pending)
+    opened += [f.result() for f in pending if f.exception() is None]
+    for future in pending:
+        if future.exception() is not None:
+            raise future.exception()
+    return opened[0], opened[1]
+
+
 def run_job(
     job_id: int,
     listener: Listener = ignore,
@@ -98,12 +115,7 @@ def run_job(
         for spec in sources:  # never silently: on every run, in the output and the log
             if spec.kind == "dav" and not spec.verify_tls:
                 recorder(Message("warning", f"TLS verification is off for {spec.url}."))
-        from davtui.engine.connect import open_destination, open_source  # HTTP stack: lazily
-
-        source = open_source(sources[0], recorder)
-        opened.append(source)
-        destination = open_destination(sources[1], recorder)
-        opened.append(destination)
+        source, destination = _open_both(sources, recorder, opened)
         finished = Migration(source, destination, JobState(job_id), options, recorder, gate).run()
     except EngineError as exc:
         recorder(Message("error", str(exc)))
