@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from davtui.engine.errors import ItemError
-from davtui.engine.normal import property_line
+from davtui.engine.normal import implied_duration, property_line
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 VCARD_TYPE = "text/vcard; charset=utf-8"
@@ -36,7 +36,6 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,199}")
 _CONTINUED_ENCODINGS = ("QUOTED-PRINTABLE", "BASE64", "ENCODING=B")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _VERSION = re.compile(rb"^VERSION:[ \t]*([^\r\n]*)", re.M | re.I)
-_DAY = re.compile(r"\d{8}")
 _DATES = re.compile(r"\d{8}(?:T\d{6}Z?)?(?:,\d{8}(?:T\d{6}Z?)?)*")
 _DATE_PROPS = frozenset({"DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE"})
 _IGNORED = frozenset({"DTSTAMP", "PRODID", "REV", "LAST-MODIFIED"})
@@ -340,18 +339,8 @@ def _props(component: Component) -> list[str]:
         if (normal := property_line(line.group, line.name, params, value, vcard)) is not None:
             props.append(normal)
     if component.name == "VEVENT":
-        props += _implied_duration(props)
+        props += implied_duration(props)
     return sorted(props)
-
-
-def _implied_duration(props: list[str]) -> list[str]:
-    """An all-day event without DTEND or DURATION lasts one day (RFC 5545 3.6.1): said
-    explicitly, as SOGo stores it."""
-    names = {p.split(":", 1)[0].split(";", 1)[0] for p in props}
-    start = next((p for p in props if p.startswith(("DTSTART:", "DTSTART;"))), "")
-    if names & {"DTEND", "DURATION"} or not _DAY.fullmatch(start.rsplit(":", 1)[-1]):
-        return []
-    return ["DURATION:1d0s"]
 
 
 def content_hash(data: bytes) -> str:

@@ -30,6 +30,7 @@ _SPACE = re.compile(r"\s+")
 _DURATION = re.compile(
     r"([+-]?)P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", re.IGNORECASE
 )
+_DAY = re.compile(r"\d{8}")
 UTC_TIMES = re.compile(r"\d{8}T\d{6}Z(?:,\d{8}T\d{6}Z)*")
 _ENCODINGS = {"BASE64": "B", "B": "B", "QUOTED-PRINTABLE": "QUOTED-PRINTABLE", "8BIT": "8BIT",
               "7BIT": "7BIT"}  # fmt: skip
@@ -166,3 +167,13 @@ def property_line(group: str, name: str, params_text: str, value: str, vcard: bo
         value = _SPACE.sub("", value)
     head = f"{group.lower()}.{name}" if group else name
     return ";".join([head, *params_]) + ":" + value
+
+
+def implied_duration(props: list[str]) -> list[str]:
+    """An all-day event without DTEND or DURATION lasts one day (RFC 5545 3.6.1): said
+    explicitly, as SOGo stores it."""
+    names = {p.split(":", 1)[0].split(";", 1)[0] for p in props}
+    start = next((p for p in props if p.startswith(("DTSTART:", "DTSTART;"))), "")
+    if names & {"DTEND", "DURATION"} or not _DAY.fullmatch(start.rsplit(":", 1)[-1]):
+        return []
+    return ["DURATION:1d0s"]
