@@ -249,6 +249,39 @@ def test_pause_blocks_between_items(source, job_id) -> None:
     assert dest.calls["create"] == 45
 
 
+def test_pause_is_announced_only_when_no_item_is_in_hand() -> None:
+    """A job shown as paused copies nothing more: the writes already under way finish first."""
+    told: list[str] = []
+    gate = Gate(on_change=told.append)
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with gate.working():
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert holding.wait(5)
+    gate.pause()
+    assert gate.paused and told == [], "an item is still in hand"
+    release.set()
+    thread.join(5)
+    assert told == ["paused"]
+    entered = threading.Event()
+
+    def late_writer() -> None:
+        with gate.working():
+            entered.set()
+
+    late = threading.Thread(target=late_writer)
+    late.start()
+    assert not entered.wait(0.3), "no new item is taken while paused"
+    gate.resume()
+    assert entered.wait(5) and told == ["paused", "running"]
+    late.join(5)
+
+
 def test_source_cannot_be_written() -> None:
     view = ReadOnly(MemoryStorage())
     for method in ("create", "update", "delete", "create_collection"):

@@ -271,15 +271,16 @@ def test_journals_skipped_defaults_mapped_invitations_suppressed_by_default(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("user", "back"), [("alice", False), ("carol@example.org", True)])
 def test_whole_corpus_radicale_to_sogo_to_radicale(
-    sogo: Sogo, corpus_source: CorpusSource, tmp_path: Path, user: str, back: bool
+    sogo: Sogo, corpus_source: CorpusSource, tmp_path: Path
 ) -> None:
-    """Every corpus item Radicale accepted goes into SOGo (invitations suppressed by default,
-    journals skipped with their reason, vCard 4.0 converted and counted) and, as the
-    mailcow-style user, back out into a fresh Radicale: 0 missing, nothing doubled, and reruns
-    write nothing. (The way back once: SOGo and its database fill both cores for ~90 s.)"""
+    """Every corpus item Radicale accepted goes into SOGo as the mailcow-style user
+    (invitations suppressed by default, journals skipped with their reason, vCard 4.0 converted
+    and counted) and back out into a fresh Radicale: 0 missing, nothing doubled, and reruns
+    write nothing. (Once, as carol: each way fills both cores for ~90 s; the plain login is
+    covered by the contract tests.)"""
     source, seeded = corpus_source.server, corpus_source.total
+    user = "carol@example.org"
     front = ("http://127.0.0.1:5243/SOGo/dav/", user)
     passwords = ("alicepw", sogo.users[user])
     empty = start_radicale(tmp_path / "back", {"alice": "alicepw"})
@@ -296,9 +297,8 @@ def test_whole_corpus_radicale_to_sogo_to_radicale(
                 for path in sogo.collections(user)
             )
             assert into_sogo == sum(stats.get(k, {}).get("created", 0) for k in KINDS)  # once
-            if back:
-                out = _config(tmp_path / "out.toml", front, (empty.url, "alice"))
-                _check_migration(out, tmp_path / "out.db", passwords[::-1], into_sogo)
+            out = _config(tmp_path / "out.toml", front, (empty.url, "alice"))
+            _check_migration(out, tmp_path / "out.db", passwords[::-1], into_sogo)
         finally:
             empty.stop()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from davtui.engine import fixups
 from davtui.engine.aliases import Aliases
-from davtui.engine.control import Stopped
+from davtui.engine.control import Gate, Stopped
 from davtui.engine.errors import (
     AuthFailed,
     DavError,
@@ -102,14 +102,14 @@ class CollectionActor:
         destination: WritableStorage,
         settings: Settings,
         report,
-        checkpoint,
+        gate: Gate,
     ) -> None:
         self.plan = plan
         self.source = source
         self.destination = destination
         self.settings = settings
         self.report = report
-        self.checkpoint = checkpoint
+        self.gate = gate
         self.wrote = False
         self._uids: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.Lock()
@@ -138,7 +138,7 @@ class CollectionActor:
         with ThreadPoolExecutor(writers, thread_name_prefix="davtui-write") as pool:
             try:
                 for fetched in self.source.fetch(source, self.plan.fetch):
-                    self.checkpoint()
+                    self.gate.checkpoint()
                     self._raise_fatal()
                     in_flight.acquire()
                     future = pool.submit(self._guarded, fetched, self._streak.ticket())
@@ -147,7 +147,7 @@ class CollectionActor:
                     if len(futures) > 512:
                         futures = [f for f in futures if not f.done()]
                 for record in self.plan.deletes:
-                    self.checkpoint()
+                    self.gate.checkpoint()
                     self._raise_fatal()
                     ticket = self._streak.ticket()
                     futures.append(pool.submit(self._guarded_delete, record, ticket))
@@ -160,37 +160,30 @@ class CollectionActor:
         if self._fatal is not None:
             raise self._fatal
 
-    def _may_go_on(self) -> bool:
-        """Each writer waits here while the job is paused, so that a paused job copies
-        nothing more than the writes already on the wire; False: the run is ending, leave the
-        item to the next run."""
-        if self._fatal is not None:
-            return False
-        try:
-            self.checkpoint()
-        except Stopped:
-            return False
-        return self._fatal is None
-
     def _guarded(self, fetched: Fetched, ticket: int) -> None:
-        if not self._may_go_on():
-            return
-        self._item.ticket = ticket
+        self._carry(ticket, self._one, fetched, fetched.href)
+
+    def _guarded_delete(self, record: ItemRecord, ticket: int) -> None:
+        self._carry(ticket, self._delete, record, None)
+
+    def _carry(self, ticket: int, work, item, href: str | None) -> None:
+        """One item in a writer's hands, inside the gate: it waits while the job is paused,
+        and the pause is announced only when every writer has put its item down. On stop or
+        after a fatal error the item is left to the next run."""
         try:
-            self._one(fetched)
+            with self.gate.working():
+                if self._fatal is not None:
+                    return
+                self._item.ticket = ticket
+                work(item)
+        except Stopped:
+            return
         except FATAL as exc:
             self._fatal = exc
         except Exception as exc:  # a bug must not lose the item silently: report it
-            self._done(self._base(fetched.href), "failed", f"internal error: {exc!r}")
-
-    def _guarded_delete(self, record: ItemRecord, ticket: int) -> None:
-        if not self._may_go_on():
-            return
-        self._item.ticket = ticket
-        try:
-            self._delete(record)
-        except FATAL as exc:
-            self._fatal = exc
+            if href is None:
+                raise
+            self._done(self._base(href), "failed", f"internal error: {exc!r}")
 
     # -- one item -------------------------------------------------------------------------
     def _base(self, href: str) -> ItemRecord:

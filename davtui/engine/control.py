@@ -1,5 +1,9 @@
 """The pause/stop gate: the engine calls `checkpoint()` between items, never inside a request.
 
+Writers carry each item inside `working()`: a pause is announced ("paused") only once no item
+is in hand any more, so a job shown as paused copies nothing, not even the writes that were
+already on the wire when the user asked.
+
 Requests come from this process (`pause()`, `resume()`, `stop()`) or from elsewhere through a
 `poll` callable (the job row in the database, so a CLI or another process can steer a run);
 `poll` is asked at most every `poll_interval` seconds, so it costs nothing per item.
@@ -9,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 class Stopped(Exception):
@@ -30,6 +35,9 @@ class Gate:
         self._poll_interval = poll_interval
         self._last_poll = 0.0
         self._on_change = on_change
+        self._lock = threading.Lock()
+        self._busy = 0  # items in hand (inside `working()`)
+        self._announced = False  # "paused" was told to on_change
 
     @property
     def stopped(self) -> bool:
@@ -40,14 +48,48 @@ class Gate:
         return not self._run.is_set()
 
     def pause(self) -> None:
-        if self._run.is_set():
+        with self._lock:
+            if not self._run.is_set():
+                return
             self._run.clear()
-            self._notify("paused")
+            quiet = self._busy == 0
+        if quiet:
+            self._announce_pause()
 
     def resume(self) -> None:
-        if not self._run.is_set():
+        with self._lock:
+            if self._run.is_set():
+                return
             self._run.set()
+            told, self._announced = self._announced, False
+        if told:
             self._notify("running")
+
+    def _announce_pause(self) -> None:
+        with self._lock:
+            if self._run.is_set() or self._announced:
+                return
+            self._announced = True
+        self._notify("paused")
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        """Hold one item: wait while paused (raise `Stopped` on stop), then count the item as
+        in hand until it is done; the last item to finish during a pause announces it."""
+        while True:
+            self.checkpoint()
+            with self._lock:
+                if self._run.is_set():
+                    self._busy += 1
+                    break
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy -= 1
+                quiet = self._busy == 0 and not self._run.is_set()
+            if quiet:
+                self._announce_pause()
 
     def stop(self) -> None:
         self._stop.set()

@@ -316,7 +316,7 @@ class Migration:
                 aliases=self.aliases,
             ),
             self._on_item,
-            self.gate.checkpoint,
+            self.gate,
         )
         actor.run()
         return actor.wrote
