@@ -47,7 +47,8 @@ def seeded_source(root: Path, count: int) -> tuple[Server, int]:
     items = 0
     for name in users(count):
         collections = generate("tiny", "spread", name)
-        seed(Dav(server.url, name, PASSWORD), f"/{name}/", collections)
+        store = root / "source" / "collections" / "collection-root" / name
+        seed(Dav(server.url, name, PASSWORD), f"/{name}/", collections, store)
         items += sum(len(c.items) for c in collections)
     return server, items
 
