@@ -1,7 +1,8 @@
 """The contenders: davtui (`davtui migrate`), vdirsyncer 0.21 ("a wins") and the limit copier.
 
 Each one turns a run's phase into the commands to execute; `measure` runs them as child
-processes and takes wall time, CPU seconds and peak RSS from `os.wait4`.
+processes and takes wall time, and each command's own CPU seconds and peak RSS through the
+`bench.peak` launcher (see there why not straight from `os.wait4`).
 """
 
 from __future__ import annotations
@@ -60,20 +61,20 @@ def measure(commands: list[list[str]], workdir: Path, env: dict[str, str] | None
     """Run `commands` one after the other; sum wall and CPU time, keep the peak RSS."""
     out = Measure()
     for n, command in enumerate(commands):
-        log = workdir / f"cmd{n}-{int(time.time() * 1000)}.log"
+        stamp = int(time.time() * 1000)
+        log, peak = workdir / f"cmd{n}-{stamp}.log", workdir / f"peak{n}-{stamp}.json"
         started = time.perf_counter()
         with open(log, "wb") as sink:
-            proc = subprocess.Popen(
-                command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT,
-                env={**_environ(), **(env or {})},
+            code = subprocess.call(
+                [sys.executable, "-m", "bench.peak", str(peak), *command],
+                stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, env={**_environ(), **(env or {})},
             )  # fmt: skip
-            _pid, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
         out.wall += time.perf_counter() - started
-        out.cpu += usage.ru_utime + usage.ru_stime
-        out.rss_mb = max(out.rss_mb, usage.ru_maxrss / 1024)
-        if proc.returncode != 0:
-            out.failed = f"exit {proc.returncode} ({log.name})"
+        usage = json.loads(peak.read_text())
+        out.cpu += usage["cpu"]
+        out.rss_mb = max(out.rss_mb, usage["rss_mb"])
+        if code != 0:
+            out.failed = f"exit {code} ({log.name})"
     return out
 
 

@@ -61,6 +61,10 @@ class Folder:
         return unquote(self.href.rstrip("/").rsplit("/", 1)[-1])
 
 
+#: Radicale parses every item of a collection on its first read: minutes at `large`.
+TIMEOUT = 900
+
+
 class Dav:
     """One server account: a base URL (scheme://host:port) and Basic credentials."""
 
@@ -77,7 +81,9 @@ class Dav:
         data = body.encode() if isinstance(body, str) else body
         clean = {k.replace("_", "-"): v for k, v in headers.items()}
         for attempt in range(10):  # Xandikos answers 423 Locked to concurrent writes
-            response = self.session.request(method, self.url(href), data=data, headers=clean)
+            response = self.session.request(
+                method, self.url(href), data=data, headers=clean, timeout=TIMEOUT
+            )
             if response.status_code != 423 or attempt == 9:
                 return response
             time.sleep(0.1 * (attempt + 1))

@@ -86,8 +86,7 @@ def start_source(size: str, shape: str, link: str, root: Path) -> Source:
     dav = Dav(server.url, USER, PASSWORD)
     if not cached.exists():
         seed(dav, f"/{USER}/", collections, store / "collection-root" / USER)
-        dav.folders(f"/{USER}/")  # Radicale builds its item cache on the first read
-        for folder in dav.folders(f"/{USER}/"):
+        for folder in dav.folders(f"/{USER}/"):  # Radicale builds its item cache on a read
             dav.listing(folder.href)
         shutil.copytree(store, cached, ignore=shutil.ignore_patterns(".Radicale.lock"))
     proxy = Proxy(server.url, latency=LATENCY[link])

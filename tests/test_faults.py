@@ -20,7 +20,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 import pytest
 
@@ -341,4 +341,33 @@ def test_source_down_from_the_start_is_one_clear_error(sides, tmp_path: Path) ->
     src.fault = None
     code, report, err = migrate(config, tmp_path / "m.db")
     assert code == 0, err[-2000:]
+    assert assert_copied_exactly(source, destination) == total
+
+
+def test_a_write_the_server_acknowledged_but_lost_is_found_missing_then_repaired(
+    sides, tmp_path: Path
+) -> None:
+    """The destination answers `201 Created` to one PUT without storing it. Verification reads
+    back what this run wrote (not trusting the answer): that item is reported missing (exit 6),
+    and the next run copies it again."""
+    source, src, destination, dst = sides
+    total = seed(source, "alice/", events=20, cards=2)
+    lost: list[str] = []
+
+    def swallow(method: str, path: str, _attempt: int, _body: bytes) -> Fault | None:
+        if method == "PUT" and path.endswith(".ics") and not lost:
+            lost.append(path)
+            return Fault(201, {"ETag": '"never-stored"'})
+        return None
+
+    dst.fault = swallow
+    config = write_config(tmp_path / "m.json", src.url, dst.url)
+    code, report, err = migrate(config, tmp_path / "m.db")
+    assert code == 6, (code, err[-2000:])
+    [missing] = report["verification"]["missing"]
+    assert missing["uid"] in unquote(lost[0]), (missing, lost)
+    dst.fault = None
+    code, report, err = migrate(config, tmp_path / "m.db")
+    assert code == 0, err[-2000:]
+    assert report["stats"]["events"]["created"] + report["stats"]["tasks"]["created"] == 1
     assert assert_copied_exactly(source, destination) == total

@@ -124,7 +124,8 @@ class CollectionActor:
         older than FRESH_SECONDS, so an item created meanwhile is adopted, never replaced."""
         plan = self.plan
         stale = time.monotonic() - plan.listed_at > FRESH_SECONDS
-        if self.destination.ignores_if_none_match and plan.target is not None and stale:
+        risky = self.destination.ignores_if_none_match and plan.target is not None
+        if risky and stale and plan.may_create:
             plan.dest_etags = {ref.href: ref.etag for ref in self.destination.list(plan.target)}
             plan.listed_at = time.monotonic()
 

@@ -39,6 +39,14 @@ class CollectionPlan:
     def size(self) -> int:
         return len(self.source_etags) + len(self.deletes)
 
+    @property
+    def may_create(self) -> bool:
+        """Some item to read has no copy in the destination yet, so the act phase may create."""
+        return any(
+            (record := self.records.get(href)) is None or record.dest_href not in self.dest_etags
+            for href in self.fetch
+        )
+
     def counts(self) -> dict[str, int]:
         return {
             "unchanged": len(self.unchanged),

@@ -165,10 +165,10 @@ class Migration:
         for plan in self._plans:
             self._report_planned(plan)
         self.listener(Phase("act"))
-        wrote = {}
+        wrote = False
         for plan in self._plans:
             self.gate.checkpoint()
-            wrote[id(plan)] = self._act(plan)
+            wrote |= self._act(plan)
         if self.options.dry_run:
             return
         self.listener(Phase("verify"))
@@ -177,13 +177,13 @@ class Migration:
         for plan in self._plans:
             problems = len(self.verification.missing) + len(self.verification.different)
             verify_collection(
-                plan, self.destination, self.state, wrote.get(id(plan), False), self.verification,
-                self.source, self.suppress_invitations,
+                plan, self.destination, self.state, self.verification, self.source,
+                self.suppress_invitations,
             )  # fmt: skip
             problems -= len(self.verification.missing) + len(self.verification.different)
             if not problems and plan.pair.source.href not in self._troubled:
                 clean.append(plan)
-        self._remember_ctags(clean, any(wrote.values()), kinds)
+        self._remember_ctags(clean, wrote, kinds)
 
     def _remember_ctags(self, clean: list[CollectionPlan], wrote: bool, kinds) -> None:
         """Store the ctags of collections that ended complete, so that an unchanged pair is
