@@ -8,6 +8,7 @@ headless runner and `davtui migrate`.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from davtui.engine.act import CollectionActor, Settings
@@ -28,10 +29,12 @@ from davtui.engine.mapping import Choice, MappingError, Pair, kinds_for, plan_ta
 from davtui.engine.plan import CollectionPlan, plan_collection
 from davtui.engine.state import ItemRecord, JobState
 from davtui.engine.stats import Stats
-from davtui.engine.storage import CALENDAR, Storage, WritableStorage
+from davtui.engine.storage import CALENDAR, Collection, Storage, WritableStorage
 from davtui.engine.verify import Verification, verify_collection
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
 
+#: Listings read at once (collections of both sides); each waits mostly on its server.
+LISTINGS = 4
 SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
     "suppressed (SCHEDULE-AGENT=CLIENT); set suppress_invitations = false to send them."
@@ -52,6 +55,10 @@ class Options:
     rename: tuple[tuple[str, str], ...] = ()
     force_empty_delete: bool = False
     writers: int | None = None  # None: as many as the destination takes
+
+
+def _etags(storage: Storage, collection: Collection) -> dict[str, str | None]:
+    return {ref.href: ref.etag for ref in storage.list(collection)}
 
 
 class _Progress:
@@ -142,24 +149,29 @@ class Migration:
         if self.options.suppress_invitations is None and self.suppress_invitations:
             self.listener(Message("info", SUPPRESSED_BY_DEFAULT))
         self.listener(Phase("discover"))
-        sources = self.source.collections(kinds)
-        if not sources:  # a wrong account or URL, far more likely than a job with nothing
-            wanted = " and no ".join("calendar" if k == CALENDAR else "address book" for k in kinds)
-            raise MappingError(f"The source has no {wanted}: nothing to copy.")
-        destinations = self.destination.collections(kinds)
-        remembered = {c.href: target for c in sources if (target := self.state.target_of(c.href))}
-        pairs = plan_targets(
-            sources,
-            destinations,
-            self.options.choices,
-            remembered,
-            self.options.default_collections,
-            dict(self.options.rename),
-        )
-        self.listener(Phase("list"))
-        for pair in pairs:
-            self.gate.checkpoint()
-            self._plans.append(self._plan(pair))
+        # Listings wait on the servers, not on us: both sides and all pairs are read at once.
+        with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-list") as pool:
+            found = pool.submit(self.destination.collections, kinds)
+            sources = self.source.collections(kinds)
+            if not sources:  # a wrong account or URL, far more likely than a job with nothing
+                wanted = " and no ".join(
+                    "calendar" if k == CALENDAR else "address book" for k in kinds
+                )
+                raise MappingError(f"The source has no {wanted}: nothing to copy.")
+            remembered = {
+                c.href: target for c in sources if (target := self.state.target_of(c.href))
+            }
+            pairs = plan_targets(
+                sources,
+                found.result(),
+                self.options.choices,
+                remembered,
+                self.options.default_collections,
+                dict(self.options.rename),
+            )
+            self.listener(Phase("list"))
+            listings = [(pair, *self._list(pool, pair)) for pair in pairs]
+            self._plans = [self._plan(*listing) for listing in listings]
         self.progress.total = sum(p.size for p in self._plans)
         self.listener(Phase("plan"))
         for plan in self._plans:
@@ -209,20 +221,25 @@ class Migration:
             and seen == (pair.source.ctag, pair.target.ctag)
         )
 
-    def _plan(self, pair: Pair) -> CollectionPlan:
-        records = self.state.items(pair.source.href)
+    def _list(self, pool: ThreadPoolExecutor, pair: Pair) -> tuple[Future | None, Future | None]:
+        """Start reading both listings of a pair; none when neither side changed since the
+        pair last ended complete (it is planned from the stored state)."""
+        self.gate.checkpoint()
         if self._unchanged_since_last_run(pair):
-            # Nothing changed on either side: plan from the stored state, without listing.
+            return None, None
+        self.listener(Phase("list", pair.source.name))
+        source = pool.submit(_etags, self.source, pair.source)
+        target = pool.submit(_etags, self.destination, pair.target) if pair.target else None
+        return source, target
+
+    def _plan(self, pair: Pair, source: Future | None, target: Future | None) -> CollectionPlan:
+        records = self.state.items(pair.source.href)
+        if source is None:
             source_etags = {href: r.source_etag for href, r in records.items()}
             dest_etags = {r.dest_href: r.dest_etag for r in records.values() if r.dest_href}
         else:
-            self.listener(Phase("list", pair.source.name))
-            source_etags = {ref.href: ref.etag for ref in self.source.list(pair.source)}
-            dest_etags = (
-                {ref.href: ref.etag for ref in self.destination.list(pair.target)}
-                if pair.target
-                else {}
-            )
+            source_etags = source.result()
+            dest_etags = target.result() if target else {}
         plan = plan_collection(
             pair,
             source_etags,
