@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from davtui.engine import fixups
 from davtui.engine.aliases import Aliases
@@ -29,6 +31,7 @@ from davtui.engine.plan import CollectionPlan
 from davtui.engine.state import COPIED, ItemRecord
 from davtui.engine.storage import Fetched, Storage, WritableStorage
 
+T = TypeVar("T")
 #: Errors that concern the whole server, not one item: the run stops, the state stays.
 FATAL = (AuthFailed, TLSFailed, Unreachable)
 #: After this many transient item failures in a row the server is taken as down.
@@ -167,7 +170,7 @@ class CollectionActor:
     def _guarded_delete(self, record: ItemRecord, ticket: int) -> None:
         self._carry(ticket, self._delete, record, None)
 
-    def _carry(self, ticket: int, work, item, href: str | None) -> None:
+    def _carry(self, ticket: int, work: Callable[[T], None], item: T, href: str | None) -> None:
         """One item in a writer's hands, inside the gate: it waits while the job is paused,
         and the pause is announced only when every writer has put its item down. On stop or
         after a fatal error the item is left to the next run."""
