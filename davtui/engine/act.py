@@ -129,7 +129,7 @@ class CollectionActor:
         stale = time.monotonic() - plan.listed_at > FRESH_SECONDS
         risky = self.destination.ignores_if_none_match and plan.target is not None
         if risky and stale and plan.may_create:
-            plan.dest_etags = {ref.href: ref.etag for ref in self.destination.list(plan.target)}
+            plan.dest_etags = self.destination.etags(plan.target)
             plan.listed_at = time.monotonic()
 
     def run(self) -> None:

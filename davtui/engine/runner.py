@@ -29,7 +29,7 @@ from davtui.engine.mapping import Choice, MappingError, Pair, kinds_for, plan_ta
 from davtui.engine.plan import CollectionPlan, plan_collection
 from davtui.engine.state import ItemRecord, JobState
 from davtui.engine.stats import Stats
-from davtui.engine.storage import CALENDAR, Collection, Storage, WritableStorage
+from davtui.engine.storage import CALENDAR, Storage, WritableStorage
 from davtui.engine.verify import Verification, verify_collection
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
 
@@ -55,10 +55,6 @@ class Options:
     rename: tuple[tuple[str, str], ...] = ()
     force_empty_delete: bool = False
     writers: int | None = None  # None: as many as the destination takes
-
-
-def _etags(storage: Storage, collection: Collection) -> dict[str, str | None]:
-    return {ref.href: ref.etag for ref in storage.list(collection)}
 
 
 class _Progress:
@@ -151,24 +147,7 @@ class Migration:
         self.listener(Phase("discover"))
         # Listings wait on the servers, not on us: both sides and all pairs are read at once.
         with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-list") as pool:
-            found = pool.submit(self.destination.collections, kinds)
-            sources = self.source.collections(kinds)
-            if not sources:  # a wrong account or URL, far more likely than a job with nothing
-                wanted = " and no ".join(
-                    "calendar" if k == CALENDAR else "address book" for k in kinds
-                )
-                raise MappingError(f"The source has no {wanted}: nothing to copy.")
-            remembered = {
-                c.href: target for c in sources if (target := self.state.target_of(c.href))
-            }
-            pairs = plan_targets(
-                sources,
-                found.result(),
-                self.options.choices,
-                remembered,
-                self.options.default_collections,
-                dict(self.options.rename),
-            )
+            pairs = self._pairs(pool, kinds)
             self.listener(Phase("list"))
             listings = [(pair, *self._list(pool, pair)) for pair in pairs]
             self._plans = [self._plan(*listing) for listing in listings]
@@ -221,6 +200,23 @@ class Migration:
             and seen == (pair.source.ctag, pair.target.ctag)
         )
 
+    def _pairs(self, pool: ThreadPoolExecutor, kinds) -> list[Pair]:
+        """Source collections and where each goes (the destination's are read meanwhile)."""
+        found = pool.submit(self.destination.collections, kinds)
+        sources = self.source.collections(kinds)
+        if not sources:  # a wrong account or URL, far more likely than a job with nothing
+            wanted = " and no ".join("calendar" if k == CALENDAR else "address book" for k in kinds)
+            raise MappingError(f"The source has no {wanted}: nothing to copy.")
+        remembered = {c.href: target for c in sources if (target := self.state.target_of(c.href))}
+        return plan_targets(
+            sources,
+            found.result(),
+            self.options.choices,
+            remembered,
+            self.options.default_collections,
+            dict(self.options.rename),
+        )
+
     def _list(self, pool: ThreadPoolExecutor, pair: Pair) -> tuple[Future | None, Future | None]:
         """Start reading both listings of a pair; none when neither side changed since the
         pair last ended complete (it is planned from the stored state)."""
@@ -228,8 +224,8 @@ class Migration:
         if self._unchanged_since_last_run(pair):
             return None, None
         self.listener(Phase("list", pair.source.name))
-        source = pool.submit(_etags, self.source, pair.source)
-        target = pool.submit(_etags, self.destination, pair.target) if pair.target else None
+        source = pool.submit(self.source.etags, pair.source)
+        target = pool.submit(self.destination.etags, pair.target) if pair.target else None
         return source, target
 
     def _plan(self, pair: Pair, source: Future | None, target: Future | None) -> CollectionPlan:

@@ -104,6 +104,10 @@ class Storage(ABC):
     def list(self, collection: Collection) -> Iterator[Ref]:
         """Every resource in `collection` (href and ETag), streamed; no content is read."""
 
+    def etags(self, collection: Collection) -> dict[str, str | None]:
+        """The listing as href -> ETag, as plans keep it."""
+        return {ref.href: ref.etag for ref in self.list(collection)}
+
     @abstractmethod
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         """The content of `hrefs`, in batches, streamed; one `Fetched` per href, in any order.
