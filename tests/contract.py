@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import pytest
 
+from davtui.engine.compare import content_hash
 from davtui.engine.errors import DavError, NotFound, PreconditionFailed
-from davtui.engine.items import content_hash
 from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, WritableStorage
 
 MakeCollection = Callable[[str], Collection]

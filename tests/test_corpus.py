@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from davtui.engine import fixups
+from davtui.engine.compare import content_hash
 from davtui.engine.errors import ItemError
-from davtui.engine.items import content_hash, scan
+from davtui.engine.items import scan
 from davtui.engine.split import Item, split
 from tests.conftest import CORPUS
 from tests.contract import sample_event, sample_vcard

@@ -6,9 +6,10 @@ import uuid
 
 import pytest
 
-from davtui.engine import fixups, items
+from davtui.engine import compare, fixups
+from davtui.engine.compare import content_hash
 from davtui.engine.errors import ItemError
-from davtui.engine.items import content_hash, scan
+from davtui.engine.items import scan
 from davtui.engine.split import Item, split
 from tests.contract import sample_event, sample_task, sample_vcard
 from tests.dav import make_collection, put, request
@@ -196,13 +197,13 @@ def test_xandikos_keeps_the_meaning_of_what_the_fixups_send(xandikos: Server) ->
         b"BEGIN:VEVENT", "\r\n".join(PARIS.split("|")).encode() + b"\r\nBEGIN:VEVENT"
     )
     raw = _round_trip(xandikos, "calendar", event)
-    assert items.first_difference(event, raw) == (
+    assert compare.first_difference(event, raw) == (
         "VEVENT DTSTART: sent 20150602T120000Z, stored TZID=Europe/Berlin:20150602T120000"
     )  # the meaning changed: the fix-ups exist for this
     sent, applied = fixups.apply(event)
     assert applied == ["utc-with-tzid", "date-with-tzid"]
     back = _round_trip(xandikos, "calendar", sent)
-    assert back != sent and items.first_difference(sent, back) is None
+    assert back != sent and compare.first_difference(sent, back) is None
     assert content_hash(back) == content_hash(sent)
 
 
@@ -223,4 +224,4 @@ def test_radicale_keeps_what_the_vcard_fixups_send(
     sent, applied = fixups.apply(card)
     assert applied == [fixup]
     back = _round_trip(radicale, "addressbook", sent)
-    assert items.first_difference(sent, back) is None
+    assert compare.first_difference(sent, back) is None

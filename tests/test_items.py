@@ -10,14 +10,12 @@ import uuid
 import pytest
 
 from davtui.engine import fixups
+from davtui.engine.compare import content_hash, derive_uid, first_difference
 from davtui.engine.errors import ItemError
 from davtui.engine.items import (
     CALENDAR_TYPE,
     VCARD_TYPE,
-    content_hash,
     decode,
-    derive_uid,
-    first_difference,
     resource_name,
     scan,
 )

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from davtui.engine.compare import content_hash
 from davtui.engine.errors import NotFound, PreconditionFailed
 from davtui.engine.filestore import DamagedItem, FileStorage
-from davtui.engine.items import content_hash
 from davtui.engine.memory import MemoryStorage
 from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
 from davtui.engine.vdir import VdirStorage

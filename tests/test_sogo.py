@@ -20,10 +20,11 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from davtui.engine import events, fixups
+from davtui.engine.compare import content_hash
 from davtui.engine.davstore import DavStorage
 from davtui.engine.discovery import discover
 from davtui.engine.errors import ItemError, PreconditionFailed
-from davtui.engine.items import content_hash, resource_name
+from davtui.engine.items import resource_name
 from davtui.engine.memory import MemoryStorage
 from davtui.engine.runner import Migration, Options
 from davtui.engine.split import split

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from davtui.engine import fixups
 from davtui.engine.aliases import Aliases
+from davtui.engine.compare import content_hash
 from davtui.engine.control import Gate, Stopped
 from davtui.engine.errors import (
     AuthFailed,
@@ -26,7 +27,7 @@ from davtui.engine.errors import (
     Unreachable,
 )
 from davtui.engine.events import ItemDone
-from davtui.engine.items import content_hash, scan, version_of
+from davtui.engine.items import scan, version_of
 from davtui.engine.plan import CollectionPlan
 from davtui.engine.state import COPIED, ItemRecord
 from davtui.engine.storage import Fetched, Storage, WritableStorage
@@ -284,7 +285,7 @@ class CollectionActor:
         ):
             self._done(record, "unchanged", None, info.summary)
             return
-        record.dest_hash = content_hash(body)
+        record.dest_hash = record.source_hash if body is data else content_hash(body)
         work = _Work(record, body, info.summary, applied)
         try:
             self._write(work, previous)

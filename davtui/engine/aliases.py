@@ -3,7 +3,7 @@
 Zimbra/Carbonio shows a calendar shared with (or mounted by) the user as a collection of its
 own, holding the very items of the original: a migration would copy each of them twice. RFC
 4791 only requires UIDs to be unique within one collection, so a UID seen again elsewhere is an
-alias only when the normalised content is the same too (`items.content_hash`); otherwise both
+alias only when the normalised content is the same too (`compare.content_hash`); otherwise both
 are real items and both are copied.
 
 Only sources known to mount shares (`Storage.mounts_shared_collections`) are deduplicated: on
@@ -27,7 +27,7 @@ NOUNS = {"contact": ("contact", "address book")}
 class _First(NamedTuple):
     collection: str  # source collection href
     name: str  # its display name, for the report
-    content: str | None  # items.content_hash of the source item
+    content: str | None  # compare.content_hash of the source item
 
 
 class Aliases:

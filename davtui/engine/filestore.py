@@ -17,8 +17,9 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from davtui.engine.compare import content_hash
 from davtui.engine.errors import DavError, EngineError, ItemError, NotFound
-from davtui.engine.items import content_hash, resource_name
+from davtui.engine.items import resource_name
 from davtui.engine.split import Item, split
 from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, Fetched, Ref, Storage
 

@@ -16,16 +16,9 @@ import re
 import zoneinfo
 from collections.abc import Callable
 
+from davtui.engine.compare import derive_uid
 from davtui.engine.errors import ItemError
-from davtui.engine.items import (
-    Component,
-    Line,
-    decode,
-    derive_uid,
-    lines,
-    parse,
-    split_line,
-)
+from davtui.engine.items import Component, Line, decode, parsed, split_line
 from davtui.engine.normal import UTC_TIMES, bare_name, split_outside_quotes
 
 #: Windows time-zone names (Outlook/Exchange) -> IANA; the common ones, from CLDR's table.
@@ -89,7 +82,7 @@ def _edit(data: bytes, edit: Edit, refold: bool = True) -> bytes:
     stack: list[str] = []
     out: list[str] = []
     changed = False
-    for line in lines(decode(data)[0]):
+    for line in parsed(data).lines:
         if line.name == "END" and stack:
             stack.pop()
         new = edit(line, stack)
@@ -133,7 +126,7 @@ def fix_add_uid(data: bytes) -> bytes:
     The UID goes right after BEGIN: before END it could be taken as the continuation of a
     quoted-printable line ending in `=`.
     """
-    tops = parse(decode(data)[0]).components
+    tops = parsed(data).components
     holders = [c for top in tops for c in ([top] if top.name == "VCARD" else top.children)]
     named = [c.first("UID") is not None for c in holders if _is_item(c.name, _parents(c, tops))]
     if all(named):
@@ -279,7 +272,7 @@ def fix_vcard_bare_params(data: bytes) -> bytes:
 def fix_add_vtimezone(data: bytes) -> bytes:
     """Add the VTIMEZONE of an IANA zone that is referenced but not defined (from zoneinfo)."""
     referenced, defined = set(), set()
-    for line in lines(decode(data)[0]):
+    for line in parsed(data).lines:
         if line.name == "TZID":
             defined.add(line.value().strip())
         elif "TZID=" in line.text[:300].upper() and (tzid := _param(line, "TZID")):
@@ -317,7 +310,7 @@ def fix_drop_duration(data: bytes) -> bytes:
     """A VEVENT with both DTEND and DURATION (invalid) keeps DTEND."""
     if b"DURATION" not in data.upper():
         return data
-    tops = parse(decode(data)[0]).components
+    tops = parsed(data).components
     events = [c for top in tops for c in top.walk() if c.name == "VEVENT"]
     both = [bool(c.first("DTEND") and c.first("DURATION")) for c in events]
     if not any(both):
@@ -384,7 +377,7 @@ def apply(
 
 
 def _check_accepted(data: bytes, accepts: tuple[str, ...]) -> None:
-    for top in parse(decode(data)[0]).components:
+    for top in parsed(data).components:
         names = [c.name for c in top.children if c.name != "VTIMEZONE"] or [top.name]
         refused = sorted({n for n in names if n not in accepts and n != "VCARD"})
         if refused:

@@ -1,30 +1,22 @@
-"""The item model: a fast line scan of iCalendar/vCard text, and a normalised content hash.
+"""The item model: a fast line scan of iCalendar/vCard text into a component tree.
 
-No vobject on the hot path: every listed or fetched item goes through `scan` and
-`content_hash`, so both are one linear pass over unfolded lines. The same line parser
-(`parse`) serves `split` and `fixups`.
+No vobject on the hot path: every fetched item goes through `scan` and `compare.content_hash`,
+both one linear pass over unfolded lines. The same line parser (`parse`) serves `split` and
+`fixups`; `parsed` keeps the last trees, since one item is looked at by several of them in turn.
 
 Decoding: servers require UTF-8, but files come in UTF-8 (with or without BOM), UTF-16 (with or
 without BOM), Windows-1252 or Latin-1. `decode` tells which; the hash works on the decoded text,
 so an item hashes the same before and after the `utf8` fix-up.
-
-What the hash ignores, because servers rewrite it on store: line endings, folding, the order
-of lines and of sub-components inside a component, property-name case, DTSTAMP, PRODID, REV
-(vCard), LAST-MODIFIED (SOGo and Nextcloud set it to the time of the PUT: it dates the copy,
-not the content), the VERSION of a vCard (SOGo turns 4.0 into 3.0), VTIMEZONE definitions
-(servers own them), and, per property, what `normal.property_line` lists. CREATED, SEQUENCE
-and the `itemN.` group names are kept: they are content.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
 
 from davtui.engine.errors import ItemError
-from davtui.engine.normal import implied_duration, property_line
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 VCARD_TYPE = "text/vcard; charset=utf-8"
@@ -38,8 +30,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _VERSION = re.compile(rb"^VERSION:[ \t]*([^\r\n]*)", re.M | re.I)
 _DATES = re.compile(r"\d{8}(?:T\d{6}Z?)?(?:,\d{8}(?:T\d{6}Z?)?)*")
 _DATE_PROPS = frozenset({"DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE"})
-_IGNORED = frozenset({"DTSTAMP", "PRODID", "REV", "LAST-MODIFIED"})
-_VCARD_IGNORED = frozenset({"VERSION", "PROFILE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +94,7 @@ class Parsed:
     components: list[Component]
     problems: list[str]  # damage outside any component: the whole text is suspect
     ignored: list[str]  # content lines outside any component (a trailing X-COMMENT), dropped
+    lines: list[Line] = field(default_factory=list)  # every unfolded line, in source order
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -213,7 +204,8 @@ def parse(text: str) -> Parsed:
     stack: list[Component] = []
     problems: list[str] = []
     ignored: list[str] = []
-    for number, line in enumerate(lines(text), 1):
+    unfolded = lines(text)
+    for number, line in enumerate(unfolded, 1):
         keyword = line.name if not line.group else ""
         value = line.value().strip().upper() if keyword in ("BEGIN", "END") else ""
         if keyword in ("BEGIN", "END") and not _COMPONENT.fullmatch(value):
@@ -246,7 +238,26 @@ def parse(text: str) -> Parsed:
                 stack[-1].problems.append(f"line {number}: {problem}")
     for component in stack:
         component.problems.append(f"BEGIN:{component.name} is never ended")
-    return Parsed(top, problems, ignored)
+    return Parsed(top, problems, ignored, unfolded)
+
+
+#: Items larger than this are parsed each time: the cache's memory stays small.
+_CACHED_SIZE = 64 * 1024
+
+
+def parsed(data: bytes) -> Parsed:
+    """The tree of an item's bytes, decoded as `decode` reads them. The scan, the hashes, the
+    fix-ups and the acceptance check each look at the same item in turn, on the writer
+    threads: the last trees are kept, so an item is parsed once, not five times. The result
+    is shared: read it, never change it."""
+    if len(data) > _CACHED_SIZE:
+        return parse(decode(data)[0])
+    return _parsed(data)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(data: bytes) -> Parsed:
+    return parse(decode(data)[0])
 
 
 def _close_until(stack: list[Component], name: str, number: int) -> None:
@@ -294,8 +305,8 @@ def scan(data: bytes, source: str = "") -> ItemInfo:
 
     Raises ItemError, naming `source` and the item where known, for anything else.
     """
-    parsed = parse(decode(data)[0])
-    top = parsed.components
+    tree = parsed(data)
+    top = tree.components
     if not top:
         raise ItemError(f"{source or 'item'}: no BEGIN:VCALENDAR or BEGIN:VCARD", source=source)
     first = top[0]
@@ -307,8 +318,8 @@ def scan(data: bytes, source: str = "") -> ItemInfo:
         what = ", ".join(x for x in (source, uid and f"UID {uid}", summary and repr(summary)) if x)
         return ItemError(f"{what or 'item'}: {reason}", source=source, uid=uid, summary=summary)
 
-    if parsed.problems or len(top) > 1:
-        raise fail("; ".join(parsed.problems) or f"{len(top)} objects where one was expected")
+    if tree.problems or len(top) > 1:
+        raise fail("; ".join(tree.problems) or f"{len(top)} objects where one was expected")
     if first.name not in ("VCALENDAR", "VCARD"):
         raise fail(f"BEGIN:{first.name} is not inside a VCALENDAR")
     if problems := first.broken():
@@ -319,74 +330,6 @@ def scan(data: bytes, source: str = "") -> ItemInfo:
     if len(uids) > 1:
         raise fail(f"one resource holds {len(uids)} different UIDs")
     return info
-
-
-def _normal(component: Component) -> str:
-    """Properties normalised and sorted, then the sub-components, sorted; VTIMEZONEs are left
-    out (servers own them: Xandikos rewrites TZOFFSETTO:+000000 as +0000, SOGo replaces them),
-    the TZIDs that properties reference stay in their parameters."""
-    children = sorted(_normal(c) for c in component.children if c.name != "VTIMEZONE")
-    return "\n".join([f"BEGIN:{component.name}", *_props(component), *children, "END:"])
-
-
-def _props(component: Component) -> list[str]:
-    vcard = component.name == "VCARD"
-    props = []
-    for line in component.props:
-        if line.name in _IGNORED or (vcard and line.name in _VCARD_IGNORED):
-            continue
-        _, params, value = split_line(line.text)
-        if (normal := property_line(line.group, line.name, params, value, vcard)) is not None:
-            props.append(normal)
-    if component.name == "VEVENT":
-        props += implied_duration(props)
-    return sorted(props)
-
-
-def content_hash(data: bytes) -> str:
-    """A hash equal for two copies of an item that differ only in what servers rewrite."""
-    parsed = parse(decode(data)[0])
-    digest = hashlib.sha256()
-    for component in parsed.components:
-        digest.update(_normal(component).encode("utf-8", "surrogatepass"))
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def first_difference(sent: bytes, stored: bytes) -> str | None:
-    """The first property whose normal form differs, as `NAME: sent X, stored Y`: the reason
-    of a verification mismatch, read by a person (None when the hashes would agree)."""
-    mine, theirs = (_property_map(data) for data in (sent, stored))
-    for name in sorted(mine.keys() | theirs.keys()):
-        if mine.get(name) != theirs.get(name):
-            shown = [", ".join(found.get(name, ["(none)"]))[:120] for found in (mine, theirs)]
-            return f"{name}: sent {shown[0]}, stored {shown[1]}"
-    return None
-
-
-def _property_map(data: bytes) -> dict[str, list[str]]:
-    """Normal properties keyed by component and name (`VEVENT DTSTART`), valued by what follows
-    the name: `TZID=Europe/Berlin:20150602T120000Z`, or the bare value."""
-    found: dict[str, list[str]] = {}
-    for top in parse(decode(data)[0]).components:
-        for component in _without_timezones(top):
-            for normal in _props(component):
-                name, params, value = split_line(normal)
-                shown = f"{params}:{value}" if params else value
-                found.setdefault(f"{component.name} {name}", []).append(shown)
-    return {key: sorted(values) for key, values in found.items()}
-
-
-def _without_timezones(component: Component):
-    yield component
-    for child in component.children:
-        if child.name != "VTIMEZONE":
-            yield from _without_timezones(child)
-
-
-def derive_uid(data: bytes) -> str:
-    """A UID for an item without one, from its normalised content: stable across runs."""
-    return "davtui-" + content_hash(data)[:32]
 
 
 def resource_name(uid: str, kind: str) -> str:

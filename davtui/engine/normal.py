@@ -22,6 +22,7 @@ What is normalised, and which server made it necessary:
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -81,8 +82,10 @@ def bare_name(value: str) -> str:
     return "VALUE" if upper in _BARE_VALUES else "TYPE"
 
 
-def params(text: str) -> list[str]:
-    """Parameters normalised: names upper-case, values unquoted and sorted, bare ones as TYPE."""
+@functools.lru_cache(maxsize=4096)
+def params(text: str) -> tuple[str, ...]:
+    """Parameters normalised: names upper-case, values unquoted and sorted, bare ones as TYPE.
+    Cached: an account's items repeat a few parameter lists (TZIDs, PARTSTATs, TYPEs)."""
     values: dict[str, list[str]] = {}
     for param in split_outside_quotes(text, ";"):
         name, equals, value = param.partition("=")
@@ -95,7 +98,7 @@ def params(text: str) -> list[str]:
             value = value.upper()
         parts = (v.strip('"').replace("\\\\", "\\") for v in split_outside_quotes(value, ","))
         values.setdefault(name, []).extend(parts)
-    return [f"{name}={','.join(sorted(v))}" for name, v in sorted(values.items())]
+    return tuple(f"{name}={','.join(sorted(v))}" for name, v in sorted(values.items()))
 
 
 def _unescape_equivalents(value: str, name: str) -> str:
@@ -144,7 +147,7 @@ def property_line(group: str, name: str, params_text: str, value: str, vcard: bo
     CLASS:PUBLIC in a calendar: the default, which SOGo adds)."""
     if not value.strip() or (not vcard and name == "CLASS" and value.strip().upper() == "PUBLIC"):
         return None
-    params_ = params(params_text)
+    params_ = params(params_text) if params_text else ()
     if defaults := _DEFAULT_PARAMS.get(name):
         params_ = [p for p in params_ if p not in defaults]
     if name in _PEOPLE:  # SOGo sets CN from its directory

@@ -25,14 +25,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from davtui.engine.compare import content_hash, derive_uid
 from davtui.engine.errors import ItemError
 from davtui.engine.items import (
     Component,
     ItemInfo,
     Line,
-    content_hash,
     decode,
-    derive_uid,
     describe,
     info_of,
     items_of,

@@ -121,14 +121,20 @@ class JobState:
             ).execute()
 
     def mark_verified(self, source_collection: str, verified: dict[str, str | None]) -> None:
-        """Store the destination ETags just verified, by source href, in one transaction."""
-        with database.atomic():
-            for source_href, etag in verified.items():
-                ItemState.update(verified_etag=etag, dest_etag=etag).where(
-                    (ItemState.job == self.job_id)
-                    & (ItemState.source_collection == source_collection)
-                    & (ItemState.source_href == source_href)
-                ).execute()
+        """Store the destination ETags just verified, by source href, in one transaction: one
+        statement, run for every item (thousands per collection on a first copy)."""
+        sql, _ = (
+            ItemState.update(verified_etag="", dest_etag="")
+            .where(
+                (ItemState.job == 0)
+                & (ItemState.source_collection == "")
+                & (ItemState.source_href == "")
+            )
+            .sql()
+        )
+        rows = [(etag, etag, self.job_id, source_collection, h) for h, etag in verified.items()]
+        with self._write_lock, database.atomic():
+            database.cursor().executemany(sql, rows)
 
     def target_of(self, source_href: str) -> str | None:
         """The destination collection this job mapped a source collection to, if any."""

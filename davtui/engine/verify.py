@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from davtui.engine import fixups
-from davtui.engine.items import content_hash, first_difference, version_of
+from davtui.engine.compare import content_hash, first_difference
+from davtui.engine.items import version_of
 from davtui.engine.plan import CollectionPlan
 from davtui.engine.state import COPIED, ItemRecord, JobState
 from davtui.engine.storage import Storage, WritableStorage
