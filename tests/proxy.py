@@ -104,6 +104,9 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
                 return
             if not self.parse_request():
                 return
+            if "://" in self.path:  # absolute form: a client using this as its HTTP proxy
+                parts = urlsplit(self.path)
+                self.path = parts.path + (f"?{parts.query}" if parts.query else "")
             self._proxy(self.command)
 
         def _proxy(self, method: str) -> None:

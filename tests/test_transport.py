@@ -141,3 +141,19 @@ def test_requests_are_counted_per_method(radicale: Server) -> None:
     _propfind(transport)
     transport.request("OPTIONS", "/bob/")
     assert transport.counts == {"PROPFIND": 1, "OPTIONS": 1}
+
+
+def test_http_proxy_from_the_environment_carries_the_requests(
+    radicale: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY is honoured (read when the account is opened), NO_PROXY exempts a host."""
+    with Proxy(radicale.url) as proxy:
+        monkeypatch.delenv("http_proxy", raising=False)  # the lower-case one would win
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        assert _propfind(_transport(radicale.url, [])).status == 207
+        assert proxy.counts["PROPFIND"] == 1
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert _propfind(_transport(radicale.url, [])).status == 207
+        assert proxy.counts["PROPFIND"] == 1

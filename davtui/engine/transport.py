@@ -1,30 +1,31 @@
 """HTTP for one account: the only place in davtui that speaks HTTP.
 
-Built on caldav's client (a niquests session with Basic auth sent preemptively: some servers
-answer anonymous requests with 207 and never challenge). Retries, backoff, throttling and the
-mapping of failures to `davtui.engine.errors` are ours, so every caller sees one sentence per
-failure that names the host and never the password.
+On `wire.Wire` (http.client, kept-alive connections), with Basic auth sent preemptively:
+some servers answer anonymous requests with 207 and never challenge. Redirects, retries,
+backoff, throttling and the mapping of failures to `davtui.engine.errors` are here, so every
+caller sees one sentence per failure that names the host and never the password.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import http.client
 import logging
 import random
+import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
-
-import caldav
-import niquests
+from urllib.parse import urljoin, urlsplit
 
 from davtui import __version__
 from davtui.engine import errors, events
 from davtui.engine.bandwidth import LIMIT
 from davtui.engine.storage import AccountSpec
+from davtui.engine.wire import ConnectFailed, Headers, Wire
 
 log = logging.getLogger("davtui.http")
 
@@ -33,6 +34,8 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 #: Statuses that mean "try again later".
 # 423: Xandikos locks a collection while it writes and answers 423 to concurrent writers.
 RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
 RETRY_AFTER_MIN = 1.0
 RETRY_AFTER_MAX = 7200.0
 BACKOFF_BASE = 0.5
@@ -69,16 +72,16 @@ class Reply:
     url: str
     headers: Mapping[str, str]
     retried: bool = False
-    _response: niquests.Response | None = field(default=None, repr=False)
+    _response: http.client.HTTPResponse | None = field(default=None, repr=False)
+    _wire: Wire | None = field(default=None, repr=False)
     _slot: threading.BoundedSemaphore | None = field(default=None, repr=False)
     _content: bytes | None = field(default=None, repr=False)
 
     @property
     def content(self) -> bytes:
         if self._content is None:
-            self._content = self._response.content if self._response is not None else b""
-            LIMIT.take(len(self._content))
-            self.close()
+            body = b"".join(self.iter_bytes()) if self._response is not None else b""
+            self._content = body
         return self._content
 
     @property
@@ -92,10 +95,10 @@ class Reply:
             return
         assert self._response is not None
         try:
-            for chunk in self._response.iter_content(size):
+            while chunk := self._response.read(size):
                 LIMIT.take(len(chunk))
                 yield chunk
-        except niquests.exceptions.RequestException as exc:  # cut off, stalled or corrupt
+        except (OSError, http.client.HTTPException) as exc:  # cut off, stalled or corrupt
             host = urlsplit(self.url).netloc
             reason = _root_cause(exc)
             raise errors.BadResponse(f"The answer of {host} broke off ({reason}).") from None
@@ -104,8 +107,9 @@ class Reply:
 
     def close(self) -> None:
         """Give the connection back (a streamed reply holds a per-host slot until then)."""
-        if self._response is not None and self._content is None:
-            self._response.close()
+        if self._response is not None and self._wire is not None:
+            self._wire.done(self._response)
+            self._wire = None
         if self._slot is not None:
             self._slot.release()
             self._slot = None
@@ -136,10 +140,7 @@ def _closed_before_answer(exc: BaseException) -> bool:
 
 
 def _never_connected(exc: BaseException) -> bool:
-    names = {type(e).__name__ for e in _chain(exc)}
-    return bool(names & {"NewConnectionError", "ConnectTimeoutError", "NameResolutionError"}) or (
-        isinstance(exc, niquests.exceptions.ConnectTimeout)
-    )
+    return any(isinstance(e, ConnectFailed) for e in _chain(exc))
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -200,23 +201,13 @@ class Transport:
         self.counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._slots = host_slots(self.base_url, spec.max_connections)
-        self._verify: bool | str = spec.ca_file or spec.verify_tls
-        client = caldav.DAVClient(
-            self.base_url,
-            username=spec.username or None,
-            password=spec.password,
-            auth_type="basic" if spec.username else None,
-            ssl_verify_cert=self._verify,
-            timeout=int(spec.timeout),
-            enable_rfc6764=False,
-        )
-        self._client = client
-        self._session = client.session
-        pool = niquests.adapters.HTTPAdapter(pool_maxsize=max(10, spec.max_connections))
-        for scheme in ("http://", "https://"):  # as many kept-alive connections as slots
-            self._session.mount(scheme, pool)
-        self._auth = client.auth
+        verify: bool | str = spec.ca_file or spec.verify_tls
+        self._wire = Wire(verify, min(15.0, spec.timeout), spec.timeout)
         self._headers = {"User-Agent": f"davtui/{__version__}"}
+        self._login: dict[str, str] = {}
+        if spec.username:
+            token = f"{spec.username}:{spec.password or ''}".encode()
+            self._login["Authorization"] = "Basic " + base64.b64encode(token).decode()
 
     @property
     def host(self) -> str:
@@ -254,13 +245,13 @@ class Transport:
             delay: float | None = None
             try:
                 return self._attempt(method, url, body, sent, stream, redirects, retried=doubt)
-            except niquests.exceptions.SSLError as exc:
+            except ssl.SSLError as exc:
                 raise errors.TLSFailed(
                     f"The TLS certificate of {self.host} could not be verified "
                     f"({_root_cause(exc)}).",
                     url=url,
                 ) from None
-            except niquests.exceptions.RequestException as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 if _closed_before_answer(exc) and resets <= self.spec.max_connections:
                     resets += 1  # stale pooled connection: once more on a fresh one, no wait
                     doubt = True
@@ -306,42 +297,53 @@ class Transport:
         *,
         retried: bool,
     ) -> Reply:
-        """One request on the wire, inside this host's concurrency slot."""
+        """One request on the wire (and its redirects), inside this host's concurrency slot."""
         self._slots.acquire()
         keep_slot = False
         try:
             with self._count_lock:
                 self.counts[method] += 1
-            LIMIT.take(len(body or b""))
-            started = time.monotonic()
-            response = self._session.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                auth=self._auth,
-                verify=self._verify,
-                timeout=(min(15.0, self.spec.timeout), self.spec.timeout),
-                allow_redirects=redirects,
-                stream=True,
-            )
-            status = response.status_code or 0
-            log.debug(
-                "%s %s -> %d in %.0f ms", method, url, status, (time.monotonic() - started) * 1000
-            )
+            response, url = self._exchange(method, url, body, headers, redirects)
+            status = response.status
             if status >= 400:
-                response.close()
-                raise self._error(method, url, status, response.headers)
-            reply = Reply(status, str(response.url or url), response.headers, retried, response)
+                self._wire.discard(response)
+                raise self._error(method, url, status, Headers(response.headers))
+            reply = Reply(status, url, Headers(response.headers), retried, response, self._wire)
             if stream:
                 reply._slot, keep_slot = self._slots, True
             else:
-                reply._content = response.content
-                LIMIT.take(len(reply._content))
+                reply.content  # noqa: B018  (read now: the connection goes back to the pool)
             return reply
         finally:
             if not keep_slot:
                 self._slots.release()
+
+    def _exchange(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str], redirects: bool
+    ) -> tuple[http.client.HTTPResponse, str]:
+        """The response and the URL that gave it, redirects followed when asked: the method
+        and body are kept (a DAV request means the same at its new place), but a 303 is a
+        GET, and the login is not sent to another host."""
+        login = self._login
+        for _hop in range(MAX_REDIRECTS + 1):
+            LIMIT.take(len(body or b""))
+            started = time.monotonic()
+            response = self._wire.send(method, url, body, {**headers, **login})
+            log.debug(
+                "%s %s -> %d in %.0f ms",
+                method, url, response.status, (time.monotonic() - started) * 1000,
+            )  # fmt: skip
+            location = response.headers.get("Location")
+            if not (redirects and response.status in REDIRECTS and location):
+                return response, url
+            self._wire.discard(response)
+            target = urljoin(url, location)
+            if urlsplit(target).netloc != urlsplit(url).netloc:
+                login = {}
+            if response.status == 303:
+                method, body = "GET", None
+            url = target
+        return response, url
 
     def _error(
         self, method: str, url: str, status: int, headers: Mapping[str, str]
@@ -370,7 +372,7 @@ class Transport:
         return cls(message, status=status, url=url)
 
     def close(self) -> None:
-        self._client.close()
+        self._wire.close()
 
 
 def _root_cause(exc: BaseException) -> str:
