@@ -13,7 +13,7 @@ import contextlib
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from davtui.engine import fixups
@@ -90,6 +90,10 @@ ics_lines = st.sampled_from(
     st.sampled_from(["\r\n", "\n", "\r"]),
     st.sampled_from(["utf-8", "latin-1", "utf-16"]),
 )
+@example(  # a damaged calendar-level property is reported once, not copied into its items
+    ["BEGIN:VCALENDAR", "DTSTART;TZID=W. Europe Standard Time:20240101T1", "BEGIN:VEVENT",
+     "END:VEVENT"], "\r\n", "utf-8",
+)  # fmt: skip
 def test_random_text_never_raises_anything_but_item_error(
     lines: list[str], eol: str, codec: str
 ) -> None:

@@ -182,7 +182,7 @@ def lines(text: str) -> list[Line]:
     return result
 
 
-def _value_problem(line: Line) -> str | None:
+def value_problem(line: Line) -> str | None:
     """A date that is not one, or an unexpanded template placeholder (`$now.year`)."""
     if line.name not in _DATE_PROPS and line.name != "UID":
         return None
@@ -234,7 +234,7 @@ def parse(text: str) -> Parsed:
             stack[-1].problems.append(f"line {number}: not a content line: {line.text[:40]!r}")
         else:
             stack[-1].props.append(line)
-            if problem := _value_problem(line):
+            if problem := value_problem(line):
                 stack[-1].problems.append(f"line {number}: {problem}")
     for component in stack:
         component.problems.append(f"BEGIN:{component.name} is never ended")

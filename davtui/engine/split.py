@@ -37,6 +37,7 @@ from davtui.engine.items import (
     items_of,
     parse,
     split_line,
+    value_problem,
 )
 
 
@@ -126,7 +127,10 @@ def _normal_hash(component: Component) -> str:
 
 
 def _assemble_calendar(calendar: Component, zones: list[Component], members: list[Component]):
-    lines = [calendar.begin.raw, *(p.raw for p in calendar.props)]
+    """One resource: the calendar's own properties (but a damaged one, reported with the
+    calendar already), the time zones its members use, the members."""
+    props = [p.raw for p in calendar.props if value_problem(p) is None]
+    lines = [calendar.begin.raw, *props]
     for part in [*zones, *members]:
         lines.extend(part.raw_lines())
     return "\r\n".join([*lines, "END:VCALENDAR", ""])
