@@ -1,8 +1,8 @@
 """Acting on one planned collection: read what the plan needs, decide per item, write, record.
 
-Reads stream from the source in multiget batches on the calling thread while a small pool of
-writer threads PUTs to the destination, so neither side waits for the other. Each finished item
-is recorded in its own transaction before it counts as done.
+Reads stream from the source in multiget batches on the calling thread while the run's writer
+threads (`writers.Writers`) PUT to the destination, so neither side waits for the other. Each
+finished item is recorded in its own transaction before it counts as done.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -31,12 +30,11 @@ from davtui.engine.items import scan, version_of
 from davtui.engine.plan import CollectionPlan
 from davtui.engine.state import COPIED, ItemRecord
 from davtui.engine.storage import Fetched, Storage, WritableStorage
+from davtui.engine.writers import MAX_TRANSIENT_STREAK, ServerDown, Writers
 
 T = TypeVar("T")
 #: Errors that concern the whole server, not one item: the run stops, the state stays.
 FATAL = (AuthFailed, TLSFailed, Unreachable)
-#: After this many transient item failures in a row the server is taken as down.
-MAX_TRANSIENT_STREAK = 25
 #: A destination listing older than this is read again before creating on servers that
 #: ignore `If-None-Match: *`.
 FRESH_SECONDS = 20.0
@@ -52,46 +50,11 @@ class _Work:
     applied: tuple[str, ...]
 
 
-class _Streak:
-    """Transient failures in a row. Items are numbered as they are handed to the writers; a
-    success resets the count only if its item was handed out after the run of failures began,
-    so the late answer of an item sent before an outage cannot hide the outage."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._issued = 0
-        self._since = 0
-        self.count = 0
-
-    def ticket(self) -> int:
-        with self._lock:
-            self._issued += 1
-            return self._issued
-
-    def add(self, ticket: int, failed: bool) -> int:
-        """Count one outcome; return the failures in a row so far."""
-        with self._lock:
-            if failed:
-                if self.count == 0:
-                    self._since = self._issued
-                self.count += 1
-            elif ticket > self._since:
-                self.count = 0
-            return self.count
-
-
-class ServerDown(DavError):
-    """Too many transient failures in a row: the server is as good as unreachable."""
-
-    exit_code = 4
-
-
 @dataclass(slots=True)
 class Settings:
     conflict: str = "skip"
     dry_run: bool = False
     suppress_invitations: bool = False
-    writers: int = 4
     # one per job run, shared by its collections; off unless the source mounts shares
     aliases: Aliases = field(default_factory=lambda: Aliases(enabled=False))
 
@@ -107,6 +70,7 @@ class CollectionActor:
         settings: Settings,
         report,
         gate: Gate,
+        writers: Writers,
     ) -> None:
         self.plan = plan
         self.source = source
@@ -114,12 +78,11 @@ class CollectionActor:
         self.settings = settings
         self.report = report
         self.gate = gate
+        self.writers = writers
         self.wrote = False
         self._uids: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.Lock()
-        self._streak = _Streak()
         self._item = threading.local()  # the ticket of the item this writer thread carries
-        self._fatal: BaseException | None = None
 
     # -- the loop -------------------------------------------------------------------------
     def _refresh_listing(self) -> None:
@@ -134,42 +97,15 @@ class CollectionActor:
             plan.listed_at = time.monotonic()
 
     def run(self) -> None:
+        """Hand every item the plan needs to the writers; the run waits for them at its end."""
         if not self.settings.dry_run:
             self._refresh_listing()
-        writers = max(1, self.settings.writers)
-        in_flight = threading.BoundedSemaphore(writers * 2)
-        futures: list[Future] = []
-        source = self.plan.pair.source
-        with ThreadPoolExecutor(writers, thread_name_prefix="davtui-write") as pool:
-            try:
-                for fetched in self.source.fetch(source, self.plan.fetch):
-                    self.gate.checkpoint()
-                    self._raise_fatal()
-                    in_flight.acquire()
-                    future = pool.submit(self._guarded, fetched, self._streak.ticket())
-                    future.add_done_callback(lambda _f: in_flight.release())
-                    futures.append(future)
-                    if len(futures) > 512:
-                        futures = [f for f in futures if not f.done()]
-                for record in self.plan.deletes:
-                    self.gate.checkpoint()
-                    self._raise_fatal()
-                    ticket = self._streak.ticket()
-                    futures.append(pool.submit(self._guarded_delete, record, ticket))
-            finally:
-                for future in futures:
-                    future.result()
-        self._raise_fatal()
-
-    def _raise_fatal(self) -> None:
-        if self._fatal is not None:
-            raise self._fatal
-
-    def _guarded(self, fetched: Fetched, ticket: int) -> None:
-        self._carry(ticket, self._one, fetched, fetched.href)
-
-    def _guarded_delete(self, record: ItemRecord, ticket: int) -> None:
-        self._carry(ticket, self._delete, record, None)
+        for fetched in self.source.fetch(self.plan.pair.source, self.plan.fetch):
+            self.gate.checkpoint()
+            self.writers.submit(lambda ticket, f=fetched: self._carry(ticket, self._one, f, f.href))
+        for record in self.plan.deletes:
+            self.gate.checkpoint()
+            self.writers.submit(lambda ticket, r=record: self._carry(ticket, self._delete, r, None))
 
     def _carry(self, ticket: int, work: Callable[[T], None], item: T, href: str | None) -> None:
         """One item in a writer's hands, inside the gate: it waits while the job is paused,
@@ -177,14 +113,14 @@ class CollectionActor:
         after a fatal error the item is left to the next run."""
         try:
             with self.gate.working():
-                if self._fatal is not None:
+                if self.writers.fatal is not None:
                     return
                 self._item.ticket = ticket
                 work(item)
         except Stopped:
             return
         except FATAL as exc:
-            self._fatal = exc
+            self.writers.fatal = exc
         except Exception as exc:  # a bug must not lose the item silently: report it
             if href is None:
                 raise
@@ -229,9 +165,9 @@ class CollectionActor:
         )
         if outcome in COPIED:
             self.settings.aliases.copied(record, self.plan.pair.source.name)
-        streak = self._streak.add(getattr(self._item, "ticket", 0), outcome == "failed")
-        if streak >= MAX_TRANSIENT_STREAK and self._fatal is None:
-            self._fatal = ServerDown(
+        streak = self.writers.streak.add(getattr(self._item, "ticket", 0), outcome == "failed")
+        if streak >= MAX_TRANSIENT_STREAK and self.writers.fatal is None:
+            self.writers.fatal = ServerDown(
                 f"{streak} items in a row failed ({reason}): stopping this run."
             )
         self.report(event, None if self.settings.dry_run else record, size)

@@ -31,6 +31,7 @@ from davtui.engine.state import ItemRecord, JobState
 from davtui.engine.stats import Stats
 from davtui.engine.storage import CALENDAR, Storage, WritableStorage
 from davtui.engine.verify import Verification, verify_collection
+from davtui.engine.writers import Writers
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
 
 #: Listings read at once (collections of both sides); each waits mostly on its server.
@@ -156,10 +157,14 @@ class Migration:
         for plan in self._plans:
             self._report_planned(plan)
         self.listener(Phase("act"))
-        wrote = False
-        for plan in self._plans:
-            self.gate.checkpoint()
-            wrote |= self._act(plan)
+        actors = []
+        with Writers(self.options.writers or self.destination.write_concurrency) as writers:
+            for plan in self._plans:
+                self.gate.checkpoint()
+                actors.append(self._act(plan, writers))
+        writers.raise_fatal()
+        self.gate.checkpoint()  # a stop after the last item was handed out: items were left
+        wrote = any(actor is not None and actor.wrote for actor in actors)
         if self.options.dry_run:
             return
         self.listener(Phase("verify"))
@@ -310,12 +315,13 @@ class Migration:
         )
         return True
 
-    def _act(self, plan: CollectionPlan) -> bool:
+    def _act(self, plan: CollectionPlan, writers: Writers) -> CollectionActor | None:
+        """Hand the plan's items to the writers; the actor, to ask whether it wrote."""
         if not plan.fetch and not plan.deletes and plan.target is not None:
             self.stats.collection(plan.pair.source.kind, "used")
-            return False
+            return None
         if not self._ensure_target(plan):
-            return False
+            return None
         self.listener(Phase("act", plan.pair.source.name))
         actor = CollectionActor(
             plan,
@@ -325,14 +331,14 @@ class Migration:
                 conflict=self.options.conflict,
                 dry_run=self.options.dry_run,
                 suppress_invitations=self.suppress_invitations,
-                writers=self.options.writers or self.destination.write_concurrency,
                 aliases=self.aliases,
             ),
             self._on_item,
             self.gate,
+            writers,
         )
         actor.run()
-        return actor.wrote
+        return actor
 
     def _on_item(self, event: ItemDone, record: ItemRecord | None, size: int) -> None:
         """Commit the item's state first, then count and tell the listener."""
