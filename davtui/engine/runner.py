@@ -162,6 +162,8 @@ class Migration:
             for plan in self._plans:
                 self.gate.checkpoint()
                 actors.append(self._act(plan, writers))
+                if self.aliases.enabled:  # the next collection's aliases need this one's copies
+                    writers.drain()
         writers.raise_fatal()
         self.gate.checkpoint()  # a stop after the last item was handed out: items were left
         wrote = any(actor is not None and actor.wrote for actor in actors)
