@@ -59,23 +59,27 @@ class Options:
 
 
 class _Progress:
-    """done/total with rate and ETA, emitted at most five times a second."""
+    """done/total with rate and ETA, emitted at most five times a second, once the total is
+    known (None while the collections are being planned)."""
 
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
         self.done = 0
-        self.total = 0
+        self.total: int | None = None
         self.started = time.monotonic()
         self._last = 0.0
 
     def advance(self, count: int = 1) -> None:
         self.done += count
+        if self.total is None:
+            return
         now = time.monotonic()
         if now - self._last >= 0.2 or self.done >= self.total:
             self._last = now
             self.emit()
 
     def emit(self) -> None:
+        assert self.total is not None
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = self.done / elapsed
         eta = (self.total - self.done) / rate if rate > 0 else None
@@ -151,11 +155,13 @@ class Migration:
             pairs = self._pairs(pool, kinds)
             self.listener(Phase("list"))
             listings = [(pair, *self._list(pool, pair)) for pair in pairs]
-            self._plans = [self._plan(*listing) for listing in listings]
+            self.listener(Phase("plan"))
+            for listing in listings:  # one collection's stored state in memory at a time
+                plan = self._plan(*listing)
+                self._report_planned(plan)
+                self._plans.append(plan)
         self.progress.total = sum(p.size for p in self._plans)
-        self.listener(Phase("plan"))
-        for plan in self._plans:
-            self._report_planned(plan)
+        self.progress.emit()
         self.listener(Phase("act"))
         actors = []
         with Writers(self.options.writers or self.destination.write_concurrency) as writers:
@@ -268,7 +274,8 @@ class Migration:
             outcome = "conflict" if href in plan.conflicts else record.outcome
             reason = f"unchanged since an earlier run: {record.error}"
             self._emit_item(plan, record, outcome, reason)
-        self.progress.advance(len(plan.unchanged) + len(plan.settled) + len(plan.conflicts))
+        self.progress.advance(len(plan.unchanged))
+        plan.records = {h: plan.records[h] for h in plan.fetch if h in plan.records}
 
     def _emit_item(self, plan: CollectionPlan, record: ItemRecord, outcome: str, reason: str):
         self._on_item(

@@ -8,6 +8,7 @@ content at the expected href: adopted, not copied twice).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 from davtui.store.models import CollectionState, ItemState, database, utcnow
@@ -70,6 +71,10 @@ def _upsert() -> tuple[str, list]:
 _UPSERTS: dict[tuple[str, str], tuple[str, list]] = {}
 
 
+#: Items read from the state at a time.
+PAGE = 2000
+
+
 class JobState:
     """Item and collection state of one job."""
 
@@ -79,28 +84,41 @@ class JobState:
 
     def items(self, source_collection: str) -> dict[str, ItemRecord]:
         """Every recorded item of a source collection, by source href."""
-        rows = ItemState.select().where(
-            (ItemState.job == self.job_id) & (ItemState.source_collection == source_collection)
-        )
         return {
-            row.source_href: ItemRecord(
-                source_collection=row.source_collection,
-                source_href=row.source_href,
-                outcome=row.outcome,
-                source_etag=row.source_etag,
-                source_hash=row.source_hash,
-                uid=row.uid,
-                kind=row.kind,
-                dest_collection=row.dest_collection,
-                dest_href=row.dest_href,
-                dest_etag=row.dest_etag,
-                dest_hash=row.dest_hash,
-                verified_etag=row.verified_etag,
-                created_by_job=row.created_by_job,
-                error=row.error,
-            )
-            for row in rows.iterator()
+            record.source_href: record for page in self.pages(source_collection) for record in page
         }
+
+    def pages(self, source_collection: str, size: int = PAGE) -> Iterator[list[ItemRecord]]:
+        """The recorded items of a source collection, `size` at a time in href order: the
+        caller's memory stays flat, and no cursor stays open while it writes."""
+        after, shared = "", {}
+        while True:
+            rows = list(
+                ItemState.select(*(getattr(ItemState, name) for name in RECORD_FIELDS[1:]))
+                .where(
+                    (ItemState.job == self.job_id)
+                    & (ItemState.source_collection == source_collection)
+                    & (ItemState.source_href > after)
+                )
+                .order_by(ItemState.source_href)
+                .limit(size)
+                .tuples()
+            )
+            if rows:
+                yield [self._record(source_collection, row, shared) for row in rows]
+            if len(rows) < size:
+                return
+            after = rows[-1][0]
+
+    @staticmethod
+    def _record(source_collection: str, row: tuple, shared: dict) -> ItemRecord:
+        """A record from a row of RECORD_FIELDS[1:], the strings that repeat from row to row
+        (collection, outcome, kind) shared: a stored account may hold 100,000 items."""
+        record = ItemRecord(source_collection, *row)
+        for name in ("outcome", "kind", "dest_collection"):
+            value = getattr(record, name)
+            setattr(record, name, shared.setdefault(value, value))
+        return record
 
     def record(self, item: ItemRecord) -> None:
         """Upsert one item's state: one statement, so its own transaction. It runs once per

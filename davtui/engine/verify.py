@@ -55,47 +55,62 @@ def verify_collection(
     source: Storage | None = None,
     suppress_invitations: bool = False,
 ) -> None:
-    """Check one collection pair. Without `source`, a mismatch is not confirmed."""
-    target = plan.target
-    if target is None:
+    """Check one collection pair, a page of stored items at a time (memory stays flat
+    however large the collection). Without `source`, a mismatch is not confirmed."""
+    if plan.target is None:
         return
+    for page in state.pages(plan.pair.source.href):
+        planned = [r for r in page if r.source_href in plan.source_etags and r.outcome in COPIED]
+        result.checked += len(planned)
+        listing = plan.dest_etags
+        to_read = {
+            r.dest_href: r
+            for r in planned
+            if r.verified_etag is None or listing.get(r.dest_href) != r.verified_etag
+        }
+        if to_read:
+            _read_back(plan, destination, state, result, source, suppress_invitations, to_read)
+
+
+def _read_back(
+    plan: CollectionPlan,
+    destination: WritableStorage,
+    state: JobState,
+    result: Verification,
+    source: Storage | None,
+    suppress_invitations: bool,
+    to_read: dict[str | None, ItemRecord],
+) -> None:
+    """Read back the items the listing cannot vouch for and compare them with what was sent."""
     listing = plan.dest_etags
-    records = state.items(plan.pair.source.href)
-    planned = [
-        r for href, r in records.items() if href in plan.source_etags and r.outcome in COPIED
-    ]
-    result.checked += len(planned)
-    to_read = {}
-    for record in planned:
-        entry = {"collection": plan.pair.source.name, "href": record.source_href, "uid": record.uid}
-        vouched = (
-            record.verified_etag is not None
-            and listing.get(record.dest_href) == record.verified_etag
-        )
-        if not vouched:
-            to_read[record.dest_href] = (record, entry)
     verified: dict[str, str | None] = {}
     suspects: dict[str, _Suspect] = {}
-    for fetched in destination.fetch(target, list(to_read)):
-        record, entry = to_read.pop(fetched.href, (None, None))
+    for fetched in destination.fetch(plan.target, list(to_read)):
+        record = to_read.pop(fetched.href, None)
         if record is None:
             continue
         result.fetched += 1
         etag = fetched.etag or listing.get(fetched.href)
         if fetched.data is None:
-            result.missing.append(entry)
+            result.missing.append(_entry(plan, record))
         elif content_hash(fetched.data) != record.dest_hash:
+            entry = _entry(plan, record)
             suspects[record.source_href] = _Suspect(record, entry, fetched.data, etag)
         else:
             verified[record.source_href] = etag
             sent = plan.sent_versions.get(fetched.href, b"")
             result.converted += sent != b"" and version_of(fetched.data) != sent
-    result.missing.extend(entry for _record, entry in to_read.values())
+    result.missing.extend(_entry(plan, record) for record in to_read.values())
     if suspects and source is not None:
         _confirm(source, plan, suspects, suppress_invitations, state, verified)
     result.different.extend(suspect.entry for suspect in suspects.values())
     if verified:
         state.mark_verified(plan.pair.source.href, verified)
+
+
+def _entry(plan: CollectionPlan, record: ItemRecord) -> dict[str, str | None]:
+    """How a missing or different item is named in the report."""
+    return {"collection": plan.pair.source.name, "href": record.source_href, "uid": record.uid}
 
 
 @dataclass(slots=True)
