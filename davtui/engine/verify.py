@@ -14,6 +14,8 @@ differing property.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from davtui.engine import fixups
@@ -21,7 +23,12 @@ from davtui.engine.compare import content_hash, first_difference
 from davtui.engine.items import version_of
 from davtui.engine.plan import CollectionPlan
 from davtui.engine.state import COPIED, ItemRecord, JobState
-from davtui.engine.storage import Storage, WritableStorage
+from davtui.engine.storage import Collection, Fetched, Storage, WritableStorage
+
+#: Read-back batches in flight at once: each waits on the link and the server, not on us.
+READERS = 4
+#: Items per read-back batch (one multiget).
+BATCH = 100
 
 
 @dataclass(slots=True)
@@ -85,7 +92,7 @@ def _read_back(
     listing = plan.dest_etags
     verified: dict[str, str | None] = {}
     suspects: dict[str, _Suspect] = {}
-    for fetched in destination.fetch(plan.target, list(to_read)):
+    for fetched in _read(destination, plan.target, list(to_read)):
         record = to_read.pop(fetched.href, None)
         if record is None:
             continue
@@ -106,6 +113,14 @@ def _read_back(
     result.different.extend(suspect.entry for suspect in suspects.values())
     if verified:
         state.mark_verified(plan.pair.source.href, verified)
+
+
+def _read(destination: Storage, target: Collection, hrefs: list) -> Iterator[Fetched]:
+    """The items at `hrefs`, READERS multiget batches in flight."""
+    batches = [hrefs[start : start + BATCH] for start in range(0, len(hrefs), BATCH)]
+    with ThreadPoolExecutor(READERS, thread_name_prefix="davtui-verify") as pool:
+        for found in pool.map(lambda batch: list(destination.fetch(target, batch)), batches):
+            yield from found
 
 
 def _entry(plan: CollectionPlan, record: ItemRecord) -> dict[str, str | None]:
