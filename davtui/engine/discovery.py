@@ -16,13 +16,12 @@ from urllib.parse import urljoin, urlsplit
 from davtui.engine import davxml, errors, events
 from davtui.engine.presets import PRESETS, base_url, guess_server, preset_url
 from davtui.engine.storage import AccountSpec
-from davtui.engine.transport import Transport
+from davtui.engine.transport import REDIRECTS, Transport
 
 log = logging.getLogger("davtui.discovery")
 
 
 REPORT_SET = davxml.clark(davxml.DAV, "supported-report-set")
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 
 
