@@ -79,11 +79,20 @@ class Sogo:
             yield
         finally:
             for user in users:
-                for path in sorted(self.collections(user) - before[user]):
-                    url = self.url + quote(user, safe="@") + "/" + path
-                    dav.request(url, "DELETE", **self.auth(user))
-                for path in DEFAULTS:
-                    self.empty(user, path)
+                self._restore(user, before[user])
+
+    def reset(self) -> None:
+        """Bring every account back to its default collections, emptied: a run killed inside a
+        `tidy` block (a stopped CI, a ^C) must not leave the next run a dirty lab."""
+        for user in self.users:
+            self._restore(user, DEFAULTS)
+
+    def _restore(self, user: str, keep: set[str] | frozenset[str]) -> None:
+        for path in sorted(self.collections(user) - keep):
+            url = self.url + quote(user, safe="@") + "/" + path
+            dav.request(url, "DELETE", **self.auth(user))
+        for path in DEFAULTS:
+            self.empty(user, path)
 
 
 def _answers(url: str) -> bool:
@@ -104,4 +113,6 @@ def sogo() -> Sogo:
         if os.environ.get("DAVTUI_REQUIRE_SOGO"):
             pytest.fail(f"{reason} (DAVTUI_REQUIRE_SOGO is set)")
         pytest.skip(reason)
-    return Sogo()
+    lab = Sogo()
+    lab.reset()
+    return lab
