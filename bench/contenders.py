@@ -88,9 +88,12 @@ def _environ() -> dict[str, str]:
 class Davtui:
     name = "davtui"
 
-    def __init__(self, job: Job, profile: Path | None = None) -> None:
+    def __init__(self, job: Job, profile: Path | None = None, profile_phase: str = "first",
+                 wall: bool = False) -> None:  # fmt: skip
         self.job = job
         self.profile = profile
+        self.profile_phase = profile_phase
+        self.wall = wall  # idle samples too: where the wall time goes, not only the CPU
         self.env = {
             "DAVTUI_DB": str(job.workdir / "davtui.db"),
             "DAVTUI_KEY_FILE": str(job.workdir / "key"),
@@ -115,9 +118,10 @@ class Davtui:
 
     def commands(self, phase: str) -> list[list[str]]:
         command = [sys.executable, "-m", "davtui", "migrate", str(self.config), "--json"]
-        if self.profile and phase == "first":  # every thread, on-CPU samples only
+        if self.profile and phase == self.profile_phase:  # every thread
             spy = str(VDIRSYNCER_VENV / "bin" / "py-spy")
-            raw = ["record", "--nonblocking", "-r", "200", "--format", "raw", "-o"]
+            raw = ["record", "--nonblocking", "-r", "200", "--format", "raw"]
+            raw += ["--idle", "--threads", "-o"] if self.wall else ["-o"]
             return [[spy, *raw, str(self.profile), "--", *command]]
         return [command]
 

@@ -41,9 +41,9 @@ from bench.scenario import (
 PHASES = ("first", "rerun", "changed")
 
 
-def build(name: str, job: Job, profile: Path | None) -> list:
+def build(name: str, job: Job, args, profile: Path | None) -> list:
     if name == "davtui":
-        return [Davtui(job, profile)]
+        return [Davtui(job, profile, args.profile_phase, args.profile_wall)]
     if name == "vdirsyncer":
         return [Vdirsyncer(job)]
     if name.startswith("limit"):
@@ -58,7 +58,7 @@ def one_run(source: Source, args, name: str, index: int, root: Path, profile: Pa
     pairs = [(folder, f"{tag}-{folder.segment}") for folder in source.folders]
     workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
     job = Job(source_side(source), dest.side, tuple(pairs), workdir)
-    [contender] = build(name, job, profile)
+    [contender] = build(name, job, args, profile)
     try:
         for phase in PHASES:
             if phase == "changed":
@@ -145,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated: davtui, vdirsyncer, limit (= limit-4,limit-16) or limit-N",
     )
     parser.add_argument(
-        "--profile", type=Path, help="py-spy davtui's first copy (round 1) into this file"
+        "--profile", type=Path, help="py-spy davtui (round 1, one phase) into this file"
+    )
+    parser.add_argument("--profile-phase", choices=PHASES, default="first")
+    parser.add_argument(
+        "--profile-wall", action="store_true", help="idle samples too, one stack per thread"
     )
     parser.add_argument("--json", type=Path, help="also write every raw row to this file")
     parser.add_argument("--table", type=Path, help="only print the table of a --json file")
