@@ -23,6 +23,8 @@ from davtui.engine.events import (
 )
 from davtui.store.models import LogEntry, database, utcnow
 
+#: A log row's columns, in the order of `_INSERT`'s parameters.
+COLUMNS = ("job", "run", "time", "level", "message", "collection", "href", "uid", "summary")
 LEVELS = {
     "failed": "error",
     "refused": "error",
@@ -66,7 +68,7 @@ class Recorder:
         self.job_id = job_id
         self.run_id = run_id
         self.forward = forward
-        self._rows: list[dict] = []
+        self._rows: list[tuple] = []
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
 
@@ -74,22 +76,12 @@ class Recorder:
         described = describe(event)
         if described is not None:
             level, message = described
-            row = {
-                "job": self.job_id,
-                "run": self.run_id,
-                "time": utcnow(),
-                "level": level,
-                "message": message,
-            }
+            now = LogEntry.time.db_value(utcnow())
+            row: tuple = (self.job_id, self.run_id, now, level, message)
             if isinstance(event, ItemDone):
-                row.update(
-                    collection=event.collection,
-                    href=event.href,
-                    uid=event.uid,
-                    summary=event.summary,
-                )
-            elif isinstance(event, Message):
-                row["collection"] = event.collection
+                row += (event.collection, event.href, event.uid, event.summary)
+            else:
+                row += (event.collection if isinstance(event, Message) else None, None, None, None)
             with self._lock:
                 self._rows.append(row)
             if isinstance(event, Finished) or time.monotonic() - self._last_flush > 0.5:
@@ -101,9 +93,13 @@ class Recorder:
             rows, self._rows = self._rows, []
             self._last_flush = time.monotonic()
         if rows:
-            fields = ("collection", "href", "uid", "summary")
-            for row in rows:
-                for name in fields:
-                    row.setdefault(name, None)
             with database.atomic():
-                LogEntry.insert_many(rows).execute()
+                database.cursor().executemany(_insert_sql(), rows)
+
+
+def _insert_sql() -> str:
+    """One row's INSERT, the same text for every batch: the driver keeps each distinct
+    statement prepared per thread, and a multi-row INSERT for every batch size filled each
+    writer thread's cache with large ones (SQLite held 17 MB of a 16,000-item copy's 87 MB)."""
+    sql, _ = LogEntry.insert({getattr(LogEntry, name): None for name in COLUMNS}).sql()
+    return sql
