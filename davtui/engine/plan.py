@@ -5,7 +5,9 @@ no PUT), `settled` (refused or skipped before and unchanged since: reported agai
 `conflict` (a conflict found before, source unchanged and destination still changed since this
 job wrote it: reported again without a GET), `fetch` (new or
 changed: read it and decide in the act phase), and in mirror mode `delete` for items this job
-created whose source is gone. The plan's size is the progress bar's total.
+created whose source is gone. The plan's size is the progress bar's total. While it holds the
+records, it also sorts the unchanged items for verification: vouched for by the destination
+listing, or to read back.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ class CollectionPlan:
     listed_at: float = field(default_factory=time.monotonic)  # when dest_etags was read
     #: dest href -> the vCard VERSION written there this run, to tell server conversions
     sent_versions: dict[str, bytes | None] = field(default_factory=dict)
+    #: unchanged items the destination listing vouches for (verified at the ETag it shows)
+    vouched: int = 0
+    #: unchanged items it does not vouch for: verification reads them back
+    recheck: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -75,6 +81,12 @@ def _decide(
     return "fetch"
 
 
+def vouched(record: ItemRecord, dest_etags: dict[str, str | None]) -> bool:
+    """The destination listing shows the ETag this item was last verified with."""
+    etag = record.verified_etag
+    return etag is not None and dest_etags.get(record.dest_href or "") == etag
+
+
 def _dest_changed(record: ItemRecord, dest_etags: dict[str, str | None]) -> bool:
     """The destination copy is not the one this job wrote (changed by someone else)."""
     if record.dest_href not in dest_etags:
@@ -102,6 +114,8 @@ def plan_collection(
     }
     for href, etag in source_etags.items():
         buckets[_decide(href, etag, records.get(href), dest_etags, conflict_policy)].append(href)
+    plan.recheck = [h for h in plan.unchanged if not vouched(records[h], dest_etags)]
+    plan.vouched = len(plan.unchanged) - len(plan.recheck)
     if mirror:
         gone = [
             r

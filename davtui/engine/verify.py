@@ -2,10 +2,11 @@
 this job sent (compared by normalised hash, so server re-serialisation is tolerated).
 
 The plan's listing of the destination vouches for the items whose ETag there is the one they
-were last verified with; every other copied item (written this run, or changed since) is read
-back by multiget, and one the server does not return is missing. So a re-run with no change
-verifies from the listing alone, and a run that wrote 160 items into a collection of 13,000
-reads those 160 instead of listing the collection again. A hash mismatch is confirmed against
+were last verified with (the plan counts them while it has their records); every other copied
+item (written this run, or changed since) is read back by multiget, and one the server does
+not return is missing. So a re-run with no change verifies from the listing alone, and a run
+that wrote 160 items into a collection of 13,000 looks up and reads back those 160 instead of
+listing the collection again or walking its stored state. A hash mismatch is confirmed against
 the source, read again (for the mismatches only) and fixed up as in the act phase: a stored
 hash from an older normal form, or a source edited since the copy, is no difference when the
 destination holds what would be sent now; a real difference gets a `reason` naming the first
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from davtui.engine import fixups
 from davtui.engine.compare import content_hash, first_difference
 from davtui.engine.items import version_of
-from davtui.engine.plan import CollectionPlan
+from davtui.engine.plan import CollectionPlan, vouched
 from davtui.engine.state import COPIED, ItemRecord, JobState
 from davtui.engine.storage import Collection, Fetched, Storage, WritableStorage
 
@@ -66,15 +67,12 @@ def verify_collection(
     however large the collection). Without `source`, a mismatch is not confirmed."""
     if plan.target is None:
         return
-    for page in state.pages(plan.pair.source.href):
-        planned = [r for r in page if r.source_href in plan.source_etags and r.outcome in COPIED]
+    result.checked += plan.vouched  # the plan saw their verified ETags in the listing
+    listing = plan.dest_etags
+    for page in state.pages(plan.pair.source.href, only={*plan.fetch, *plan.recheck}):
+        planned = [r for r in page if r.outcome in COPIED]
         result.checked += len(planned)
-        listing = plan.dest_etags
-        to_read = {
-            r.dest_href: r
-            for r in planned
-            if r.verified_etag is None or listing.get(r.dest_href) != r.verified_etag
-        }
+        to_read = {r.dest_href: r for r in planned if not vouched(r, listing)}
         if to_read:
             _read_back(plan, destination, state, result, source, suppress_invitations, to_read)
 
