@@ -176,6 +176,14 @@ class Migration:
         if self.options.dry_run:
             return
         self.listener(Phase("verify"))
+        with ThreadPoolExecutor(1, thread_name_prefix="davtui-ctags") as pool:
+            # the destination's new ctags are read while verification reads items back
+            fresh = pool.submit(self.destination.collections, kinds) if wrote else None
+            clean = self._verify()
+            self._remember_ctags(clean, {c.href: c.ctag for c in fresh.result()} if fresh else None)
+
+    def _verify(self) -> list[CollectionPlan]:
+        """Verify every pair; the plans that ended with no missing, different or failed item."""
         self.verification = Verification()
         clean = []
         for plan in self._plans:
@@ -187,18 +195,18 @@ class Migration:
             problems -= len(self.verification.missing) + len(self.verification.different)
             if not problems and plan.pair.source.href not in self._troubled:
                 clean.append(plan)
-        self._remember_ctags(clean, wrote, kinds)
+        return clean
 
-    def _remember_ctags(self, clean: list[CollectionPlan], wrote: bool, kinds) -> None:
-        """Store the ctags of collections that ended complete, so that an unchanged pair is
-        skipped without listing next time; every other collection is listed again."""
-        fresh = {c.href: c.ctag for c in self.destination.collections(kinds)} if wrote else {}
+    def _remember_ctags(self, clean: list[CollectionPlan], fresh: dict | None) -> None:
+        """Store the ctags of collections that ended complete (`fresh`: the destination's as
+        read after this run's writes, None when it wrote nothing), so that an unchanged pair
+        is skipped without listing next time; every other collection is listed again."""
         complete = {id(plan) for plan in clean}
         for plan in self._plans:
             if plan.target is None:
                 continue
             if id(plan) in complete:
-                dest_ctag = fresh.get(plan.target.href) if wrote else plan.target.ctag
+                dest_ctag = plan.target.ctag if fresh is None else fresh.get(plan.target.href)
                 self.state.set_ctags(plan.pair.source.href, plan.pair.source.ctag, dest_ctag)
             else:
                 self.state.set_ctags(plan.pair.source.href, None, None)
