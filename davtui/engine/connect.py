@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from davtui.engine.errors import EngineError
 from davtui.engine.events import Listener, ignore
 from davtui.engine.storage import AccountSpec, ReadOnly, Storage, WritableStorage
+
+if TYPE_CHECKING:
+    from davtui.engine.discovery import Discovery
 
 
 class ConfigError(EngineError):
@@ -15,12 +19,15 @@ class ConfigError(EngineError):
     exit_code = 2
 
 
-def open_storage(spec: AccountSpec, listener: Listener = ignore) -> Storage:
-    """The storage behind `spec` (writable where the backend can write)."""
+def open_storage(
+    spec: AccountSpec, listener: Listener = ignore, discovery: Discovery | None = None
+) -> Storage:
+    """The storage behind `spec` (writable where the backend can write); a DAV account with
+    `discovery` (stored by an earlier run) skips discovering its server."""
     if spec.kind == "dav":
         from davtui.engine.davstore import DavStorage
 
-        return DavStorage(spec, listener)
+        return DavStorage(spec, listener, discovery)
     path = Path(spec.url).expanduser()
     if spec.kind == "vdir":
         from davtui.engine.vdir import VdirStorage
@@ -35,13 +42,17 @@ def open_storage(spec: AccountSpec, listener: Listener = ignore) -> Storage:
     raise ConfigError(f"Unknown account kind '{spec.kind}' (dav, vdir or file).")
 
 
-def open_source(spec: AccountSpec, listener: Listener = ignore) -> ReadOnly:
+def open_source(
+    spec: AccountSpec, listener: Listener = ignore, discovery: Discovery | None = None
+) -> ReadOnly:
     """The source side of a job: read-only by construction."""
-    return ReadOnly(open_storage(spec, listener))
+    return ReadOnly(open_storage(spec, listener, discovery))
 
 
-def open_destination(spec: AccountSpec, listener: Listener = ignore) -> WritableStorage:
-    storage = open_storage(spec, listener)
+def open_destination(
+    spec: AccountSpec, listener: Listener = ignore, discovery: Discovery | None = None
+) -> WritableStorage:
+    storage = open_storage(spec, listener, discovery)
     if not isinstance(storage, WritableStorage):
         raise ConfigError(f"The account '{spec.name or spec.url}' cannot be written to.")
     return storage

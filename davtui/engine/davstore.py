@@ -102,21 +102,34 @@ class DavStorage(WritableStorage):
         listener: events.Listener = events.ignore,
         discovery: Discovery | None = None,
     ) -> None:
-        self.discovery = discovery or discover(spec, listener)
-        self.transport = Transport(replace(spec, url=self.discovery.base_url), listener)
-        self.ignores_if_none_match = self.discovery.server == "sogo"
-        self.schedules_on_write = self.discovery.server == "sogo"
+        self.spec = spec
+        self.listener = listener
+        #: True while the discovery is one an earlier run stored, not yet seen to work
+        self.reused = discovery is not None
+        self._adopt(discovery or self._discover())
+        #: The multiget batch size that last worked: it shrinks on errors, for later calls too.
+        self.batch_size = FIRST_BATCH
+
+    def _discover(self) -> Discovery:
+        self.discovered = discover(self.spec, self.listener)
+        return self.discovered
+
+    def _adopt(self, discovery: Discovery) -> None:
+        """Use what discovery found: the server's base URL, and its known quirks."""
+        spec = self.spec
+        self.discovery = discovery
+        self.transport = Transport(replace(spec, url=discovery.base_url), self.listener)
+        self.ignores_if_none_match = discovery.server == "sogo"
+        self.schedules_on_write = discovery.server == "sogo"
         self.write_concurrency = min(
-            spec.max_connections, WRITE_CONCURRENCY.get(self.discovery.server or "", 8)
+            spec.max_connections, WRITE_CONCURRENCY.get(discovery.server or "", 8)
         )
-        self.mounts_shared_collections = self.discovery.server == "zimbra" or spec.preset in (
+        self.mounts_shared_collections = discovery.server == "zimbra" or spec.preset in (
             "zimbra",
             "carbonio",
         )
         #: SOGo also deletes whatever `If-Match` says: the ETag is compared here first.
-        self.ignores_if_match_on_delete = self.discovery.server == "sogo"
-        #: The multiget batch size that last worked: it shrinks on errors, for later calls too.
-        self.batch_size = FIRST_BATCH
+        self.ignores_if_match_on_delete = discovery.server == "sogo"
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -154,6 +167,18 @@ class DavStorage(WritableStorage):
 
     def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
         kinds = tuple(kinds)
+        if self.reused:  # the first request over a stored discovery: discover anew if it fails
+            try:
+                found = self._collections(kinds)
+            except (errors.NotFound, errors.Forbidden, errors.BadResponse, errors.ServerError):
+                self.transport.close()
+                self._adopt(self._discover())
+                found = self._collections(kinds)
+            self.reused = False
+            return found
+        return self._collections(kinds)
+
+    def _collections(self, kinds: tuple[str, ...]) -> list[Collection]:
         found: list[Collection] = []
         for home in self._homes(kinds):
             body = davxml.propfind(davxml.COLLECTION_PROPS)

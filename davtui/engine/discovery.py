@@ -9,8 +9,9 @@ names a principal with a calendar or address-book home wins.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from urllib.parse import urljoin, urlsplit
 
 from davtui.engine import davxml, errors, events
@@ -23,6 +24,9 @@ log = logging.getLogger("davtui.discovery")
 
 REPORT_SET = davxml.clark(davxml.DAV, "supported-report-set")
 MAX_REDIRECTS = 5
+#: How long a run reuses the discovery an earlier run stored for the same URL and user (the
+#: storage discovers again at once if the stored homes no longer answer).
+REUSE_SECONDS = 24 * 3600
 
 
 class NoHomes(errors.NotDav):
@@ -44,6 +48,28 @@ class Discovery:
     components: tuple[str, ...] = ()
     server: str | None = None
     found_by: str = "url"
+
+
+def as_json(found: Discovery, spec: AccountSpec) -> dict:
+    """`found` as a JSON object for the account row, stamped with what it was found for."""
+    data = asdict(found)
+    data["dav"] = sorted(found.dav)
+    return {**data, "for": [spec.url, spec.username], "at": time.time()}
+
+
+def reusable(stored: dict | None, spec: AccountSpec) -> Discovery | None:
+    """The discovery stored for this URL and user, if recent enough to skip discovering."""
+    if not stored or stored.get("for") != [spec.url, spec.username]:
+        return None
+    if not time.time() - REUSE_SECONDS < stored.get("at", 0) <= time.time():
+        return None
+    try:
+        values = {f.name: stored[f.name] for f in fields(Discovery)}
+        return Discovery(
+            **{**values, "dav": frozenset(values["dav"]), "components": tuple(values["components"])}
+        )
+    except (KeyError, TypeError):
+        return None
 
 
 def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Discovery:

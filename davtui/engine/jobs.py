@@ -63,20 +63,38 @@ def read_control(job_id: int) -> str | None:
     return row.control if row else "stop"
 
 
-def _open_both(sources: tuple[AccountSpec, AccountSpec], listener: Listener, opened: list):
-    """Discover both sides at once (half the round trips before the first listing); each
-    storage that opened goes into `opened`, to be closed; the source's error wins."""
+def _open_both(
+    sources: tuple[AccountSpec, AccountSpec],
+    accounts: tuple[Account, Account],
+    listener: Listener,
+    opened: list,
+):
+    """Discover both sides at once (half the round trips before the first listing), or reuse
+    what an earlier run found; each storage that opened goes into `opened`, to be closed; the
+    source's error wins."""
     from davtui.engine.connect import open_destination, open_source  # HTTP stack: lazily
+    from davtui.engine.discovery import reusable
 
+    stored = [reusable(a.capabilities, spec) for a, spec in zip(accounts, sources, strict=True)]
     with ThreadPoolExecutor(2, thread_name_prefix="davtui-open") as pool:
-        pending = [pool.submit(open_source, sources[0], listener),
-                   pool.submit(open_destination, sources[1], listener)]  # fmt: skip
+        pending = [pool.submit(open_source, sources[0], listener, stored[0]),
+                   pool.submit(open_destination, sources[1], listener, stored[1])]  # fmt: skip
         wait(pending)
     opened += [f.result() for f in pending if f.exception() is None]
     for future in pending:
         if future.exception() is not None:
             raise future.exception()
     return opened[0], opened[1]
+
+
+def _store_discoveries(accounts, specs, storages) -> None:
+    """Keep what discovery found on each account row, for the next run to skip it."""
+    from davtui.engine.discovery import as_json
+
+    for account, spec, storage in zip(accounts, specs, storages, strict=True):
+        if storage.discovered is not None:
+            found = as_json(storage.discovered, spec)
+            Account.update(capabilities=found).where(Account.id == account.id).execute()
 
 
 def run_job(
@@ -115,8 +133,10 @@ def run_job(
         for spec in sources:  # never silently: on every run, in the output and the log
             if spec.kind == "dav" and not spec.verify_tls:
                 recorder(Message("warning", f"TLS verification is off for {spec.url}."))
-        source, destination = _open_both(sources, recorder, opened)
+        accounts = (job.source, job.destination)
+        source, destination = _open_both(sources, accounts, recorder, opened)
         finished = Migration(source, destination, JobState(job_id), options, recorder, gate).run()
+        _store_discoveries(accounts, sources, (source, destination))
     except EngineError as exc:
         recorder(Message("error", str(exc)))
         finished = Finished(status="failed", error=str(exc), exit_code=exc.exit_code)

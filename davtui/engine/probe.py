@@ -3,12 +3,9 @@ error) on the account row. The TUI's "Test connection" and `davtui account test`
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
-from typing import Any
 from urllib.parse import urlsplit
 
-from davtui.engine.discovery import Discovery, discover
+from davtui.engine.discovery import Discovery, as_json, discover
 from davtui.engine.errors import EngineError
 from davtui.engine.jobs import spec_of
 from davtui.store.db import StoreError
@@ -39,24 +36,20 @@ def describe(found: Discovery) -> str:
     )
 
 
-def _json_safe(value: Any) -> Any:
-    """Sets become sorted lists so discovery results fit a JSON column."""
-    return sorted(value) if isinstance(value, set | frozenset) else str(value)
-
-
 def test_account(account_id: int) -> tuple[Discovery | None, EngineError | StoreError | None]:
     """Discover the account's server; record the outcome and return (discovery, error)."""
     account = Account.get_by_id(account_id)
     discovery, error = None, None
     try:
         vault = Vault.open() if account.secret else None
-        discovery = discover(spec_of(account, vault))
+        spec = spec_of(account, vault)
+        discovery = discover(spec)
     except (EngineError, StoreError) as exc:
         error = exc
     account.last_test_at = utcnow()
     account.last_test_ok = error is None
     account.last_test_message = str(error) if error else describe(discovery)
     if discovery is not None:
-        account.capabilities = json.loads(json.dumps(asdict(discovery), default=_json_safe))
+        account.capabilities = as_json(discovery, spec)  # the next run skips discovering
     account.save()
     return discovery, error

@@ -95,6 +95,9 @@ class Storage(ABC):
     #: The server lists calendars shared with the user as collections of the user's own
     #: (Zimbra/Carbonio): the same UID and content in two of them is one item, copied once.
     mounts_shared_collections: bool = False
+    #: What this storage found out about its server by discovering it (a DAV account that
+    #: did), to be stored for the next run; None otherwise.
+    discovered: object | None = None
 
     @abstractmethod
     def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
@@ -153,6 +156,10 @@ class ReadOnly(Storage):
         self._inner = inner
         self.ignores_if_none_match = inner.ignores_if_none_match
         self.mounts_shared_collections = inner.mounts_shared_collections
+
+    @property
+    def discovered(self) -> object | None:  # type: ignore[override]
+        return self._inner.discovered
 
     def collections(self, kinds: Iterable[str] = (CALENDAR, ADDRESSBOOK)) -> list[Collection]:
         return self._inner.collections(kinds)
