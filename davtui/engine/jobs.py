@@ -73,9 +73,8 @@ def _open_both(
     what an earlier run found; each storage that opened goes into `opened`, to be closed; the
     source's error wins."""
     from davtui.engine.connect import open_destination, open_source  # HTTP stack: lazily
-    from davtui.engine.discovery import reusable
 
-    stored = [reusable(a.capabilities, spec) for a, spec in zip(accounts, sources, strict=True)]
+    stored = [_stored_discovery(a, spec) for a, spec in zip(accounts, sources, strict=True)]
     with ThreadPoolExecutor(2, thread_name_prefix="davtui-open") as pool:
         pending = [pool.submit(open_source, sources[0], listener, stored[0]),
                    pool.submit(open_destination, sources[1], listener, stored[1])]  # fmt: skip
@@ -87,12 +86,21 @@ def _open_both(
     return opened[0], opened[1]
 
 
+def _stored_discovery(account: Account, spec: AccountSpec):
+    """What an earlier run found out about a DAV account's server, if it is to be reused."""
+    if spec.kind != "dav":
+        return None
+    from davtui.engine.discovery import reusable  # the HTTP stack: only for DAV accounts
+
+    return reusable(account.capabilities, spec)
+
+
 def _store_discoveries(accounts, specs, storages) -> None:
     """Keep what discovery found on each account row, for the next run to skip it."""
-    from davtui.engine.discovery import as_json
-
     for account, spec, storage in zip(accounts, specs, storages, strict=True):
         if storage.discovered is not None:
+            from davtui.engine.discovery import as_json
+
             found = as_json(storage.discovered, spec)
             Account.update(capabilities=found).where(Account.id == account.id).execute()
 
