@@ -13,6 +13,7 @@ listing, or to read back.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from davtui.engine.mapping import Pair
@@ -23,12 +24,17 @@ from davtui.engine.storage import Collection
 @dataclass(slots=True)
 class CollectionPlan:
     pair: Pair
+    #: the source listing; for a pair not listed, the stored ETags of the items kept below
     source_etags: dict[str, str | None]
+    #: the destination listing; for a pair not listed, the stored ETags of the items kept
     dest_etags: dict[str, str | None]
-    records: dict[str, ItemRecord]
-    unchanged: list[str] = field(default_factory=list)
-    settled: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
+    #: the stored records of the items the act phase reads, verification rechecks or the
+    #: run reports: never the whole collection
+    records: dict[str, ItemRecord] = field(default_factory=dict)
+    total: int = 0  # source items
+    unchanged: int = 0
+    settled: list[ItemRecord] = field(default_factory=list)
+    conflicts: list[ItemRecord] = field(default_factory=list)
     fetch: list[str] = field(default_factory=list)
     deletes: list[ItemRecord] = field(default_factory=list)
     deletes_refused: str | None = None
@@ -43,7 +49,7 @@ class CollectionPlan:
 
     @property
     def size(self) -> int:
-        return len(self.source_etags) + len(self.deletes)
+        return self.total + len(self.deletes)
 
     @property
     def may_create(self) -> bool:
@@ -55,7 +61,7 @@ class CollectionPlan:
 
     def counts(self) -> dict[str, int]:
         return {
-            "unchanged": len(self.unchanged),
+            "unchanged": self.unchanged,
             "settled": len(self.settled),
             "conflicts": len(self.conflicts),
             "to_fetch": len(self.fetch),
@@ -97,36 +103,73 @@ def _dest_changed(record: ItemRecord, dest_etags: dict[str, str | None]) -> bool
 
 def plan_collection(
     pair: Pair,
-    source_etags: dict[str, str | None],
-    dest_etags: dict[str, str | None],
-    records: dict[str, ItemRecord],
+    source_etags: dict[str, str | None] | None,
+    dest_etags: dict[str, str | None] | None,
+    pages: Iterable[list[ItemRecord]],
+    on_unchanged: Callable[[ItemRecord], None] = lambda record: None,
     *,
     conflict_policy: str = "skip",
     mirror: bool = False,
     force_empty_delete: bool = False,
 ) -> CollectionPlan:
-    plan = CollectionPlan(pair, source_etags, dest_etags, records, target=pair.target)
-    buckets = {
-        "unchanged": plan.unchanged,
+    """Plan a pair from its listings and its stored records, read a page at a time. Listings
+    None: neither side changed since the pair last ended complete, and the records stand for
+    both. Unchanged items are handed to `on_unchanged` and not kept: a re-run of a 40,000-item
+    calendar holds only what it acts on."""
+    listed = source_etags is not None
+    plan = CollectionPlan(pair, source_etags or {}, dest_etags or {}, target=pair.target)
+    buckets: dict[str, list] = {
         "settled": plan.settled,
         "conflict": plan.conflicts,
         "fetch": plan.fetch,
     }
-    for href, etag in source_etags.items():
-        buckets[_decide(href, etag, records.get(href), dest_etags, conflict_policy)].append(href)
-    plan.recheck = [h for h in plan.unchanged if not vouched(records[h], dest_etags)]
-    plan.vouched = len(plan.unchanged) - len(plan.recheck)
-    if mirror:
-        gone = [
-            r
-            for href, r in records.items()
-            if href not in source_etags and r.created_by_job and r.dest_href in dest_etags
-        ]
-        if gone and not source_etags and not force_empty_delete:
-            plan.deletes_refused = (
-                f"The source collection '{pair.source.name}' is empty now: {len(gone)} "
-                "destination item(s) were NOT deleted (force the mirror to delete them)."
-            )
-        else:
-            plan.deletes = gone
+    new = set(plan.source_etags)  # listed items without a record
+    gone: list[ItemRecord] = []
+    for page in pages:
+        for record in page:
+            href = record.source_href
+            if not listed:
+                _keep_stored(plan, record)
+            elif href not in plan.source_etags:
+                if mirror and record.created_by_job and record.dest_href in plan.dest_etags:
+                    gone.append(record)
+                continue
+            new.discard(href)
+            plan.total += 1
+            decision = _decide(href, plan.source_etags[href], record, plan.dest_etags,
+                               conflict_policy)  # fmt: skip
+            if decision == "unchanged":
+                plan.unchanged += 1
+                on_unchanged(record)
+                if vouched(record, plan.dest_etags):
+                    plan.vouched += 1
+                    if not listed:
+                        _drop_stored(plan, record)
+                    continue
+                plan.recheck.append(href)
+            else:
+                buckets[decision].append(href if decision == "fetch" else record)
+            plan.records[href] = record
+    plan.fetch += [href for href in plan.source_etags if href in new]
+    plan.total += len(new)
+    if gone and not plan.source_etags and not force_empty_delete:
+        plan.deletes_refused = (
+            f"The source collection '{pair.source.name}' is empty now: {len(gone)} "
+            "destination item(s) were NOT deleted (force the mirror to delete them)."
+        )
+    else:
+        plan.deletes = gone
     return plan
+
+
+def _keep_stored(plan: CollectionPlan, record: ItemRecord) -> None:
+    """A pair not listed: the record's stored ETags stand in for both listings."""
+    plan.source_etags[record.source_href] = record.source_etag
+    if record.dest_href:
+        plan.dest_etags[record.dest_href] = record.dest_etag
+
+
+def _drop_stored(plan: CollectionPlan, record: ItemRecord) -> None:
+    del plan.source_etags[record.source_href]
+    if record.dest_href:
+        plan.dest_etags.pop(record.dest_href, None)

@@ -250,18 +250,15 @@ class Migration:
         return source, target
 
     def _plan(self, pair: Pair, source: Future | None, target: Future | None) -> CollectionPlan:
-        records = self.state.items(pair.source.href)
-        if source is None:
-            source_etags = {href: r.source_etag for href, r in records.items()}
-            dest_etags = {r.dest_href: r.dest_etag for r in records.values() if r.dest_href}
-        else:
-            source_etags = source.result()
-            dest_etags = target.result() if target else {}
+        pages = self.state.pages(pair.source.href)
+        if source is not None:  # read the stored state while the listings are in flight
+            pages = list(pages)
         plan = plan_collection(
             pair,
-            source_etags,
-            dest_etags,
-            records,
+            source.result() if source else None,
+            (target.result() if target else {}) if source else None,
+            pages,
+            lambda record: self._unchanged(record, pair),
             conflict_policy=self.options.conflict,
             mirror=self.options.mode == "mirror",
             force_empty_delete=self.options.force_empty_delete,
@@ -270,19 +267,19 @@ class Migration:
             self.listener(Message("warning", plan.deletes_refused, pair.source.name))
         return plan
 
+    def _unchanged(self, record: ItemRecord, pair: Pair) -> None:
+        self.stats.item(record.kind, "unchanged")
+        self.aliases.copied(record, pair.source.name)
+
     def _report_planned(self, plan: CollectionPlan) -> None:
-        """Count what the plan settled without reading items."""
-        for href in plan.unchanged:
-            self.stats.item(plan.records[href].kind, "unchanged")
-            self.aliases.copied(plan.records[href], plan.pair.source.name)
+        """Report what the plan settled without reading items; keep what the act needs."""
         if plan.conflicts:
             self._troubled.add(plan.pair.source.href)
-        for href in plan.settled + plan.conflicts:
-            record = plan.records[href]
-            outcome = "conflict" if href in plan.conflicts else record.outcome
+        for record in plan.settled + plan.conflicts:  # a conflict's stored outcome: "conflict"
             reason = f"unchanged since an earlier run: {record.error}"
-            self._emit_item(plan, record, outcome, reason)
-        self.progress.advance(len(plan.unchanged))
+            self._emit_item(plan, record, record.outcome, reason)
+        self.progress.advance(plan.unchanged)
+        plan.source_etags = {h: plan.source_etags.get(h) for h in plan.fetch}
         plan.records = {h: plan.records[h] for h in plan.fetch if h in plan.records}
 
     def _emit_item(self, plan: CollectionPlan, record: ItemRecord, outcome: str, reason: str):
