@@ -7,7 +7,9 @@ headless runner and `davtui migrate`.
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -56,6 +58,15 @@ class Options:
     rename: tuple[tuple[str, str], ...] = ()
     force_empty_delete: bool = False
     writers: int | None = None  # None: as many as the destination takes
+
+
+def _meanwhile(pages: Iterator[list[ItemRecord]], listings: list[Future]) -> Iterator:
+    """The stored pages, those read while the listings are still in flight first: the wait
+    is put to use, and once the listings are in, the rest streams through the plan."""
+    early = []
+    while not all(f.done() for f in listings) and (page := next(pages, None)) is not None:
+        early.append(page)
+    return itertools.chain(early, pages)
 
 
 class _Progress:
@@ -251,8 +262,8 @@ class Migration:
 
     def _plan(self, pair: Pair, source: Future | None, target: Future | None) -> CollectionPlan:
         pages = self.state.pages(pair.source.href)
-        if source is not None:  # read the stored state while the listings are in flight
-            pages = list(pages)
+        if source is not None:
+            pages = _meanwhile(pages, [f for f in (source, target) if f is not None])
         plan = plan_collection(
             pair,
             source.result() if source else None,
