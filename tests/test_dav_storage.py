@@ -10,7 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from davtui.engine.davstore import DavStorage, slugify
+from davtui.engine import davxml
+from davtui.engine.collprops import slugify
+from davtui.engine.davstore import DavStorage
 from davtui.engine.storage import CALENDAR, AccountSpec, Collection
 from tests.contract import StorageContract, new_uid, sample_event
 from tests.proxy import Fault, Proxy
@@ -48,6 +50,28 @@ def _fill(storage: DavStorage, calendar: Collection, count: int) -> dict[str, by
 
     with ThreadPoolExecutor(8) as pool:
         return dict(pool.map(put, range(count)))
+
+
+@pytest.mark.parametrize("token_first", [True, False])
+def test_a_sync_reports_token_is_kept_wherever_it_stands(token_first: bool) -> None:
+    """RFC 6578 puts the new token after the responses; some servers put it first. The
+    streaming parser drops the responses it has handed out, never the token."""
+    token = "<D:sync-token>http://example.com/sync/42</D:sync-token>"
+    responses = "".join(
+        f"<D:response><D:href>/c/{i}.ics</D:href><D:propstat><D:prop><D:getetag>e{i}"
+        "</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"
+        for i in range(50)
+    )
+    body = (
+        '<?xml version="1.0"?><D:multistatus xmlns:D="DAV:">'
+        + (token + responses if token_first else responses + token)
+        + "</D:multistatus>"
+    ).encode()
+    tail: dict[str, str] = {}
+    chunks = (body[i : i + 97] for i in range(0, len(body), 97))
+    got = [r.href for r in davxml.iter_multistatus(chunks, tail)]
+    assert got == [f"/c/{i}.ics" for i in range(50)]
+    assert tail[davxml.SYNC_TOKEN] == "http://example.com/sync/42"
 
 
 def test_slugify_keeps_names_safe() -> None:

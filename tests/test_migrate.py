@@ -97,7 +97,47 @@ def test_radicale_to_xandikos_then_incremental(
     assert third.returncode == 0, third.stderr
     assert json.loads(third.stdout)["stats"]["events"]["updated"] == 1
     assert dst.counts["PUT"] == 1
+    # the source says what changed since its sync token, the destination is not listed
+    assert ("PROPFIND", "/alice/work/", 207) not in src.log, src.log
+    assert ("PROPFIND", "/alice/calendars/work/", 207) not in dst.log, dst.log
     assert dav.listing(fresh_radicale.url + "alice/work/").keys() == before.keys()
+
+
+def test_sync_token_changes_then_a_refused_token_lists_anew(
+    fresh_radicale: Server, proxies, home: Path, tmp_path: Path
+) -> None:
+    """A changed source collection is read as the changes since the last run's sync token
+    (an update, a new item and a deletion, mirrored); when the server refuses the stored
+    token, the collection is listed whole and nothing is missed."""
+    seed_radicale(fresh_radicale, events=6, cards=1)
+    src, dst = proxies
+    config = config_file(tmp_path / "m.toml", src.url, dst.url, mode="mirror")
+    assert run_migrate(config, home=home).returncode == 0
+    work = f"{fresh_radicale.url}alice/work/"
+    put = {"headers": {"Content-Type": "text/calendar"}}
+    assert dav.request(f"{work}item-3.ics", "PUT", sample_event("item-3", "Moved"), **put)[0] == 204
+    assert dav.request(f"{work}new.ics", "PUT", sample_event("new", "New"), **put)[0] == 201
+    assert dav.request(f"{work}item-5.ics", "DELETE")[0] == 200
+    src.reset()
+    second = run_migrate(config, home=home)
+    assert second.returncode == 0, second.stderr
+    stats = json.loads(second.stdout)["stats"]
+    assert (stats["events"]["updated"], stats["events"]["created"], stats["deleted"]) == (1, 1, 1)
+    assert ("PROPFIND", "/alice/work/", 207) not in src.log, src.log  # no listing
+    assert ("REPORT", "/alice/work/", 207) in src.log
+    assert {h.rsplit("/", 1)[-1] for h in dav.listing(f"{dst.url}alice/calendars/work/")} == {
+        f"item-{i}.ics" for i in (0, 1, 2, 3, 4)
+    } | {"new.ics"}
+
+    with sqlite3.connect(home / "m.db") as db:
+        db.execute("UPDATE collection_state SET source_ctag = source_ctag || 'x'")
+    assert dav.request(f"{work}item-4.ics", "PUT", sample_event("item-4", "Again"), **put)[0] == 204
+    src.reset()
+    third = run_migrate(config, home=home)
+    assert third.returncode == 0, third.stderr
+    report = json.loads(third.stdout)
+    assert report["stats"]["events"]["updated"] == 1 and report["verification"]["ok"]
+    assert ("PROPFIND", "/alice/work/", 207) in src.log, src.log  # listed whole
 
 
 def test_a_stale_stored_discovery_is_found_anew(

@@ -8,20 +8,21 @@ spells them.
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from davtui.engine import davxml, errors, events
+from davtui.engine.collprops import not_kept, props_for, slugify
 from davtui.engine.discovery import Discovery, discover
 from davtui.engine.items import resource_name
 from davtui.engine.storage import (
     ADDRESSBOOK,
     CALENDAR,
     AccountSpec,
+    Changes,
     Collection,
     CreatedCollection,
     Fetched,
@@ -29,6 +30,8 @@ from davtui.engine.storage import (
     WritableStorage,
 )
 from davtui.engine.transport import Transport
+
+log = logging.getLogger(__name__)
 
 XML = "application/xml; charset=utf-8"
 CONTENT_TYPES = {CALENDAR: "text/calendar; charset=utf-8", ADDRESSBOOK: "text/vcard; charset=utf-8"}
@@ -47,50 +50,9 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _props(template: Collection, name: str) -> list[davxml.PropValue]:
-    """The properties a new collection like `template` called `name` should carry."""
-    props = [davxml.PropValue(davxml.DISPLAYNAME, name)]
-    if template.kind == CALENDAR:
-        for tag, value in (
-            (davxml.CALENDAR_COLOR, template.color),
-            (davxml.CALENDAR_DESCRIPTION, template.description),
-            (davxml.CALENDAR_TIMEZONE, template.timezone),
-        ):
-            if value:
-                props.append(davxml.PropValue(tag, value))
-        if template.components:
-            props.append(davxml.components(template.components))
-    elif template.description:
-        props.append(davxml.PropValue(davxml.ADDRESSBOOK_DESCRIPTION, template.description))
-    return props
-
-
-def _not_kept(template: Collection, name: str, made: Collection) -> list[str]:
-    """The properties of `template` the server dropped or changed."""
-    lost = []
-    if made.name != name:
-        lost.append("name")
-    if template.color and (made.color or "").upper()[:7] != template.color.upper()[:7]:
-        lost.append("color")
-    if template.description and made.description != template.description.strip():
-        lost.append("description")
-    if template.kind == CALENDAR and template.timezone and not made.timezone:
-        lost.append("timezone")
-    components = set(template.components) if template.kind == CALENDAR else set()
-    if components and made.components and set(made.components) != components:
-        lost.append("components")
-    return lost
-
-
 def _same(canonical: str, href: str) -> str:
     """`href` itself when it is already canonical: one string in memory instead of two."""
     return href if canonical == href else canonical
-
-
-def slugify(name: str) -> str:
-    """A safe path segment from a display name: ASCII letters, digits and dashes."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or "collection"
 
 
 class DavStorage(WritableStorage):
@@ -140,8 +102,11 @@ class DavStorage(WritableStorage):
             return _origin(base) + path
         return path
 
-    def _stream(self, method: str, url: str, body: bytes, depth: str | None = None):
-        """The multistatus answer to `method` on `url`, response by response."""
+    def _stream(
+        self, method: str, url: str, body: bytes, depth: str | None = None, tail: dict | None = None
+    ):
+        """The multistatus answer to `method` on `url`, response by response (`tail`: see
+        `davxml.iter_multistatus`)."""
         headers = {"Content-Type": XML, **({"Depth": depth} if depth is not None else {})}
         with self.transport.request(method, url, body=body, headers=headers, stream=True) as r:
             if r.status != 207 or "xml" not in r.content_type:
@@ -149,7 +114,7 @@ class DavStorage(WritableStorage):
                     f"{self.transport.host} answered {method} {urlsplit(url).path} with "
                     f"{r.status} {r.content_type or 'no content type'}, not a DAV multistatus."
                 )
-            yield from davxml.iter_multistatus(r.iter_bytes())
+            yield from davxml.iter_multistatus(r.iter_bytes(), tail)
 
     def _homes(self, kinds: Iterable[str]) -> list[str]:
         wanted = set(kinds)
@@ -180,13 +145,24 @@ class DavStorage(WritableStorage):
 
     def _collections(self, kinds: tuple[str, ...]) -> list[Collection]:
         found: list[Collection] = []
+        props = davxml.COLLECTION_PROPS
+        if self.discovery.sync_tokens:  # Radicale computes a ctag from all items: ask one
+            props = tuple(p for p in props if p != davxml.GETCTAG)
         for home in self._homes(kinds):
-            body = davxml.propfind(davxml.COLLECTION_PROPS)
+            body = davxml.propfind(props)
             for response in self._stream("PROPFIND", home, body, depth="1"):
                 collection = self._collection(home, response)
                 if collection is not None and collection.kind in kinds:
                     found.append(collection)
+        self._learn_sync_tokens(found)
         return list({c.href: c for c in found}.values())  # Zimbra names some hrefs twice
+
+    def _learn_sync_tokens(self, found: list[Collection]) -> None:
+        """Whether every collection carries a sync token, for the next runs (stored with
+        the discovery): then they ask for tokens only, not ctags too."""
+        tokens = bool(found) and all(c.sync_token for c in found)
+        if found and tokens != self.discovery.sync_tokens:
+            self.discovered = self.discovery = replace(self.discovery, sync_tokens=tokens)
 
     def _collection(self, home: str, response: davxml.DavResponse) -> Collection | None:
         types = response.props.get(davxml.RESOURCETYPE, ())
@@ -237,6 +213,33 @@ class DavStorage(WritableStorage):
                 etag.strip() if isinstance(etag, str) and etag.strip() else None,
                 ctype.strip() if isinstance(ctype, str) else None,
             )
+
+    def changes(self, collection: Collection, token: str) -> Changes | None:
+        """sync-collection since `token`; None if the server refuses it (a token too old or
+        unknown, no such report) or cuts the answer short (507): then the caller lists."""
+        own = davxml.canonical_href(collection.href)
+        tail: dict[str, str] = {}
+        changed: dict[str, str | None] = {}
+        deleted: set[str] = set()
+        body = davxml.sync_collection(token)
+        try:
+            for response in self._stream("REPORT", collection.href, body, "1", tail):
+                if response.href == own:
+                    if response.status == 507:
+                        return None
+                    continue
+                href = self._href(collection.href, response.href)
+                if response.status == 404:
+                    deleted.add(href)
+                    continue
+                etag = response.props.get(davxml.GETETAG)
+                changed[href] = etag.strip() if isinstance(etag, str) and etag.strip() else None
+        except (errors.AuthFailed, errors.Unreachable):
+            raise
+        except errors.DavError as exc:  # Radicale 403, Xandikos 412 or 500, no such report
+            log.debug("no changes from %s since %s: %s", collection.href, token, exc)
+            return None
+        return Changes(tail.get(davxml.SYNC_TOKEN) or None, changed, frozenset(deleted))
 
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         """Multiget in batches; a batch that fails is halved, an href the answer skips is read
@@ -333,7 +336,7 @@ class DavStorage(WritableStorage):
         if home is None:
             raise errors.NotDav(f"{self.transport.host} has no home for a new {template.kind}.")
         href = self._free_href(home, slugify(name))
-        props = _props(template, name)
+        props = props_for(template, name)
         try:
             self._make(template.kind, href, props)
         except (errors.AuthFailed, errors.Unreachable):
@@ -342,7 +345,7 @@ class DavStorage(WritableStorage):
             self._make(template.kind, href, [])
             self._proppatch(href, props)
         created = self._read_collection(href) or replace(template, href=href, name=name)
-        return CreatedCollection(created, _not_kept(template, name, created))
+        return CreatedCollection(created, not_kept(template, name, created))
 
     def _read_collection(self, href: str) -> Collection | None:
         body = davxml.propfind(davxml.COLLECTION_PROPS)

@@ -30,6 +30,7 @@ def clark(ns: str, name: str) -> str:
 
 
 HREF = clark(DAV, "href")
+RESPONSE = clark(DAV, "response")
 RESOURCETYPE = clark(DAV, "resourcetype")
 DISPLAYNAME = clark(DAV, "displayname")
 GETETAG = clark(DAV, "getetag")
@@ -64,6 +65,8 @@ COLLECTION_PROPS = (
 )
 #: What a listing asks of every item: no content.
 LIST_PROPS = (RESOURCETYPE, GETETAG, GETCONTENTTYPE)
+#: What a sync-collection report asks of every changed item.
+CHANGE_PROPS = (GETETAG,)
 #: What discovery asks of a URL.
 PRINCIPAL_PROPS = (CURRENT_USER_PRINCIPAL, CALENDAR_HOME_SET, ADDRESSBOOK_HOME_SET, RESOURCETYPE)
 
@@ -98,6 +101,15 @@ def _prop(tags: Iterable[str]) -> BaseElement:
 def propfind(tags: Iterable[str]) -> bytes:
     """PROPFIND asking for exactly `tags` (never allprop: some servers then send content)."""
     return _xml(dav.Propfind().append(_prop(tags)))
+
+
+def sync_collection(token: str) -> bytes:
+    """sync-collection REPORT (RFC 6578) of the members changed since `token`."""
+    return _xml(
+        dav.SyncCollection().append(
+            [dav.SyncToken(value=token), dav.SyncLevel(value="1"), _prop(CHANGE_PROPS)]
+        )
+    )
 
 
 def multiget(kind: str, hrefs: Iterable[str]) -> bytes:
@@ -196,11 +208,14 @@ def _response(element: etree._Element) -> DavResponse:
     return DavResponse(canonical_href(href), status, props)
 
 
-def iter_multistatus(chunks: Iterable[bytes]) -> Iterator[DavResponse]:
-    """Each `<response>` of a multistatus body given in chunks, as soon as it is complete."""
+def iter_multistatus(
+    chunks: Iterable[bytes], tail: dict[str, str] | None = None
+) -> Iterator[DavResponse]:
+    """Each `<response>` of a multistatus body given in chunks, as soon as it is complete;
+    `tail` receives the text of the multistatus's other children (a sync report's token)."""
     parser = etree.XMLPullParser(
         events=("end",),
-        tag=clark(DAV, "response"),
+        tag=RESPONSE,
         huge_tree=True,
         resolve_entities=False,
         no_network=True,
@@ -215,15 +230,19 @@ def iter_multistatus(chunks: Iterable[bytes]) -> Iterator[DavResponse]:
         raise BadResponse(f"The server sent malformed XML ({exc}).") from None
     if root.tag != clark(DAV, "multistatus"):
         raise BadResponse(f"The server sent {root.tag} where a DAV multistatus was expected.")
+    if tail is not None:
+        tail.update((c.tag, (c.text or "").strip()) for c in root if isinstance(c.tag, str))
 
 
 def _drain(parser: etree.XMLPullParser) -> Iterator[DavResponse]:
     for _event, element in parser.read_events():
         yield _response(element)
         element.clear()
-        parent = element.getparent()
-        while parent is not None and element.getprevious() is not None:
-            del parent[0]
+        parent = element.getparent()  # the responses read so far go; a sync token stays
+        while parent is not None and (done := element.getprevious()) is not None:
+            if done.tag != RESPONSE:
+                break
+            parent.remove(done)
 
 
 def item_bytes(text: str) -> bytes:

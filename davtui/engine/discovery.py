@@ -43,6 +43,8 @@ class Discovery:
     addressbook_home: str | None
     dav: frozenset[str] = frozenset()
     supports_sync: bool = False
+    #: its collections were seen to carry sync tokens: ask those, not ctags too
+    sync_tokens: bool = False
     mkcalendar: bool = False
     extended_mkcol: bool = False
     components: tuple[str, ...] = ()

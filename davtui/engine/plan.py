@@ -7,7 +7,9 @@ job wrote it: reported again without a GET), `fetch` (new or
 changed: read it and decide in the act phase), and in mirror mode `delete` for items this job
 created whose source is gone. The plan's size is the progress bar's total. While it holds the
 records, it also sorts the unchanged items for verification: vouched for by the destination
-listing, or to read back.
+listing, or to read back. A side not listed (unchanged since the pair last ended complete) is
+stood in for by the stored records; a source read as sync-token changes, by the records with
+those changes applied.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 
 from davtui.engine.mapping import Pair
 from davtui.engine.state import COPIED, SETTLED, ItemRecord
-from davtui.engine.storage import Collection
+from davtui.engine.storage import Changes, Collection
 
 
 @dataclass(slots=True)
@@ -46,6 +48,8 @@ class CollectionPlan:
     vouched: int = 0
     #: unchanged items it does not vouch for: verification reads them back
     recheck: list[str] = field(default_factory=list)
+    #: the source's version this plan saw everything up to (stored if the pair ends complete)
+    source_version: str | None = None
 
     @property
     def size(self) -> int:
@@ -108,29 +112,37 @@ def plan_collection(
     pages: Iterable[list[ItemRecord]],
     on_unchanged: Callable[[ItemRecord], None] = lambda record: None,
     *,
+    changes: Changes | None = None,
     conflict_policy: str = "skip",
     mirror: bool = False,
     force_empty_delete: bool = False,
 ) -> CollectionPlan:
-    """Plan a pair from its listings and its stored records, read a page at a time. Listings
-    None: neither side changed since the pair last ended complete, and the records stand for
-    both. Unchanged items are handed to `on_unchanged` and not kept: a re-run of a 40,000-item
-    calendar holds only what it acts on."""
-    listed = source_etags is not None
+    """Plan a pair from its listings and its stored records, read a page at a time. A
+    listing None: that side did not change since the pair last ended complete, but for the
+    source's `changes`, and the records stand in for it. Unchanged items are handed to
+    `on_unchanged` and not kept: a re-run of a 40,000-item calendar holds only what it acts
+    on."""
+    listed, dest_listed = source_etags is not None, dest_etags is not None
+    changed = changes.changed if changes else {}
+    deleted = changes.deleted if changes else frozenset()
     plan = CollectionPlan(pair, source_etags or {}, dest_etags or {}, target=pair.target)
+    if not dest_listed:
+        plan.listed_at = 0.0  # a stand-in: the act phase re-lists before creating on SOGo
     buckets: dict[str, list] = {
         "settled": plan.settled,
         "conflict": plan.conflicts,
         "fetch": plan.fetch,
     }
-    new = set(plan.source_etags)  # listed items without a record
+    new = set(plan.source_etags if listed else changed)  # items without a record
     gone: list[ItemRecord] = []
     for page in pages:
         for record in page:
             href = record.source_href
-            if not listed:
-                _keep_stored(plan, record)
-            elif href not in plan.source_etags:
+            if not dest_listed and record.dest_href:
+                plan.dest_etags[record.dest_href] = record.dest_etag
+            if not listed and href not in deleted:
+                plan.source_etags[href] = changed.get(href, record.source_etag)
+            if href not in plan.source_etags:
                 if mirror and record.created_by_job and record.dest_href in plan.dest_etags:
                     gone.append(record)
                 continue
@@ -143,16 +155,19 @@ def plan_collection(
                 on_unchanged(record)
                 if vouched(record, plan.dest_etags):
                     plan.vouched += 1
-                    if not listed:
-                        _drop_stored(plan, record)
+                    if not listed:  # of a stand-in, only what the act phase needs is kept
+                        _drop_stored(plan, record, keep_dest=dest_listed or bool(changed))
                     continue
                 plan.recheck.append(href)
             else:
                 buckets[decision].append(href if decision == "fetch" else record)
             plan.records[href] = record
-    plan.fetch += [href for href in plan.source_etags if href in new]
-    plan.total += len(new)
-    if gone and not plan.source_etags and not force_empty_delete:
+    unseen = [href for href in (plan.source_etags if listed else changed) if href in new]
+    plan.fetch += unseen
+    plan.total += len(unseen)
+    if not listed:
+        plan.source_etags.update((href, changed[href]) for href in unseen)
+    if gone and not plan.total and not force_empty_delete:
         plan.deletes_refused = (
             f"The source collection '{pair.source.name}' is empty now: {len(gone)} "
             "destination item(s) were NOT deleted (force the mirror to delete them)."
@@ -162,14 +177,9 @@ def plan_collection(
     return plan
 
 
-def _keep_stored(plan: CollectionPlan, record: ItemRecord) -> None:
-    """A pair not listed: the record's stored ETags stand in for both listings."""
-    plan.source_etags[record.source_href] = record.source_etag
-    if record.dest_href:
-        plan.dest_etags[record.dest_href] = record.dest_etag
-
-
-def _drop_stored(plan: CollectionPlan, record: ItemRecord) -> None:
+def _drop_stored(plan: CollectionPlan, record: ItemRecord, keep_dest: bool) -> None:
+    """Forget a vouched item's stored ETags; its destination href stays known while new
+    items may be created (one must never be created over it)."""
     del plan.source_etags[record.source_href]
-    if record.dest_href:
+    if not keep_dest and record.dest_href:
         plan.dest_etags.pop(record.dest_href, None)

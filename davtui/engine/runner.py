@@ -31,7 +31,7 @@ from davtui.engine.mapping import Choice, MappingError, Pair, kinds_for, plan_ta
 from davtui.engine.plan import CollectionPlan, plan_collection
 from davtui.engine.state import ItemRecord, JobState
 from davtui.engine.stats import Stats
-from davtui.engine.storage import CALENDAR, Storage, WritableStorage
+from davtui.engine.storage import CALENDAR, Changes, Collection, Storage, WritableStorage
 from davtui.engine.verify import Verification, verify_collection
 from davtui.engine.writers import Writers
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
@@ -187,11 +187,12 @@ class Migration:
         if self.options.dry_run:
             return
         self.listener(Phase("verify"))
-        with ThreadPoolExecutor(1, thread_name_prefix="davtui-ctags") as pool:
-            # the destination's new ctags are read while verification reads items back
+        with ThreadPoolExecutor(1, thread_name_prefix="davtui-versions") as pool:
+            # the destination's new versions are read while verification reads items back
             fresh = pool.submit(self.destination.collections, kinds) if wrote else None
             clean = self._verify()
-            self._remember_ctags(clean, {c.href: c.ctag for c in fresh.result()} if fresh else None)
+            versions = {c.href: c.version for c in fresh.result()} if fresh else None
+            self._remember_versions(clean, versions)
 
     def _verify(self) -> list[CollectionPlan]:
         """Verify every pair; the plans that ended with no missing, different or failed item."""
@@ -208,29 +209,20 @@ class Migration:
                 clean.append(plan)
         return clean
 
-    def _remember_ctags(self, clean: list[CollectionPlan], fresh: dict | None) -> None:
-        """Store the ctags of collections that ended complete (`fresh`: the destination's as
-        read after this run's writes, None when it wrote nothing), so that an unchanged pair
-        is skipped without listing next time; every other collection is listed again."""
+    def _remember_versions(self, clean: list[CollectionPlan], fresh: dict | None) -> None:
+        """Store the versions (sync tokens or ctags) of collections that ended complete
+        (`fresh`: the destination's as read after this run's writes, None when it wrote
+        nothing): next time, a side still at its version is not read, and a source's sync
+        token says what changed since. Every other collection is listed again."""
         complete = {id(plan) for plan in clean}
         for plan in self._plans:
             if plan.target is None:
                 continue
             if id(plan) in complete:
-                dest_ctag = plan.target.ctag if fresh is None else fresh.get(plan.target.href)
-                self.state.set_ctags(plan.pair.source.href, plan.pair.source.ctag, dest_ctag)
+                dest = plan.target.version if fresh is None else fresh.get(plan.target.href)
+                self.state.set_versions(plan.pair.source.href, plan.source_version, dest)
             else:
-                self.state.set_ctags(plan.pair.source.href, None, None)
-
-    def _unchanged_since_last_run(self, pair: Pair) -> bool:
-        """Both collections carry the ctags seen when this one last ended complete."""
-        seen = self.state.ctags(pair.source.href)
-        return bool(
-            seen
-            and pair.target is not None
-            and None not in seen
-            and seen == (pair.source.ctag, pair.target.ctag)
-        )
+                self.state.set_versions(plan.pair.source.href, None, None)
 
     def _pairs(self, pool: ThreadPoolExecutor, kinds) -> list[Pair]:
         """Source collections and where each goes (the destination's are read meanwhile)."""
@@ -250,30 +242,48 @@ class Migration:
         )
 
     def _list(self, pool: ThreadPoolExecutor, pair: Pair) -> tuple[Future | None, Future | None]:
-        """Start reading both listings of a pair; none when neither side changed since the
-        pair last ended complete (it is planned from the stored state)."""
+        """Start reading what changed on each side of a pair. A side still at the version
+        stored when the pair last ended complete is not read: its records stand in for it."""
         self.gate.checkpoint()
-        if self._unchanged_since_last_run(pair):
-            return None, None
-        self.listener(Phase("list", pair.source.name))
-        source = pool.submit(self.source.etags, pair.source)
-        target = pool.submit(self.destination.etags, pair.target) if pair.target else None
+        seen = self.state.versions(pair.source.href)
+        source_seen, dest_seen = seen if seen and None not in seen else (None, None)
+        source = target = None
+        if pair.source.version is None or pair.source.version != source_seen:
+            source = pool.submit(self._read_source, pair.source, source_seen)
+        if pair.target and (pair.target.version is None or pair.target.version != dest_seen):
+            target = pool.submit(self.destination.etags, pair.target)
+        if source or target:
+            self.listener(Phase("list", pair.source.name))
         return source, target
+
+    def _read_source(self, collection: Collection, seen: str | None) -> dict | Changes:
+        """What changed since the sync token seen last time, where the server can tell;
+        else the whole listing."""
+        if seen is not None and collection.sync_token is not None:
+            changes = self.source.changes(collection, seen)
+            if changes is not None:
+                return changes
+        return self.source.etags(collection)
 
     def _plan(self, pair: Pair, source: Future | None, target: Future | None) -> CollectionPlan:
         pages = self.state.pages(pair.source.href)
-        if source is not None:
-            pages = _meanwhile(pages, [f for f in (source, target) if f is not None])
+        waiting = [f for f in (source, target) if f is not None]
+        if waiting:
+            pages = _meanwhile(pages, waiting)
+        read = source.result() if source else None
+        changes = read if isinstance(read, Changes) else None
         plan = plan_collection(
             pair,
-            source.result() if source else None,
-            (target.result() if target else {}) if source else None,
+            None if changes or read is None else read,
+            target.result() if target else None if pair.target else {},
             pages,
             lambda record: self._unchanged(record, pair),
+            changes=changes,
             conflict_policy=self.options.conflict,
             mirror=self.options.mode == "mirror",
             force_empty_delete=self.options.force_empty_delete,
         )
+        plan.source_version = (changes.token if changes else None) or pair.source.version
         if plan.deletes_refused:
             self.listener(Message("warning", plan.deletes_refused, pair.source.name))
         return plan

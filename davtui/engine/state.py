@@ -193,20 +193,20 @@ class JobState:
         )
         return row.dest_href if row else None
 
-    def ctags(self, source_href: str) -> tuple[str | None, str | None] | None:
-        """The (source, destination) ctags seen when this collection last ended complete."""
+    def versions(self, source_href: str) -> tuple[str | None, str | None] | None:
+        """The (source, destination) versions (sync tokens or ctags) seen when this
+        collection last ended complete."""
         row = CollectionState.get_or_none(
             (CollectionState.job == self.job_id) & (CollectionState.source_href == source_href)
         )
         return (row.source_ctag, row.dest_ctag) if row and row.complete else None
 
-    def set_ctags(self, source_href: str, source_ctag: str | None, dest_ctag: str | None) -> None:
-        """Mark a collection complete at these ctags (None: not complete, list it next time)."""
-        complete = bool(source_ctag and dest_ctag)
+    def set_versions(self, source_href: str, source: str | None, dest: str | None) -> None:
+        """Mark a collection complete at these versions (None: not complete, list it next
+        time); they are kept in the ctag columns."""
+        complete = bool(source and dest)
         with database.atomic():
-            CollectionState.update(
-                source_ctag=source_ctag, dest_ctag=dest_ctag, complete=complete
-            ).where(
+            CollectionState.update(source_ctag=source, dest_ctag=dest, complete=complete).where(
                 (CollectionState.job == self.job_id) & (CollectionState.source_href == source_href)
             ).execute()
 

@@ -55,6 +55,22 @@ class Collection:
     def accepts(self, component: str) -> bool:
         return not self.components or component in self.components
 
+    @property
+    def version(self) -> str | None:
+        """What changes whenever the collection's content does: its sync token where the
+        server gives one (the start of the next run's changes), else its ctag."""
+        return self.sync_token or self.ctag
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a collection changed since a sync token (RFC 6578): new and changed items with
+    their ETags, and removed hrefs; `token` names the state they lead to."""
+
+    token: str | None
+    changed: dict[str, str | None]
+    deleted: frozenset[str]
+
 
 @dataclass(frozen=True, slots=True)
 class Ref:
@@ -111,6 +127,11 @@ class Storage(ABC):
         """The listing as href -> ETag, as plans keep it."""
         return {ref.href: ref.etag for ref in self.list(collection)}
 
+    def changes(self, collection: Collection, token: str) -> Changes | None:
+        """What changed since `token`, or None when this storage cannot tell (no such
+        report, or a token it no longer knows): the caller lists the collection instead."""
+        return None
+
     @abstractmethod
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         """The content of `hrefs`, in batches, streamed; one `Fetched` per href, in any order.
@@ -166,6 +187,9 @@ class ReadOnly(Storage):
 
     def list(self, collection: Collection) -> Iterator[Ref]:
         return self._inner.list(collection)
+
+    def changes(self, collection: Collection, token: str) -> Changes | None:
+        return self._inner.changes(collection, token)
 
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         return self._inner.fetch(collection, hrefs)

@@ -34,6 +34,8 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 #: Statuses that mean "try again later".
 # 423: Xandikos locks a collection while it writes and answers 423 to concurrent writers.
 RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
+#: ... and 500 to a DELETE that meets that lock (its LockedError is not turned into a 423).
+RETRY_DELETE_STATUSES = RETRY_STATUSES | {500}
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 RETRY_AFTER_MIN = 1.0
@@ -266,7 +268,8 @@ class Transport:
                         f"{self.host} could not be reached ({_root_cause(exc)}).", url=url
                     ) from None
             except errors.DavError as exc:
-                if not (repeatable and exc.status in RETRY_STATUSES) or attempt > self.retries:
+                again = RETRY_DELETE_STATUSES if method == "DELETE" else RETRY_STATUSES
+                if not (repeatable and exc.status in again) or attempt > self.retries:
                     if doubt and isinstance(exc, errors.PreconditionFailed):
                         raise PreconditionAfterRetry(str(exc), status=412, url=url) from None
                     raise
