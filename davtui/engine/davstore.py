@@ -92,6 +92,9 @@ class DavStorage(WritableStorage):
         )
         #: SOGo also deletes whatever `If-Match` says: the ETag is compared here first.
         self.ignores_if_match_on_delete = discovery.server == "sogo"
+        #: SOGo's sync tokens are timestamps in seconds: an edit in the second after a
+        #: report would never be reported, so its collections are listed instead.
+        self.exact_sync_tokens = discovery.server != "sogo"
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -217,6 +220,8 @@ class DavStorage(WritableStorage):
     def changes(self, collection: Collection, token: str) -> Changes | None:
         """sync-collection since `token`; None if the server refuses it (a token too old or
         unknown, no such report) or cuts the answer short (507): then the caller lists."""
+        if not self.exact_sync_tokens:
+            return None
         own = davxml.canonical_href(collection.href)
         tail: dict[str, str] = {}
         changed: dict[str, str | None] = {}
