@@ -36,7 +36,8 @@ from davtui.engine.verify import Verification, verify_collection
 from davtui.engine.writers import Writers
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
 
-#: Listings read at once (collections of both sides); each waits mostly on its server.
+#: Listings (collections of both sides) and verifications read at once; each waits mostly on
+#: its server.
 LISTINGS = 4
 SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
@@ -174,13 +175,8 @@ class Migration:
         self.progress.total = sum(p.size for p in self._plans)
         self.progress.emit()
         self.listener(Phase("act"))
-        actors = []
         with Writers(self.options.writers or self.destination.write_concurrency) as writers:
-            for plan in self._plans:
-                self.gate.checkpoint()
-                actors.append(self._act(plan, writers))
-                if self.aliases.enabled:  # the next collection's aliases need this one's copies
-                    writers.drain()
+            actors = self._act_all(writers)
         writers.raise_fatal()
         self.gate.checkpoint()  # a stop after the last item was handed out: items were left
         wrote = any(actor is not None and actor.wrote for actor in actors)
@@ -195,18 +191,24 @@ class Migration:
             self._remember_versions(clean, versions)
 
     def _verify(self) -> list[CollectionPlan]:
-        """Verify every pair; the plans that ended with no missing, different or failed item."""
-        self.verification = Verification()
-        clean = []
-        for plan in self._plans:
-            problems = len(self.verification.missing) + len(self.verification.different)
+        """Verify every pair, LISTINGS at a time (each waits on the destination); the plans
+        that ended with no missing, different or failed item."""
+
+        def one(plan: CollectionPlan) -> Verification:
+            result = Verification()
             verify_collection(
-                plan, self.destination, self.state, self.verification, self.source,
+                plan, self.destination, self.state, result, self.source,
                 self.suppress_invitations,
             )  # fmt: skip
-            problems -= len(self.verification.missing) + len(self.verification.different)
-            if not problems and plan.pair.source.href not in self._troubled:
-                clean.append(plan)
+            return result
+
+        self.verification = Verification()
+        clean = []
+        with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-verify-pair") as pool:
+            for plan, result in zip(self._plans, pool.map(one, self._plans), strict=True):
+                self.verification.merge(result)
+                if result.ok and plan.pair.source.href not in self._troubled:
+                    clean.append(plan)
         return clean
 
     def _remember_versions(self, clean: list[CollectionPlan], fresh: dict | None) -> None:
@@ -350,8 +352,24 @@ class Migration:
         )
         return True
 
+    def _act_all(self, writers: Writers) -> list[CollectionActor | None]:
+        """Act on every plan: LISTINGS collections read at once into the one pool of writers
+        (a run that changed a few items in each of many collections waits on one source
+        read at a time no more), or one by one where aliases need the last one's copies."""
+        if self.aliases.enabled:  # Zimbra: the next collection's aliases need these copies
+            actors = []
+            for plan in self._plans:
+                self.gate.checkpoint()
+                actors.append(self._act(plan, writers))
+                writers.drain()
+            return actors
+        with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-read") as pool:
+            futures = [pool.submit(self._act, plan, writers) for plan in self._plans]
+            return [future.result() for future in futures]
+
     def _act(self, plan: CollectionPlan, writers: Writers) -> CollectionActor | None:
         """Hand the plan's items to the writers; the actor, to ask whether it wrote."""
+        self.gate.checkpoint()
         if not plan.fetch and not plan.deletes and plan.target is not None:
             self.stats.collection(plan.pair.source.kind, "used")
             return None

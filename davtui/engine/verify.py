@@ -44,6 +44,14 @@ class Verification:
     def ok(self) -> bool:
         return not self.missing and not self.different
 
+    def merge(self, other: Verification) -> None:
+        """Add another collection's verification to this one."""
+        self.checked += other.checked
+        self.fetched += other.fetched
+        self.converted += other.converted
+        self.missing += other.missing
+        self.different += other.different
+
     def as_dict(self) -> dict:
         return {
             "ok": self.ok,

@@ -64,6 +64,7 @@ class Writers:
         self._pool = ThreadPoolExecutor(size, thread_name_prefix="davtui-write")
         self._room = threading.BoundedSemaphore(size * 2 + READ_AHEAD)
         self._futures: list[Future] = []
+        self._lock = threading.Lock()
         self.streak = Streak()
         self.fatal: BaseException | None = None
 
@@ -73,11 +74,12 @@ class Writers:
         self._room.acquire()
         future = self._pool.submit(work, self.streak.ticket())
         future.add_done_callback(lambda _f: self._room.release())
-        self._futures.append(future)
-        if len(self._futures) > 1024:  # forget finished ones, once checked
-            for done in [f for f in self._futures if f.done()]:
-                done.result()
-            self._futures = [f for f in self._futures if not f.done()]
+        with self._lock:  # several collections hand out items at once
+            self._futures.append(future)
+            if len(self._futures) > 1024:  # forget finished ones, once checked
+                for done in [f for f in self._futures if f.done()]:
+                    done.result()
+                self._futures = [f for f in self._futures if not f.done()]
 
     def raise_fatal(self) -> None:
         if self.fatal is not None:
@@ -85,7 +87,8 @@ class Writers:
 
     def drain(self) -> None:
         """Wait for every item handed out; a writer's unexpected exception surfaces here."""
-        futures, self._futures = self._futures, []
+        with self._lock:
+            futures, self._futures = self._futures, []
         for future in futures:
             future.result()
 
