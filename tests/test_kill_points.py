@@ -61,10 +61,9 @@ class KillPoint:
 
 TIMES = [KillPoint("time", "", 700), KillPoint("time", "", 2500)]
 DISCOVERY = [KillPoint("destination", "PROPFIND", 1), KillPoint("source", "PROPFIND", 4)]
-#: Collections are made before the items that need them are written, but the writers of one
-#: run are shared by its collections: a collection can be made while the items of the one
-#: before it are still being written. So the kill points at collection creation come before
-#: those at PUTs, and the set times (which land later as the client gets faster) last.
+#: A run makes the collections it needs, one by one, before it writes any item. So the kill
+#: points at collection creation come before those at PUTs, and the set times (which land
+#: later as the client gets faster) last.
 #: Radicale lists the address book first: it is made, then the calendar.
 TO_XANDIKOS = [
     *DISCOVERY,
@@ -84,10 +83,10 @@ TO_XANDIKOS = [
 #: address books (Book, and an empty default one).
 TO_RADICALE = [
     *DISCOVERY,
-    KillPoint("destination", "PUT", 1),
     KillPoint("destination", "MKCOL", 1),
     KillPoint("destination", "MKCOL", 1, after=True),
     KillPoint("destination", "MKCOL", 1, after=True),
+    KillPoint("destination", "PUT", 1),
     KillPoint("destination", "PUT", 3, after=True),
     KillPoint("source", "REPORT", 1),
     KillPoint("destination", "PUT", 30),

@@ -179,7 +179,7 @@ class Migration:
             actors = self._act_all(writers)
         writers.raise_fatal()
         self.gate.checkpoint()  # a stop after the last item was handed out: items were left
-        wrote = any(actor is not None and actor.wrote for actor in actors)
+        wrote = any(actor.wrote for actor in actors)
         if self.options.dry_run:
             return
         self.listener(Phase("verify"))
@@ -352,29 +352,35 @@ class Migration:
         )
         return True
 
-    def _act_all(self, writers: Writers) -> list[CollectionActor | None]:
-        """Act on every plan: LISTINGS collections read at once into the one pool of writers
-        (a run that changed a few items in each of many collections waits on one source
-        read at a time no more), or one by one where aliases need the last one's copies."""
+    def _act_all(self, writers: Writers) -> list[CollectionActor]:
+        """Act on every plan with something to do. The destination collections are made
+        first, one by one in order; then LISTINGS collections are read at once into the one
+        pool of writers (a run that changed a few items in each of many collections no longer
+        waits on one source read at a time), or one by one where aliases need the copies of
+        the collection before."""
         if self.aliases.enabled:  # Zimbra: the next collection's aliases need these copies
             actors = []
             for plan in self._plans:
-                self.gate.checkpoint()
-                actors.append(self._act(plan, writers))
-                writers.drain()
+                if self._ready(plan):
+                    actors.append(self._act(plan, writers))
+                    writers.drain()
             return actors
+        ready = [plan for plan in self._plans if self._ready(plan)]
         with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-read") as pool:
-            futures = [pool.submit(self._act, plan, writers) for plan in self._plans]
-            return [future.result() for future in futures]
+            return list(pool.map(lambda plan: self._act(plan, writers), ready))
 
-    def _act(self, plan: CollectionPlan, writers: Writers) -> CollectionActor | None:
-        """Hand the plan's items to the writers; the actor, to ask whether it wrote."""
+    def _ready(self, plan: CollectionPlan) -> bool:
+        """The plan has items to act on, and its destination collection exists (made now if
+        needed)."""
         self.gate.checkpoint()
         if not plan.fetch and not plan.deletes and plan.target is not None:
             self.stats.collection(plan.pair.source.kind, "used")
-            return None
-        if not self._ensure_target(plan):
-            return None
+            return False
+        return self._ensure_target(plan)
+
+    def _act(self, plan: CollectionPlan, writers: Writers) -> CollectionActor:
+        """Hand the plan's items to the writers; the actor, to ask whether it wrote."""
+        self.gate.checkpoint()
         self.listener(Phase("act", plan.pair.source.name))
         actor = CollectionActor(
             plan,
