@@ -7,9 +7,6 @@ headless runner and `davtui migrate`.
 
 from __future__ import annotations
 
-import itertools
-import time
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -24,11 +21,12 @@ from davtui.engine.events import (
     Listener,
     Message,
     Phase,
-    Progress,
     ignore,
 )
 from davtui.engine.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
+from davtui.engine.overlap import LISTINGS, few_at_once, meanwhile
 from davtui.engine.plan import CollectionPlan, plan_collection
+from davtui.engine.progress import ProgressMeter
 from davtui.engine.state import ItemRecord, JobState
 from davtui.engine.stats import Stats
 from davtui.engine.storage import CALENDAR, Changes, Collection, Storage, WritableStorage
@@ -36,9 +34,6 @@ from davtui.engine.verify import Verification, verify_collection
 from davtui.engine.writers import Writers
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
 
-#: Listings (collections of both sides) and verifications read at once; each waits mostly on
-#: its server.
-LISTINGS = 4
 SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
     "suppressed (SCHEDULE-AGENT=CLIENT); set suppress_invitations = false to send them."
@@ -59,43 +54,6 @@ class Options:
     rename: tuple[tuple[str, str], ...] = ()
     force_empty_delete: bool = False
     writers: int | None = None  # None: as many as the destination takes
-
-
-def _meanwhile(pages: Iterator[list[ItemRecord]], listings: list[Future]) -> Iterator:
-    """The stored pages, those read while the listings are still in flight first: the wait
-    is put to use, and once the listings are in, the rest streams through the plan."""
-    early = []
-    while not all(f.done() for f in listings) and (page := next(pages, None)) is not None:
-        early.append(page)
-    return itertools.chain(early, pages)
-
-
-class _Progress:
-    """done/total with rate and ETA, emitted at most five times a second, once the total is
-    known (None while the collections are being planned)."""
-
-    def __init__(self, listener: Listener) -> None:
-        self.listener = listener
-        self.done = 0
-        self.total: int | None = None
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def advance(self, count: int = 1) -> None:
-        self.done += count
-        if self.total is None:
-            return
-        now = time.monotonic()
-        if now - self._last >= 0.2 or self.done >= self.total:
-            self._last = now
-            self.emit()
-
-    def emit(self) -> None:
-        assert self.total is not None
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else None
-        self.listener(Progress(self.done, self.total, rate, eta))
 
 
 class Migration:
@@ -123,7 +81,7 @@ class Migration:
         # Zimbra: the same item in two source collections (a mounted share) is copied once
         self.aliases = Aliases(enabled=source.mounts_shared_collections)
         self.errors: list[dict] = []
-        self.progress = _Progress(listener)
+        self.progress = ProgressMeter(listener)
         self.verification: Verification | None = None
         self._plans: list[CollectionPlan] = []
         self._troubled: set[str] = set()  # source collections with failures or conflicts
@@ -191,8 +149,8 @@ class Migration:
             self._remember_versions(clean, versions)
 
     def _verify(self) -> list[CollectionPlan]:
-        """Verify every pair, LISTINGS at a time (each waits on the destination); the plans
-        that ended with no missing, different or failed item."""
+        """Verify every pair (those with few items to read back at once); the plans that
+        ended with no missing, different or failed item."""
 
         def one(plan: CollectionPlan) -> Verification:
             result = Verification()
@@ -204,11 +162,11 @@ class Migration:
 
         self.verification = Verification()
         clean = []
-        with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-verify-pair") as pool:
-            for plan, result in zip(self._plans, pool.map(one, self._plans), strict=True):
-                self.verification.merge(result)
-                if result.ok and plan.pair.source.href not in self._troubled:
-                    clean.append(plan)
+        results = few_at_once(self._plans, one, lambda plan: len(plan.fetch) + len(plan.recheck))
+        for plan, result in zip(self._plans, results, strict=True):
+            self.verification.merge(result)
+            if result.ok and plan.pair.source.href not in self._troubled:
+                clean.append(plan)
         return clean
 
     def _remember_versions(self, clean: list[CollectionPlan], fresh: dict | None) -> None:
@@ -271,7 +229,7 @@ class Migration:
         pages = self.state.pages(pair.source.href)
         waiting = [f for f in (source, target) if f is not None]
         if waiting:
-            pages = _meanwhile(pages, waiting)
+            pages = meanwhile(pages, waiting)
         read = source.result() if source else None
         changes = read if isinstance(read, Changes) else None
         plan = plan_collection(
@@ -354,10 +312,9 @@ class Migration:
 
     def _act_all(self, writers: Writers) -> list[CollectionActor]:
         """Act on every plan with something to do. The destination collections are made
-        first, one by one in order; then LISTINGS collections are read at once into the one
-        pool of writers (a run that changed a few items in each of many collections no longer
-        waits on one source read at a time), or one by one where aliases need the copies of
-        the collection before."""
+        first, one by one in order; then the items are read into the one pool of writers,
+        those of collections with few to read at once (see `few_at_once`), all one by one
+        where aliases need the copies of the collection before."""
         if self.aliases.enabled:  # Zimbra: the next collection's aliases need these copies
             actors = []
             for plan in self._plans:
@@ -366,8 +323,7 @@ class Migration:
                     writers.drain()
             return actors
         ready = [plan for plan in self._plans if self._ready(plan)]
-        with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-read") as pool:
-            return list(pool.map(lambda plan: self._act(plan, writers), ready))
+        return few_at_once(ready, lambda plan: self._act(plan, writers), lambda p: len(p.fetch))
 
     def _ready(self, plan: CollectionPlan) -> bool:
         """The plan has items to act on, and its destination collection exists (made now if

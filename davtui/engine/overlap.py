@@ -1,0 +1,37 @@
+"""How a run puts its waits on the servers to use: stored state read while listings are in
+flight, and collections with few items to read handled a few at once."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from davtui.engine.plan import CollectionPlan
+from davtui.engine.state import ItemRecord
+
+#: Listings (collections of both sides) and collections with few items read at once; each
+#: waits mostly on its server.
+LISTINGS = 4
+#: Items to read at most for a collection to be read beside others (one multiget batch).
+FEW = 100
+
+
+def meanwhile(pages: Iterator[list[ItemRecord]], listings: list[Future]) -> Iterator:
+    """The stored pages, those read while the listings are still in flight first: the wait
+    is put to use, and once the listings are in, the rest streams through the plan."""
+    early = []
+    while not all(f.done() for f in listings) and (page := next(pages, None)) is not None:
+        early.append(page)
+    return itertools.chain(early, pages)
+
+
+def few_at_once(plans: list[CollectionPlan], work: Callable, size: Callable) -> list:
+    """`work(plan)` for every plan, results in order: plans with FEW items or fewer to read,
+    LISTINGS at once (a run that changed a few items in each of many collections waits on
+    one request at a time no more), the others one by one on this thread (their limit is
+    the server, and one stream of items at a time keeps memory flat)."""
+    with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-few") as pool:
+        few = {id(plan): pool.submit(work, plan) for plan in plans if size(plan) <= FEW}
+        many = {id(plan): work(plan) for plan in plans if id(plan) not in few}
+        return [few[id(plan)].result() if id(plan) in few else many[id(plan)] for plan in plans]
