@@ -311,19 +311,19 @@ class Migration:
         return True
 
     def _act_all(self, writers: Writers) -> list[CollectionActor]:
-        """Act on every plan with something to do. The destination collections are made
-        first, one by one in order; then the items are read into the one pool of writers,
-        those of collections with few to read at once (see `few_at_once`), all one by one
-        where aliases need the copies of the collection before."""
-        if self.aliases.enabled:  # Zimbra: the next collection's aliases need these copies
-            actors = []
-            for plan in self._plans:
-                if self._ready(plan):
-                    actors.append(self._act(plan, writers))
-                    writers.drain()
-            return actors
+        """Act on every plan with something to do: the destination collections are made
+        first, one by one in order, then the collections' items are read one collection at
+        a time into the one pool of writers. (Reading the collections with few changes at
+        once made SOGo slower: updates into six calendars at once took 2.1-2.5 s against
+        1.4-1.5 s one calendar at a time, small 1%-changed run.) Where aliases need the
+        copies of the collection before, each collection's writes end before the next."""
         ready = [plan for plan in self._plans if self._ready(plan)]
-        return few_at_once(ready, lambda plan: self._act(plan, writers), lambda p: len(p.fetch))
+        actors = []
+        for plan in ready:
+            actors.append(self._act(plan, writers))
+            if self.aliases.enabled:  # Zimbra: the next collection's aliases need these
+                writers.drain()
+        return actors
 
     def _ready(self, plan: CollectionPlan) -> bool:
         """The plan has items to act on, and its destination collection exists (made now if
