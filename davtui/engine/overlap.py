@@ -1,5 +1,5 @@
 """How a run puts its waits on the servers to use: stored state read while listings are in
-flight, and collections with few items to read handled a few at once."""
+flight, and collections with few items to read back verified a few at once."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ def meanwhile(pages: Iterator[list[ItemRecord]], listings: list[Future]) -> Iter
 
 def few_at_once(plans: list[CollectionPlan], work: Callable, size: Callable) -> list:
     """`work(plan)` for every plan, results in order: plans with FEW items or fewer to read,
-    LISTINGS at once (a run that changed a few items in each of many collections waits on
-    one request at a time no more), the others one by one on this thread (their limit is
-    the server, and one stream of items at a time keeps memory flat)."""
+    LISTINGS at once (verifying a run that changed a few items in each of many collections
+    waits on one request at a time no more), the others one by one on this thread (their
+    limit is the server, and one stream of items at a time keeps memory flat). The act phase
+    does not use it: SOGo took writes into several calendars at once slower (bench/RESULTS.md)."""
     with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-few") as pool:
         few = {id(plan): pool.submit(work, plan) for plan in plans if size(plan) <= FEW}
         many = {id(plan): work(plan) for plan in plans if id(plan) not in few}

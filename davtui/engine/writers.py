@@ -63,8 +63,7 @@ class Writers:
         size = max(1, size)
         self._pool = ThreadPoolExecutor(size, thread_name_prefix="davtui-write")
         self._room = threading.BoundedSemaphore(size * 2 + READ_AHEAD)
-        self._futures: list[Future] = []
-        self._lock = threading.Lock()
+        self._futures: list[Future] = []  # handed out by the run's thread only
         self.streak = Streak()
         self.fatal: BaseException | None = None
 
@@ -74,12 +73,11 @@ class Writers:
         self._room.acquire()
         future = self._pool.submit(work, self.streak.ticket())
         future.add_done_callback(lambda _f: self._room.release())
-        with self._lock:  # several collections hand out items at once
-            self._futures.append(future)
-            if len(self._futures) > 1024:  # forget finished ones, once checked
-                for done in [f for f in self._futures if f.done()]:
-                    done.result()
-                self._futures = [f for f in self._futures if not f.done()]
+        self._futures.append(future)
+        if len(self._futures) > 1024:  # forget finished ones, once checked
+            for done in [f for f in self._futures if f.done()]:
+                done.result()
+            self._futures = [f for f in self._futures if not f.done()]
 
     def raise_fatal(self) -> None:
         if self.fatal is not None:
@@ -87,8 +85,7 @@ class Writers:
 
     def drain(self) -> None:
         """Wait for every item handed out; a writer's unexpected exception surfaces here."""
-        with self._lock:
-            futures, self._futures = self._futures, []
+        futures, self._futures = self._futures, []
         for future in futures:
             future.result()
 
