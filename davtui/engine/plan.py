@@ -63,6 +63,12 @@ class CollectionPlan:
             for href in self.fetch
         )
 
+    def acted(self) -> None:
+        """Drop what only the act phase reads: verification needs neither the source listing
+        nor the records, and a large account's plans are all held until it ends."""
+        self.source_etags = {}
+        self.records = {}
+
     def counts(self) -> dict[str, int]:
         return {
             "unchanged": self.unchanged,
