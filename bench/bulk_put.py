@@ -22,25 +22,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.data import VTIMEZONES, generate, vtimezone
+from bench.data import HEAD, generate, item_file
 from bench.dav import Dav
 from davtui.engine.compare import content_hash, first_difference
 from tests.servers import start_radicale
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
-HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davtui bench//EN\r\nCALSCALE:GREGORIAN\r\n"
 BLOCK = re.compile(r"^BEGIN:(VTIMEZONE|VEVENT|VTODO|VJOURNAL)\r?\n.*?^END:\1\r?\n", re.M | re.S)
 UID = re.compile(rb"^UID:(.*?)\r?$", re.M)
 
 
 def bench_items() -> dict[str, bytes]:
-    """The small `work` calendar (attendees, alarms, recurrences, attachments), by UID."""
-    zones = "".join(vtimezone(tzid) for tzid in VTIMEZONES)
+    """The small `work` calendar (attendees, alarms, recurrences, attachments), by UID, as
+    the bench stores its items."""
     work = next(c for c in generate("small", "spread", "s") if c.segment.endswith("work"))
-    return {
-        uid: (HEAD + zones + text + "END:VCALENDAR\r\n").encode()
-        for uid, text in work.items.items()
-    }
+    return {uid: item_file(work.kind, text) for uid, text in work.items.items()}
 
 
 def corpus_items() -> dict[str, bytes]:
