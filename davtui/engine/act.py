@@ -1,7 +1,8 @@
-"""Acting on one planned collection: read what the plan needs, decide per item, write, record.
+"""Acting on one planned collection: take what the plan needs, decide per item, write, record.
 
-Reads stream from the source in multiget batches on the calling thread while the run's writer
-threads (`writers.Writers`) PUT to the destination, so neither side waits for the other. Each
+The source items arrive as a stream (multiget batches read on the calling thread, or read
+ahead for a collection with few changes) while the run's writer threads (`writers.Writers`)
+PUT to the destination, so neither side waits for the other. Each
 finished item is recorded in its own transaction before it counts as done.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -29,7 +30,7 @@ from davtui.engine.events import ItemDone
 from davtui.engine.items import scan, version_of
 from davtui.engine.plan import CollectionPlan
 from davtui.engine.state import COPIED, ItemRecord
-from davtui.engine.storage import Fetched, Storage, WritableStorage
+from davtui.engine.storage import Fetched, WritableStorage
 from davtui.engine.writers import MAX_TRANSIENT_STREAK, ServerDown, Writers
 
 T = TypeVar("T")
@@ -65,7 +66,6 @@ class CollectionActor:
     def __init__(
         self,
         plan: CollectionPlan,
-        source: Storage,
         destination: WritableStorage,
         settings: Settings,
         report,
@@ -73,7 +73,6 @@ class CollectionActor:
         writers: Writers,
     ) -> None:
         self.plan = plan
-        self.source = source
         self.destination = destination
         self.settings = settings
         self.report = report
@@ -96,11 +95,12 @@ class CollectionActor:
             plan.dest_etags = self.destination.etags(plan.target)
             plan.listed_at = time.monotonic()
 
-    def run(self) -> None:
-        """Hand every item the plan needs to the writers; the run waits for them at its end."""
+    def run(self, items: Iterable[Fetched]) -> None:
+        """Hand the plan's source `items` and deletions to the writers; the run waits for
+        them at its end."""
         if not self.settings.dry_run:
             self._refresh_listing()
-        for fetched in self.source.fetch(self.plan.pair.source, self.plan.fetch):
+        for fetched in items:
             self.gate.checkpoint()
             self.writers.submit(lambda ticket, f=fetched: self._carry(ticket, self._one, f, f.href))
         for record in self.plan.deletes:
