@@ -286,6 +286,7 @@ class CollectionActor:
             self._finish(work, outcome)
             return
         target = self.plan.target
+        started = time.monotonic()
         try:
             if outcome == "created":
                 ref = self.destination.create(target, href, work.body)
@@ -297,6 +298,7 @@ class CollectionActor:
                 self._existing(work, href, None)
                 return
             raise
+        self.writers.window.answered(time.monotonic() - started)
         self.wrote = True
         if record.kind == "contact":
             self.plan.sent_versions[href] = version_of(work.body)

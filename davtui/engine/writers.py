@@ -5,6 +5,8 @@ last ones of this one are still being written, so the writers never stand idle a
 a collection. The bound on items in hand keeps memory flat whatever the size of an account:
 the writers' own items plus about one multiget batch read ahead, so that the next batch is on
 its way while they work (with only a few items queued, the writers waited for every batch).
+
+How many write at once follows the destination's queue: `window.Window`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from davtui.engine.errors import DavError
+from davtui.engine.window import Window
 
 #: Items read ahead of the writers: one multiget batch and a little more.
 READ_AHEAD = 128
@@ -63,6 +66,7 @@ class Writers:
         size = max(1, size)
         self._pool = ThreadPoolExecutor(size, thread_name_prefix="davtui-write")
         self._room = threading.BoundedSemaphore(size * 2 + READ_AHEAD)
+        self.window = Window(size)
         self._futures: list[Future] = []  # handed out by the run's thread only
         self.streak = Streak()
         self.fatal: BaseException | None = None
@@ -71,13 +75,21 @@ class Writers:
         """Hand out one item (`work(ticket)`), waiting while too many are in hand."""
         self.raise_fatal()
         self._room.acquire()
-        future = self._pool.submit(work, self.streak.ticket())
+        future = self._pool.submit(self._fly, work, self.streak.ticket())
         future.add_done_callback(lambda _f: self._room.release())
         self._futures.append(future)
         if len(self._futures) > 1024:  # forget finished ones, once checked
             for done in [f for f in self._futures if f.done()]:
                 done.result()
             self._futures = [f for f in self._futures if not f.done()]
+
+    def _fly(self, work: Callable[[int], None], ticket: int) -> None:
+        """`work(ticket)` once the window has a slot for it."""
+        self.window.acquire()
+        try:
+            work(ticket)
+        finally:
+            self.window.release()
 
     def raise_fatal(self) -> None:
         if self.fatal is not None:
