@@ -316,12 +316,10 @@ class Migration:
         """Act on every plan with something to do: the destination collections are made
         first, one by one in order, then the collections' items go to the one pool of
         writers a collection at a time, the few changed items of the next collections read
-        ahead (`read_ahead`). (Acting on several collections at once made SOGo slower:
-        updates into six calendars at once took 2.1-2.5 s against 1.4-1.5 s one calendar at
-        a time, small 1%-changed run.) Where aliases need the copies of the collection
-        before, each collection's writes end before the next. Whether anything was written,
-        once the writers are done (the actors, which hold every UID of their collection,
-        are not kept)."""
+        ahead (`read_ahead`); how many are written at once is the writers' window. Where
+        aliases need the copies of the collection before, each collection's writes end
+        before the next. Whether anything was written, once the writers are done (the
+        actors, which hold every UID of their collection, are not kept)."""
         ready = [plan for plan in self._plans if self._ready(plan)]
         actors = []
         for plan, items in read_ahead(ready, self._read, lambda plan: len(plan.fetch)):
