@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
@@ -147,18 +148,23 @@ class DavStorage(WritableStorage):
         return self._collections(kinds)
 
     def _collections(self, kinds: tuple[str, ...]) -> list[Collection]:
-        found: list[Collection] = []
         props = davxml.COLLECTION_PROPS
         if self.discovery.sync_tokens:  # Radicale computes a ctag from all items: ask one
             props = tuple(p for p in props if p != davxml.GETCTAG)
-        for home in self._homes(kinds):
-            body = davxml.propfind(props)
-            for response in self._stream("PROPFIND", home, body, depth="1"):
-                collection = self._collection(home, response)
-                if collection is not None and collection.kind in kinds:
-                    found.append(collection)
+        homes = self._homes(kinds)
+        # calendars and address books in two homes (SOGo, Xandikos): both asked at once
+        with ThreadPoolExecutor(max(1, len(homes)), thread_name_prefix="davtui-homes") as pool:
+            listed = pool.map(lambda home: self._in_home(home, props, kinds), homes)
+            found = [collection for part in listed for collection in part]
         self._learn_sync_tokens(found)
         return list({c.href: c for c in found}.values())  # Zimbra names some hrefs twice
+
+    def _in_home(self, home: str, props: tuple, kinds: tuple[str, ...]) -> list[Collection]:
+        body = davxml.propfind(props)
+        listed = (
+            self._collection(home, r) for r in self._stream("PROPFIND", home, body, depth="1")
+        )
+        return [c for c in listed if c is not None and c.kind in kinds]
 
     def _learn_sync_tokens(self, found: list[Collection]) -> None:
         """Whether every collection carries a sync token, for the next runs (stored with
