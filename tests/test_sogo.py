@@ -272,6 +272,7 @@ def test_journals_skipped_defaults_mapped_invitations_suppressed_by_default(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # two whole-corpus migrations into a server: a hang guard
 def test_whole_corpus_radicale_to_sogo_to_radicale(
     sogo: Sogo, corpus_source: CorpusSource, tmp_path: Path
 ) -> None:
