@@ -78,7 +78,6 @@ class CollectionActor:
         self.report = report
         self.gate = gate
         self.writers = writers
-        self.wrote = False
         self._uids: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.Lock()
         self._item = threading.local()  # the ticket of the item this writer thread carries
@@ -299,7 +298,7 @@ class CollectionActor:
                 return
             raise
         self.writers.window.answered(time.monotonic() - started)
-        self.wrote = True
+        self.writers.wrote = True
         if record.kind == "contact":
             self.plan.sent_versions[href] = version_of(work.body)
         record.dest_etag = ref.etag
@@ -319,5 +318,5 @@ class CollectionActor:
             except DavError as exc:
                 self._done(record, "failed", str(exc))
                 return
-            self.wrote = True
+            self.writers.wrote = True
         self._done(record, "deleted")

@@ -318,16 +318,17 @@ class Migration:
         writers a collection at a time, the few changed items of the next collections read
         ahead (`read_ahead`); how many are written at once is the writers' window. Where
         aliases need the copies of the collection before, each collection's writes end
-        before the next. Whether anything was written, once the writers are done (the
-        actors, which hold every UID of their collection, are not kept)."""
+        before the next. Whether anything was written, once the writers are done. No actor
+        is kept: each holds every UID of its collection, let go with its last item (large
+        vdir first copy: the UID tables and their strings were ~15 MB of the 56 MB live at
+        the peak)."""
         ready = [plan for plan in self._plans if self._ready(plan)]
-        actors = []
         for plan, items in read_ahead(ready, self._read, lambda plan: len(plan.fetch)):
-            actors.append(self._act(plan, items, writers))
+            self._act(plan, items, writers)
             if self.aliases.enabled:  # Zimbra: the next collection's aliases need these
                 writers.drain()
         writers.drain()
-        return any(actor.wrote for actor in actors)
+        return writers.wrote
 
     def _read(self, plan: CollectionPlan) -> Iterable[Fetched]:
         """The source items the plan copies, as a stream."""
@@ -342,10 +343,8 @@ class Migration:
             return False
         return self._ensure_target(plan)
 
-    def _act(
-        self, plan: CollectionPlan, items: Iterable[Fetched], writers: Writers
-    ) -> CollectionActor:
-        """Hand the plan's items to the writers; the actor, to ask whether it wrote."""
+    def _act(self, plan: CollectionPlan, items: Iterable[Fetched], writers: Writers) -> None:
+        """Hand the plan's items to the writers."""
         self.gate.checkpoint()
         self.listener(Phase("act", plan.pair.source.name))
         actor = CollectionActor(
@@ -362,7 +361,6 @@ class Migration:
             writers,
         )
         actor.run(items)
-        return actor
 
     def _on_item(self, event: ItemDone, record: ItemRecord | None, size: int) -> None:
         """Commit the item's state first, then count and tell the listener."""

@@ -70,6 +70,8 @@ class Writers:
         self._futures: list[Future] = []  # handed out by the run's thread only
         self.streak = Streak()
         self.fatal: BaseException | None = None
+        #: some write (create, update, delete) reached the destination this run
+        self.wrote = False
 
     def submit(self, work: Callable[[int], None]) -> None:
         """Hand out one item (`work(ticket)`), waiting while too many are in hand."""
