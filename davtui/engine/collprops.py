@@ -1,4 +1,5 @@
-"""What a new collection should carry, as DAV properties, and what a server did not keep.
+"""A collection's DAV properties: read from a PROPFIND answer, what a new collection should
+carry, and what a server did not keep.
 
 Servers differ in what they accept at creation (SOGo drops a colour, some drop a timezone):
 the engine creates with every property at once, reads the collection back and reports the
@@ -9,9 +10,42 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import unquote
 
 from davtui.engine import davxml
-from davtui.engine.storage import CALENDAR, Collection
+from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection
+
+
+def from_response(response: davxml.DavResponse, href: str) -> Collection | None:
+    """The calendar or address book `response` describes (at `href`, as the storage hands
+    hrefs out), or None for anything else in a home."""
+    types = response.props.get(davxml.RESOURCETYPE, ())
+    kind = (
+        CALENDAR
+        if davxml.CALENDAR in types
+        else ADDRESSBOOK
+        if davxml.ADDRESSBOOK in types
+        else None
+    )
+    if kind is None:
+        return None
+    props = {k: v for k, v in response.props.items() if isinstance(v, str)}
+    name = props.get(davxml.DISPLAYNAME, "").strip() or unquote(href.rstrip("/").rsplit("/")[-1])
+    description = props.get(
+        davxml.CALENDAR_DESCRIPTION if kind == CALENDAR else davxml.ADDRESSBOOK_DESCRIPTION
+    )
+    comps = response.props.get(davxml.COMPONENTS, ())
+    return Collection(
+        href=href,
+        kind=kind,
+        name=name,
+        color=props.get(davxml.CALENDAR_COLOR, "").strip() or None,
+        description=description.strip() if description else None,
+        timezone=props.get(davxml.CALENDAR_TIMEZONE) or None,
+        components=tuple(comps) if isinstance(comps, tuple) else (),
+        ctag=props.get(davxml.GETCTAG, "").strip() or None,
+        sync_token=props.get(davxml.SYNC_TOKEN, "").strip() or None,
+    )
 
 
 def props_for(template: Collection, name: str) -> list[davxml.PropValue]:

@@ -13,10 +13,10 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from davtui.engine import davxml, errors, events
-from davtui.engine.collprops import not_kept, props_for, slugify
+from davtui.engine.collprops import from_response, not_kept, props_for, slugify
 from davtui.engine.discovery import Discovery, discover
 from davtui.engine.items import resource_name
 from davtui.engine.storage import (
@@ -162,7 +162,8 @@ class DavStorage(WritableStorage):
     def _in_home(self, home: str, props: tuple, kinds: tuple[str, ...]) -> list[Collection]:
         body = davxml.propfind(props)
         listed = (
-            self._collection(home, r) for r in self._stream("PROPFIND", home, body, depth="1")
+            from_response(r, self._href(home, r.href))
+            for r in self._stream("PROPFIND", home, body, depth="1")
         )
         return [c for c in listed if c is not None and c.kind in kinds]
 
@@ -172,38 +173,6 @@ class DavStorage(WritableStorage):
         tokens = bool(found) and all(c.sync_token for c in found)
         if found and tokens != self.discovery.sync_tokens:
             self.discovered = self.discovery = replace(self.discovery, sync_tokens=tokens)
-
-    def _collection(self, home: str, response: davxml.DavResponse) -> Collection | None:
-        types = response.props.get(davxml.RESOURCETYPE, ())
-        kind = (
-            CALENDAR
-            if davxml.CALENDAR in types
-            else ADDRESSBOOK
-            if davxml.ADDRESSBOOK in types
-            else None
-        )
-        if kind is None:
-            return None
-        props = {k: v for k, v in response.props.items() if isinstance(v, str)}
-        href = self._href(home, response.href)
-        name = props.get(davxml.DISPLAYNAME, "").strip() or unquote(
-            href.rstrip("/").rsplit("/")[-1]
-        )
-        description = props.get(
-            davxml.CALENDAR_DESCRIPTION if kind == CALENDAR else davxml.ADDRESSBOOK_DESCRIPTION
-        )
-        comps = response.props.get(davxml.COMPONENTS, ())
-        return Collection(
-            href=href,
-            kind=kind,
-            name=name,
-            color=props.get(davxml.CALENDAR_COLOR, "").strip() or None,
-            description=description.strip() if description else None,
-            timezone=props.get(davxml.CALENDAR_TIMEZONE) or None,
-            components=tuple(comps) if isinstance(comps, tuple) else (),
-            ctag=props.get(davxml.GETCTAG, "").strip() or None,
-            sync_token=props.get(davxml.SYNC_TOKEN, "").strip() or None,
-        )
 
     def list(self, collection: Collection) -> Iterator[Ref]:
         own = davxml.canonical_href(collection.href)
@@ -361,7 +330,7 @@ class DavStorage(WritableStorage):
     def _read_collection(self, href: str) -> Collection | None:
         body = davxml.propfind(davxml.COLLECTION_PROPS)
         for response in self._stream("PROPFIND", href, body, depth="0"):
-            return self._collection(href, response)
+            return from_response(response, self._href(href, response.href))
         return None
 
     def _free_href(self, home: str, slug: str) -> str:
