@@ -78,7 +78,9 @@ class CollectionActor:
         self.report = report
         self.gate = gate
         self.writers = writers
-        self._uids: dict[str, tuple[str, str | None]] = {}
+        #: UID -> the source href of the first item with it: only the href, as the table
+        #: holds every UID of the collection (40,000 summaries were ~6 MB at the large run)
+        self._uids: dict[str, str] = {}
         self._lock = threading.Lock()
         self._item = threading.local()  # the ticket of the item this writer thread carries
 
@@ -232,12 +234,12 @@ class CollectionActor:
     def _duplicate(self, record: ItemRecord, summary: str | None) -> bool:
         """A second source item with a UID already seen in this collection is reported."""
         with self._lock:
-            first = self._uids.setdefault(record.uid or "", (record.source_href, summary))
-        if record.uid is None or first[0] == record.source_href:
+            first = self._uids.setdefault(record.uid or "", record.source_href)
+        if record.uid is None or first == record.source_href:
             return False
         reason = (
-            f"duplicate UID {record.uid}: '{summary or '?'}' at {record.source_href} and "
-            f"'{first[1] or '?'}' at {first[0]}; the first one was copied"
+            f"duplicate UID {record.uid}: '{summary or '?'}' at {record.source_href} has the "
+            f"UID of the item at {first}, which was copied"
         )
         self._done(record, "skipped", reason, summary)
         return True
