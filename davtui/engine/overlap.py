@@ -19,11 +19,19 @@ LISTINGS = 4
 FEW = 100
 
 
+#: Stored pages read at most while a pair's listings are in flight: enough to hide a round
+#: trip; unbounded, a slow listing of a 40,000-item calendar had 22,000 records (18 MB)
+#: read early and held.
+EARLY_PAGES = 2
+
+
 def meanwhile(pages: Iterator[list[ItemRecord]], listings: list[Future]) -> Iterator:
     """The stored pages, those read while the listings are still in flight first: the wait
     is put to use, and once the listings are in, the rest streams through the plan."""
     early = []
-    while not all(f.done() for f in listings) and (page := next(pages, None)) is not None:
+    while len(early) < EARLY_PAGES and not all(f.done() for f in listings):
+        if (page := next(pages, None)) is None:
+            break
         early.append(page)
     return itertools.chain(early, pages)
 
