@@ -198,11 +198,18 @@ def _expand(name: str) -> list[str]:
     return ["limit-4", "limit-16"] if name == "limit" else [name]
 
 
+def _cpus() -> str:
+    """The CPUs this run may use: a shell pinned with taskset pins every server it starts
+    (SOGo started from a shell pinned to one core of two copied 1.7x slower, session 10)."""
+    usable, total = len(os.sched_getaffinity(0)), os.cpu_count()
+    return f"{total} CPUs" if usable == total else f"{usable} of {total} CPUs (pinned)"
+
+
 def header(args, items: int, runs: Counter) -> str:
     return (
         f"\n### {args.size}, {args.link}, Radicale -> {args.dest}, shape {args.shape}: "
         f"{items} items, {args.rounds} round(s)\n\n"
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {_cpus()}, "
         f"Python {platform.python_version()}; command: `python bench/run.py --size {args.size} "
         f"--link {args.link} --dest {args.dest} --shape {args.shape} --rounds {args.rounds}`\n"
     )
