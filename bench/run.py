@@ -200,7 +200,7 @@ def _expand(name: str) -> list[str]:
 
 def _cpus() -> str:
     """The CPUs this run may use: a shell pinned with taskset pins every server it starts
-    (SOGo started from a shell pinned to one core of two copied 1.7x slower, session 10)."""
+    (SOGo started from a shell pinned to one core of two copied 1.6x slower, session 10)."""
     usable, total = len(os.sched_getaffinity(0)), os.cpu_count()
     return f"{total} CPUs" if usable == total else f"{usable} of {total} CPUs (pinned)"
 
