@@ -1,8 +1,10 @@
 """The real SOGo 5.8 of the lab (`../shared/servers/start-sogo.sh`), as a session fixture.
 
-SOGo cannot be started from PyPI, so the tests use the lab's instance when it answers on its
-nginx front (127.0.0.1:5243, as mailcow runs it) and skip otherwise. CI sets
-`DAVTUI_REQUIRE_SOGO=1` after starting it: there a missing SOGo fails the tests instead.
+SOGo cannot be started from PyPI, so the tests use the lab's instance on its nginx front
+(127.0.0.1:5243, as mailcow runs it) — only when told to: the fixture empties the lab's
+accounts, and a test never resets whatever else may answer on a port. `DAVTUI_SOGO=1` says
+the lab's SOGo was started for this run; CI sets `DAVTUI_REQUIRE_SOGO=1` after starting it,
+and there a SOGo that does not answer fails the tests instead of skipping them.
 """
 
 from __future__ import annotations
@@ -108,9 +110,15 @@ def _answers(url: str) -> bool:
 @pytest.fixture(scope="session")
 def sogo() -> Sogo:
     """The lab's SOGo, or a skip (a failure when `DAVTUI_REQUIRE_SOGO` is set, as in CI)."""
+    required = bool(os.environ.get("DAVTUI_REQUIRE_SOGO"))
+    if not (required or os.environ.get("DAVTUI_SOGO")):
+        pytest.skip(
+            "no SOGo was named for this run: start ../shared/servers/start-sogo.sh "
+            "and set DAVTUI_SOGO=1"
+        )
     if not _answers(FRONT):
-        reason = "SOGo is not running: start ../shared/servers/start-sogo.sh"
-        if os.environ.get("DAVTUI_REQUIRE_SOGO"):
+        reason = "SOGo does not answer on 127.0.0.1:5243: start ../shared/servers/start-sogo.sh"
+        if required:
             pytest.fail(f"{reason} (DAVTUI_REQUIRE_SOGO is set)")
         pytest.skip(reason)
     lab = Sogo()

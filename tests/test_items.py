@@ -274,6 +274,7 @@ RADICALE_ROUND_TRIP = [
 ]
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", RADICALE_ROUND_TRIP)
 def test_hash_equal_after_radicale_round_trip(radicale: Server, name: str) -> None:
     book = f"alice/hash-{uuid.uuid4().hex}/"

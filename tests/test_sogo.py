@@ -177,6 +177,7 @@ def _corpus_files(tag: str) -> list[Path]:
     ]
 
 
+@pytest.mark.corpus
 def test_vcard_4_is_stored_as_3_and_verifies_equal(sogo: Sogo) -> None:
     files = _corpus_files("vcard:4.0")
     with sogo.tidy("carol@example.org"):
