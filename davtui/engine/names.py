@@ -23,7 +23,6 @@ name on every run, and the same UID the same file name.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 
 from davtui.engine.items import resource_name
@@ -51,10 +50,19 @@ def _cut(text: str, limit: int) -> str:
     return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
 
 
+def _unreserved(name: str, original: str) -> str:
+    """`name` with the hash of `original` after its first part (`nul.ics`: `nul-<hash>.ics`):
+    Windows looks only at what comes before the first dot."""
+    if not reserved(name):
+        return name
+    head, dot, rest = name.partition(".")
+    return f"{head}-{short_hash(original)}{dot}{rest}"
+
+
 def folder_name(name: str, fallback: str = "collection") -> str:
     """A folder name for a collection called `name` (see the module docstring)."""
-    base = _UNSAFE.sub("-", name).strip(".-") or fallback
-    if len(base.encode("utf-8")) <= MAX_BYTES and not reserved(base):
+    base = _unreserved(_UNSAFE.sub("-", name).strip(".-") or fallback, name)
+    if len(base.encode("utf-8")) <= MAX_BYTES:
         return base
     suffix = "-" + short_hash(name)
     return _cut(base, MAX_BYTES - len(suffix)).rstrip(".-") + suffix
@@ -62,9 +70,5 @@ def folder_name(name: str, fallback: str = "collection") -> str:
 
 def item_name(uid: str, kind: str) -> str:
     """The file name of a new item: `resource_name` (the UID when it is short and plain, else
-    a UUID made from it), with a hash suffix where that would be a Windows device name."""
-    name = resource_name(uid, kind)
-    if not reserved(name):
-        return name
-    stem, ext = os.path.splitext(name)
-    return f"{stem}-{short_hash(uid)}{ext}"
+    a UUID made from it), with a hash where that would be a Windows device name."""
+    return _unreserved(resource_name(uid, kind), uid)
