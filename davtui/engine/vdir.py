@@ -98,9 +98,11 @@ def _etag(stat: os.stat_result) -> str:
 
 
 def _read_meta(folder: Path, name: str) -> str | None:
+    """An optional metadata file; one that cannot be read (missing, a folder, a link loop)
+    is as good as absent."""
     try:
         return (folder / name).read_text(encoding="utf-8").strip() or None
-    except (FileNotFoundError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):
         return None
 
 
