@@ -20,6 +20,7 @@ from davtui.engine.compare import content_hash
 from davtui.engine.control import Gate, Stopped
 from davtui.engine.errors import (
     AuthFailed,
+    CollectionError,
     DavError,
     ItemError,
     PreconditionFailed,
@@ -151,7 +152,10 @@ class CollectionActor:
         summary: str | None = None,
         applied: tuple[str, ...] = (),
         size: int = 0,
+        server: bool = True,
     ) -> None:
+        """Report one outcome; a failure counts toward the streak that takes the server as
+        down unless `server` is False (one collection's folder failed, not the server)."""
         record.outcome = outcome
         record.error = reason if outcome in ("failed", "refused", "skipped", "conflict") else None
         event = ItemDone(
@@ -166,7 +170,8 @@ class CollectionActor:
         )
         if outcome in COPIED:
             self.settings.aliases.copied(record, self.plan.pair.source.name)
-        streak = self.writers.streak.add(getattr(self._item, "ticket", 0), outcome == "failed")
+        failed = outcome == "failed"
+        streak = self.writers.streak.add(getattr(self._item, "ticket", 0), failed) if server else 0
         if streak >= MAX_TRANSIENT_STREAK and self.writers.fatal is None:
             self.writers.fatal = ServerDown(
                 f"{streak} items in a row failed ({reason}): stopping this run."
@@ -228,6 +233,8 @@ class CollectionActor:
             self._write(work, previous)
         except FATAL:
             raise
+        except CollectionError as exc:  # retried next run; the other collections go on
+            self._done(record, "failed", str(exc), info.summary, server=False)
         except DavError as exc:
             self._done(record, "failed" if exc.retryable else "refused", str(exc), info.summary)
 
@@ -318,7 +325,7 @@ class CollectionActor:
             try:
                 self.destination.delete(self.plan.target, record.dest_href, record.dest_etag)
             except DavError as exc:
-                self._done(record, "failed", str(exc))
+                self._done(record, "failed", str(exc), server=not isinstance(exc, CollectionError))
                 return
             self.writers.wrote = True
         self._done(record, "deleted")

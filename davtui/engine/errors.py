@@ -63,6 +63,11 @@ class Conflict(DavError):
     """409, e.g. SOGo refusing a UID that lives at another href."""
 
 
+class CollectionError(DavError):
+    """One collection cannot be used (its folder cannot be made, listed or written: no room,
+    no right, something in the way): that collection fails, the run goes on with the others."""
+
+
 class Throttled(DavError):
     """429 or 503: the server asks to slow down; `retry_after` in seconds when it said."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from davtui.engine.act import CollectionActor, Settings
 from davtui.engine.aliases import Aliases
 from davtui.engine.control import Gate, Stopped
-from davtui.engine.errors import EngineError
+from davtui.engine.errors import CollectionError, EngineError
 from davtui.engine.events import (
     CollectionCreated,
     Finished,
@@ -39,6 +39,8 @@ SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
     "suppressed (SCHEDULE-AGENT=CLIENT); set suppress_invitations = false to send them."
 )
+#: Failures of one collection's folder: that collection fails, the others are copied.
+LOCAL = (CollectionError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,12 @@ class Migration:
         self.listener(Phase("plan"))
         listings.reverse()
         while listings:
-            plan = self._plan(*listings.pop())
+            listing = listings.pop()
+            try:
+                plan = self._plan(*listing)
+            except LOCAL as exc:
+                self._collection_failed(listing[0], exc)
+                continue
             self._report_planned(plan)
             self._plans.append(plan)
 
@@ -218,6 +225,8 @@ class Migration:
         source = target = None
         if pair.source.version is None or pair.source.version != source_seen:
             source = pool.submit(self._read_source, pair.source, source_seen)
+        if pair.target and not self.options.dry_run:
+            self.destination.tidy(pair.target)  # what a killed run left there
         if pair.target and (pair.target.version is None or pair.target.version != dest_seen):
             target = pool.submit(self.destination.etags, pair.target)
         if source or target:
@@ -255,6 +264,14 @@ class Migration:
         if plan.deletes_refused:
             self.listener(Message("warning", plan.deletes_refused, pair.source.name))
         return plan
+
+    def _collection_failed(self, pair: Pair, exc: Exception) -> None:
+        """A collection that could not be listed is this run's error, not its end."""
+        self._troubled.add(pair.source.href)
+        self.stats.collection(pair.source.kind, "failed")
+        error = {"collection": pair.source.name, "href": None, "uid": None, "summary": None}
+        self.errors.append({**error, "reason": str(exc)})
+        self.listener(Message("error", str(exc), pair.source.name))
 
     def _unchanged(self, record: ItemRecord, pair: Pair) -> None:
         self.stats.item(record.kind, "unchanged")
@@ -302,7 +319,7 @@ class Migration:
             made = self.destination.create_collection(
                 pair.source, pair.create_name or pair.source.name
             )
-        except EngineError as exc:
+        except (EngineError, OSError) as exc:
             self.stats.collection(pair.source.kind, "failed")
             reason = f"the destination collection '{pair.create_name}' could not be created: {exc}"
             for href in plan.fetch:

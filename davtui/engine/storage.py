@@ -153,6 +153,11 @@ class WritableStorage(Storage):
         """A new collection called `name` carrying `template`'s properties (colour,
         description, timezone, components) in one request where the backend allows."""
 
+    def tidy(self, collection: Collection) -> None:
+        """Clear what a killed run left in `collection` (a vdir's temporary files); called
+        once per run on each destination collection before it is listed, never on a source
+        (which is `ReadOnly`, without this method)."""
+
     @abstractmethod
     def href_for(self, collection: Collection, uid: str) -> str:
         """Where a new item with `uid` goes: from the UID when it is safe, else a UUID."""

@@ -7,20 +7,30 @@ calendar); an empty folder made by us says it in a hidden `.davtui-kind` file, w
 tools ignore. ETags are `mtime_ns;inode` like vdirsyncer's. Writes are atomic (temporary file,
 fsync, then link or rename), and `create` never replaces a file (a hard link fails if the
 name exists).
+
+Folder and file names made from server data go through `names` (short, no separators, no
+reserved names). A folder that cannot be made, listed or written raises `CollectionError`
+with one sentence: that collection fails and the run goes on with the others. The temporary
+files a killed run left behind are removed by `tidy` (see there) when a run next lists the
+folder as its destination.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from davtui.engine.errors import NotFound, PreconditionFailed
-from davtui.engine.items import CALENDAR_TYPE, VCARD_TYPE, resource_name
+from davtui.engine.errors import CollectionError, EngineError, NotFound, PreconditionFailed
+from davtui.engine.items import CALENDAR_TYPE, VCARD_TYPE
 from davtui.engine.memory import check_etag
+from davtui.engine.names import folder_name, item_name, short_hash
 from davtui.engine.storage import (
     ADDRESSBOOK,
     CALENDAR,
@@ -33,7 +43,54 @@ from davtui.engine.storage import (
 
 KIND_FILE = ".davtui-kind"
 _EXTENSIONS = {".ics": CALENDAR, ".vcf": ADDRESSBOOK}
-_UNSAFE = re.compile(r"[^\w@.-]+")
+#: Temporary files are `.tmp-<pid>-<host>-<random>`: who wrote them, for `tidy`.
+TEMP_PREFIX = ".tmp-"
+_HOST = short_hash(socket.gethostname())[:6]
+_TEMP = re.compile(r"\.tmp-(\d+)-([0-9a-f]{6})-")
+#: A temporary file untouched for this long is a leftover, whoever wrote it (a write holds
+#: one for milliseconds).
+STALE_SECONDS = 3600.0
+_PID_MAX = 4_194_304  # the largest pid Linux hands out
+
+
+def temp_prefix(pid: int | None = None) -> str:
+    """How the temporary files of process `pid` (this one by default) on this host begin."""
+    return f"{TEMP_PREFIX}{os.getpid() if pid is None else pid}-{_HOST}-"
+
+
+def _shown(name: str) -> str:
+    """A folder or file name short enough for a sentence."""
+    return name if len(name) <= 60 else name[:57] + "..."
+
+
+@contextmanager
+def _failing(what: str) -> Iterator[None]:
+    """An OSError inside becomes the collection's `CollectionError`: "<what>: <reason>."."""
+    try:
+        yield
+    except OSError as exc:
+        raise CollectionError(f"{what}: {exc.strerror or exc}.") from None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # not ours to signal, but it runs
+        return True
+    return True
+
+
+def _leftover(name: str, mtime: float, now: float) -> bool:
+    """A temporary file no running writer holds (see `VdirStorage.tidy`)."""
+    if now - mtime > STALE_SECONDS:
+        return True
+    found = _TEMP.match(name)
+    if found is None or found[2] != _HOST:
+        return False
+    pid = int(found[1])
+    return 0 < pid <= _PID_MAX and pid != os.getpid() and not _alive(pid)
 
 
 def _etag(stat: os.stat_result) -> str:
@@ -41,9 +98,11 @@ def _etag(stat: os.stat_result) -> str:
 
 
 def _read_meta(folder: Path, name: str) -> str | None:
+    """An optional metadata file; one that cannot be read (missing, a folder, a link loop)
+    is as good as absent."""
     try:
         return (folder / name).read_text(encoding="utf-8").strip() or None
-    except (FileNotFoundError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):
         return None
 
 
@@ -58,8 +117,11 @@ class VdirStorage(WritableStorage):
         with os.scandir(folder) as entries:
             for entry in entries:
                 kind = _EXTENSIONS.get(os.path.splitext(entry.name)[1].lower())
-                if kind and entry.is_file():
-                    return kind
+                try:
+                    if kind and entry.is_file():
+                        return kind
+                except OSError:  # a link loop, say: `list` will say so for this folder
+                    continue
         marked = _read_meta(folder, KIND_FILE)
         return marked if marked in (CALENDAR, ADDRESSBOOK) else None
 
@@ -67,11 +129,18 @@ class VdirStorage(WritableStorage):
         wanted = set(kinds)
         if not self.root.is_dir():
             return []
+        try:
+            folders = sorted(self.root.iterdir())
+        except OSError as exc:
+            raise EngineError(f"Cannot read the folder {self.root}: {exc.strerror}.") from None
         found = []
-        for folder in sorted(self.root.iterdir()):
+        for folder in folders:
             if not folder.is_dir() or folder.name.startswith("."):
                 continue
-            kind = self._kind(folder) or CALENDAR
+            try:
+                kind = self._kind(folder) or CALENDAR
+            except OSError:  # unreadable: listed, so that `list` fails for it alone
+                kind = CALENDAR
             if kind in wanted:
                 found.append(
                     Collection(
@@ -85,9 +154,10 @@ class VdirStorage(WritableStorage):
         return found
 
     def _folder(self, collection: Collection) -> Path:
-        folder = self.root / collection.href.strip("/")
-        if "/" in collection.href.strip("/") or not folder.is_dir():
-            raise NotFound(f"no collection {collection.href} in {self.root}", status=404)
+        name = collection.href.strip("/")
+        folder = self.root / name
+        if "/" in name or name.startswith(".") or not folder.is_dir():
+            raise NotFound(f"no collection {_shown(name)} in {self.root}", status=404)
         return folder
 
     def _path(self, collection: Collection, href: str) -> str:
@@ -98,7 +168,12 @@ class VdirStorage(WritableStorage):
         return os.path.join(self._folder(collection), href)
 
     def list(self, collection: Collection) -> Iterator[Ref]:
-        with os.scandir(self._folder(collection)) as entries:
+        """Every item file. An entry that cannot be looked at (a link loop, no right) fails
+        the whole listing (`CollectionError`) rather than being left out: a listing that
+        misses items could make a mirror delete their copies."""
+        folder = self._folder(collection)
+        failing = _failing(f"Cannot list the folder {_shown(folder.name)}")
+        with failing, os.scandir(folder) as entries:
             for entry in entries:
                 kind = _EXTENSIONS.get(os.path.splitext(entry.name)[1].lower())
                 if kind and not entry.name.startswith(".") and entry.is_file():
@@ -115,18 +190,22 @@ class VdirStorage(WritableStorage):
                 yield Fetched(href, None, error=NotFound(f"{href} does not exist", status=404))
 
     def create_collection(self, template: Collection, name: str) -> CreatedCollection:
-        self.root.mkdir(parents=True, exist_ok=True)
-        base = _UNSAFE.sub("-", name).strip(".-") or "collection"
-        with self._lock:
-            folder, n = self.root / base, 1
-            while folder.exists():
-                n += 1
-                folder = self.root / f"{base}-{n}"
-            folder.mkdir()
-        meta = {"displayname": name, "color": template.color, "description": template.description}
-        for key, value in [*meta.items(), (KIND_FILE, template.kind)]:
-            if value:
-                self._write(folder, key, value.encode("utf-8"))
+        """A new folder named after `name` (`names.folder_name`; `-2`, `-3`... when taken); the
+        full name is kept in its `displayname` file."""
+        base = folder_name(name)
+        with _failing(f"Cannot create the folder {_shown(base)} in {self.root}"):
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self._lock:
+                folder, n = self.root / base, 1
+                while folder.exists():
+                    n += 1
+                    folder = self.root / f"{base}-{n}"
+                folder.mkdir()
+            meta = {"displayname": name, "color": template.color,
+                    "description": template.description}  # fmt: skip
+            for key, value in [*meta.items(), (KIND_FILE, template.kind)]:
+                if value:
+                    self._write(folder, key, value.encode("utf-8"))
         collection = Collection(
             href=folder.name,
             kind=template.kind,
@@ -137,11 +216,38 @@ class VdirStorage(WritableStorage):
         return CreatedCollection(collection, ["timezone"] if template.timezone else [])
 
     def href_for(self, collection: Collection, uid: str) -> str:
-        return resource_name(uid, collection.kind)
+        return item_name(uid, collection.kind)
+
+    def tidy(self, collection: Collection) -> None:
+        """Remove the temporary files a killed writer left in the collection's folder.
+
+        A temporary file lives for the milliseconds of one write (written, fsynced, then
+        linked or renamed into place), and is never the only copy of anything: the item is
+        still in the source. One is a leftover when its writer, named in it, is a process of
+        this host that no longer runs, or when it is older than STALE_SECONDS (a writer on
+        another host sharing the folder, or an older name without the writer). Removing the
+        file of a writer that still runs could at worst make that one write fail (and be
+        retried), never lose data. Called by the run on each destination collection before
+        listing it, never on a source; best effort: what cannot be removed stays."""
+        try:
+            folder = self._folder(collection)
+            now = time.time()
+            with os.scandir(folder) as entries:
+                stale = [
+                    entry.path
+                    for entry in entries
+                    if entry.name.startswith(TEMP_PREFIX)
+                    and entry.is_file(follow_symlinks=False)
+                    and _leftover(entry.name, entry.stat(follow_symlinks=False).st_mtime, now)
+                ]
+            for path in stale:
+                os.unlink(path)
+        except (OSError, NotFound):
+            return
 
     @staticmethod
     def _temporary(folder: str | Path, data: bytes) -> str:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        fd, name = tempfile.mkstemp(dir=folder, prefix=temp_prefix())
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
@@ -153,14 +259,15 @@ class VdirStorage(WritableStorage):
 
     def create(self, collection: Collection, href: str, data: bytes) -> Ref:
         path = self._path(collection, href)
-        tmp = self._temporary(os.path.dirname(path), data)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise PreconditionFailed(f"{href} exists already", status=412, url=href) from None
-        finally:
-            os.unlink(tmp)
-        return Ref(href, _etag(os.stat(path)))
+        with _failing(f"Cannot write {_shown(href)} in {_shown(collection.href)}"):
+            tmp = self._temporary(os.path.dirname(path), data)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise PreconditionFailed(f"{href} exists already", status=412, url=href) from None
+            finally:
+                os.unlink(tmp)
+            return Ref(href, _etag(os.stat(path)))
 
     def _current(self, path: str) -> str | None:
         try:
@@ -170,18 +277,19 @@ class VdirStorage(WritableStorage):
 
     def update(self, collection: Collection, href: str, data: bytes, etag: str | None) -> Ref:
         path = self._path(collection, href)
-        tmp = self._temporary(os.path.dirname(path), data)
-        with self._lock:
-            try:
-                check_etag(href, self._current(path), etag)
-            except Exception:
-                os.unlink(tmp)
-                raise
-            os.replace(tmp, path)
-        return Ref(href, _etag(os.stat(path)))
+        with _failing(f"Cannot write {_shown(href)} in {_shown(collection.href)}"):
+            tmp = self._temporary(os.path.dirname(path), data)
+            with self._lock:
+                try:
+                    check_etag(href, self._current(path), etag)
+                except Exception:
+                    os.unlink(tmp)
+                    raise
+                os.replace(tmp, path)
+            return Ref(href, _etag(os.stat(path)))
 
     def delete(self, collection: Collection, href: str, etag: str | None) -> None:
         path = self._path(collection, href)
-        with self._lock:
+        with self._lock, _failing(f"Cannot delete {_shown(href)} in {_shown(collection.href)}"):
             check_etag(href, self._current(path), etag)
             os.unlink(path)
