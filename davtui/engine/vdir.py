@@ -27,6 +27,7 @@ from davtui.engine.storage import (
     Collection,
     CreatedCollection,
     Fetched,
+    Listing,
     Ref,
     WritableStorage,
 )
@@ -98,12 +99,39 @@ class VdirStorage(WritableStorage):
         return os.path.join(self._folder(collection), href)
 
     def list(self, collection: Collection) -> Iterator[Ref]:
+        return self._refs(collection, [])
+
+    def listing(self, collection: Collection) -> Listing:
+        """The listing, incomplete when an item file could not be looked at (a dangling link,
+        no permission): a mirror must not delete its copy as if it were gone."""
+        unreadable: list[str] = []
+        etags = {ref.href: ref.etag for ref in self._refs(collection, unreadable)}
+        if unreadable:
+            total = len(unreadable) + len(etags)
+            return Listing(etags, False, f"{len(unreadable)} of {total} files could not be read")
+        return Listing(etags)
+
+    def _refs(self, collection: Collection, unreadable: list[str]) -> Iterator[Ref]:
+        """The item files; the names of those that could not be looked at go to `unreadable`
+        (a file removed meanwhile is gone, not unreadable)."""
         with os.scandir(self._folder(collection)) as entries:
             for entry in entries:
                 kind = _EXTENSIONS.get(os.path.splitext(entry.name)[1].lower())
-                if kind and not entry.name.startswith(".") and entry.is_file():
-                    content_type = VCARD_TYPE if kind == ADDRESSBOOK else CALENDAR_TYPE
-                    yield Ref(entry.name, _etag(entry.stat()), content_type)
+                if not kind or entry.name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir():
+                        continue
+                    stat = entry.stat() if entry.is_file() else None
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    stat = None
+                if stat is None:
+                    unreadable.append(entry.name)
+                    continue
+                content_type = VCARD_TYPE if kind == ADDRESSBOOK else CALENDAR_TYPE
+                yield Ref(entry.name, _etag(stat), content_type)
 
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         for href in hrefs:
