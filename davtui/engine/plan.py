@@ -5,7 +5,8 @@ no PUT), `settled` (refused or skipped before and unchanged since: reported agai
 `conflict` (a conflict found before, source unchanged and destination still changed since this
 job wrote it: reported again without a GET), `fetch` (new or
 changed: read it and decide in the act phase), and in mirror mode `delete` for items this job
-created whose source is gone. The plan's size is the progress bar's total. While it holds the
+created whose source is gone, if the source listing is complete and the `DeleteGuard` lets
+them go. The plan's size is the progress bar's total. While it holds the
 records, it also sorts the unchanged items for verification: vouched for by the destination
 listing, or to read back. A side not listed (unchanged since the pair last ended complete) is
 stood in for by the stored records; a source read as sync-token changes, by the records with
