@@ -113,7 +113,7 @@ class DeleteGuard:
                 f"Nothing deleted in '{name}': the source listing is incomplete "
                 f"({plan.incomplete}); {deletes} destination item(s) it did not list were kept."
             )
-        if self.force or deletes <= self.max_share * created:
+        if self.force or deletes <= self.max_share * created + 1e-9:  # 0.29 * 100 < 29
             return None
         empty = " (the source collection is empty)" if not plan.total else ""
         return (
