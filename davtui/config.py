@@ -21,7 +21,7 @@ SIDE_KEYS = {
 }  # fmt: skip
 JOB_KEYS = {
     "name", "what", "mode", "collections", "rename", "conflict", "suppress_invitations",
-    "default_collections", "dry_run",
+    "default_collections", "dry_run", "force_delete", "max_delete_share",
 }  # fmt: skip
 
 
@@ -66,6 +66,20 @@ def _choice(value: Any, allowed: tuple[str, ...], key: str) -> str:
     return value
 
 
+def _strict_flag(value: Any, key: str) -> bool:
+    """A yes/no key that must say so: `force_delete = "no"` must not read as true."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"[job] {key} must be true or false, not {value!r}.")
+    return value
+
+
+def _share(value: Any) -> float:
+    """A share from 0 to 1 (0.2: a fifth); a bool is not a number here."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"[job] max_delete_share must be a number from 0 to 1, not {value!r}.")
+    return float(value)
+
+
 def _job(section: dict[str, Any]) -> dict[str, Any]:
     unknown = set(section) - JOB_KEYS
     if unknown:
@@ -84,6 +98,8 @@ def _job(section: dict[str, Any]) -> dict[str, Any]:
         "suppress_invitations": _flag(section.get("suppress_invitations")),
         "default_collections": bool(section.get("default_collections", False)),
         "dry_run": bool(section.get("dry_run", False)),
+        "force_delete": _strict_flag(section.get("force_delete", False), "force_delete"),
+        "max_delete_share": _share(section.get("max_delete_share", 0.2)),
         "collections": [{"source": n, "target": rename.get(n)} for n in collections],
         "rename": {str(k): str(v) for k, v in rename.items()},
     }

@@ -1,7 +1,7 @@
 """Exit codes of every davtui command (the stable CLI contract, DESIGN.md section 5)."""
 
 OK = 0  # everything copied and verified
-ITEM_ERRORS = 1  # finished, some items failed
+ITEM_ERRORS = 1  # finished, some items failed or a delete was refused
 USAGE = 2  # bad usage, configuration or key
 AUTH = 3  # authentication failed
 UNREACHABLE = 4  # server unreachable or TLS error
@@ -10,7 +10,7 @@ VERIFY = 6  # verification found missing or different items
 
 HELP = """exit codes:
   0  everything copied and verified
-  1  finished with item errors
+  1  finished with item errors, or a delete was refused
   2  bad usage, configuration or key
   3  authentication failed
   4  server unreachable or TLS error

@@ -226,7 +226,8 @@ def test_a_folder_that_cannot_be_made_fails_alone(two_calendars) -> None:
 
 def test_a_folder_that_cannot_be_listed_fails_alone(two_calendars) -> None:
     """A link loop in the destination's `Work` makes its listing fail (rather than miss an
-    entry): Work fails, Home's new item is copied, exit 1; the loop gone, all is copied."""
+    entry; a source's listing would be incomplete instead): Work fails, Home's new item is
+    copied, exit 1; the loop gone, all is copied."""
     source, dest, config, db = two_calendars
     assert _migrate(config, db)[0] == 0
     (dest / "Work" / "loop.ics").symlink_to("loop.ics")

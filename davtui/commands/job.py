@@ -44,6 +44,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="map the source's default calendar/address book onto the destination's",
     )
     add.add_argument("--dry-run", action="store_true", help="the job only plans")
+    add.add_argument(
+        "--max-delete-share", type=float, default=0.2, metavar="SHARE",
+        help="mirror: refuse to delete more than this share (0..1) of a collection's items "
+        "the job created (default 0.2)",
+    )  # fmt: skip
+    add.add_argument(
+        "--force-delete", action="store_true", help="mirror: delete even beyond that share"
+    )
     add.add_argument("--queue", action="store_true", help="queue it right away")
     add.add_argument(
         "--hook", metavar="CMD", help="run CMD after each run with the JSON report on stdin"
@@ -101,6 +109,9 @@ def _add(ctx) -> int:
     source, destination = find_account(args.source), find_account(args.destination)
     if source is None or destination is None:
         return exitcodes.USAGE
+    if not 0 <= args.max_delete_share <= 1:
+        print("davtui: --max-delete-share must be from 0 to 1.", file=sys.stderr)
+        return exitcodes.USAGE
     if Job.get_or_none(Job.name == args.name):
         print(f"davtui: a job named '{args.name}' exists already.", file=sys.stderr)
         return exitcodes.USAGE
@@ -115,6 +126,8 @@ def _add(ctx) -> int:
         suppress_invitations=args.suppress_invitations,
         default_collections=args.default_collections,
         dry_run=args.dry_run,
+        max_delete_share=args.max_delete_share,
+        force_delete=args.force_delete,
         hook=args.hook,
     )
     if args.queue:
@@ -136,6 +149,8 @@ def job_row(job) -> dict:
         "mode": job.mode,
         "conflict": job.conflict,
         "dry_run": job.dry_run,
+        "max_delete_share": job.max_delete_share,
+        "force_delete": job.force_delete,
         "collections": job.collections,
         "status": job.status,
         "control": job.control,

@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     migrate.add_argument("--dry-run", action="store_true", help="plan only: write nothing")
     migrate.add_argument("--json", action="store_true", help="print one JSON report at the end")
     migrate.add_argument(
+        "--force-delete",
+        action="store_true",
+        help="mirror: delete even more than max_delete_share of a collection (this run only)",
+    )
+    migrate.add_argument(
         "-v", "--verbose", action="count", default=0, help="more output (-v -v: HTTP)"
     )
     migrate.set_defaults(handler=_migrate)
@@ -105,7 +110,12 @@ def _migrate(ctx) -> int:
     shutdown = stop_on_signals()
     mark_interrupted()  # a run a killed process left open is history: `interrupted`
     finished, _run = run_job(
-        job.id, console, shutdown, sources=specs, dry_run=args.dry_run or config.job["dry_run"]
+        job.id,
+        console,
+        shutdown,
+        sources=specs,
+        dry_run=args.dry_run or config.job["dry_run"],
+        force_delete=args.force_delete,
     )
     duration = time.monotonic() - started
     if args.json:

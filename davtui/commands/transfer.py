@@ -26,7 +26,8 @@ VERSION = 1
 ACCOUNT_FIELDS = ("name", "kind", "url", "username", "verify_tls", "ca_file", "preset",
                   "capabilities")  # fmt: skip
 JOB_FIELDS = ("name", "what", "mode", "conflict", "dry_run", "suppress_invitations",
-              "default_collections", "collections", "rename", "hook")  # fmt: skip
+              "default_collections", "collections", "rename", "hook", "max_delete_share",
+              "force_delete")  # fmt: skip
 RUN_FIELDS = ("status", "dry_run", "stats", "verification", "error", "runner")
 LOG_FIELDS = ("level", "message", "collection", "href", "uid", "summary")
 CHECK_TEXT = b"davtui-export"

@@ -13,9 +13,10 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from urllib.parse import urlsplit
 
-from davtui.engine import davxml, errors, events
+from davtui.engine import davlisting, davxml, errors, events
 from davtui.engine.collprops import from_response, not_kept, props_for, slugify
 from davtui.engine.discovery import Discovery, discover
 from davtui.engine.items import resource_name
@@ -27,6 +28,7 @@ from davtui.engine.storage import (
     Collection,
     CreatedCollection,
     Fetched,
+    Listing,
     Ref,
     WritableStorage,
 )
@@ -175,51 +177,36 @@ class DavStorage(WritableStorage):
             self.discovered = self.discovery = replace(self.discovery, sync_tokens=tokens)
 
     def list(self, collection: Collection) -> Iterator[Ref]:
-        own = davxml.canonical_href(collection.href)
-        seen: set[str] = set()
+        return self._refs(collection, davlisting.Trouble())
+
+    def listing(self, collection: Collection) -> Listing:
+        """The listing, marked incomplete when the server answered it only in part (see
+        `davlisting`): a mirror must not delete what such a listing leaves out."""
+        return davlisting.listing(lambda t: self._refs(collection, t), self.transport.host)
+
+    def _refs(self, collection: Collection, trouble: davlisting.Trouble) -> Iterator[Ref]:
         body = davxml.propfind(davxml.LIST_PROPS)
-        for response in self._stream("PROPFIND", collection.href, body, depth="1"):
-            if response.href == own or response.href in seen or response.status >= 300:
-                continue
-            if davxml.COLLECTION in response.props.get(davxml.RESOURCETYPE, ()):
-                continue
-            seen.add(response.href)  # Zimbra lists some hrefs twice
-            etag = response.props.get(davxml.GETETAG)
-            ctype = response.props.get(davxml.GETCONTENTTYPE)
-            yield Ref(
-                self._href(collection.href, response.href),
-                etag.strip() if isinstance(etag, str) and etag.strip() else None,
-                ctype.strip() if isinstance(ctype, str) else None,
-            )
+        responses = self._stream("PROPFIND", collection.href, body, depth="1")
+        own = davxml.canonical_href(collection.href)
+        return davlisting.members(responses, own, partial(self._href, collection.href), trouble)
 
     def changes(self, collection: Collection, token: str) -> Changes | None:
         """sync-collection since `token`; None if the server refuses it (a token too old or
-        unknown, no such report) or cuts the answer short (507): then the caller lists."""
+        unknown, no such report) or cuts the answer short (507, a broken body): then the
+        caller lists the collection whole."""
         if not self.exact_sync_tokens:
             return None
         own = davxml.canonical_href(collection.href)
         tail: dict[str, str] = {}
-        changed: dict[str, str | None] = {}
-        deleted: set[str] = set()
         body = davxml.sync_collection(token)
         try:
-            for response in self._stream("REPORT", collection.href, body, "1", tail):
-                if response.href == own:
-                    if response.status == 507:
-                        return None
-                    continue
-                href = self._href(collection.href, response.href)
-                if response.status == 404:
-                    deleted.add(href)
-                    continue
-                etag = response.props.get(davxml.GETETAG)
-                changed[href] = etag.strip() if isinstance(etag, str) and etag.strip() else None
+            responses = self._stream("REPORT", collection.href, body, "1", tail)
+            return davlisting.changes(responses, own, partial(self._href, collection.href), tail)
         except (errors.AuthFailed, errors.Unreachable):
             raise
         except errors.DavError as exc:  # Radicale 403, Xandikos 412 or 500, no such report
             log.debug("no changes from %s since %s: %s", collection.href, token, exc)
             return None
-        return Changes(tail.get(davxml.SYNC_TOKEN) or None, changed, frozenset(deleted))
 
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         """Multiget in batches; a batch that fails is halved, an href the answer skips is read

@@ -21,7 +21,15 @@ from davtui.engine.compare import content_hash
 from davtui.engine.errors import DavError, EngineError, ItemError, NotFound
 from davtui.engine.items import resource_name
 from davtui.engine.split import Item, split
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, Fetched, Ref, Storage
+from davtui.engine.storage import (
+    ADDRESSBOOK,
+    CALENDAR,
+    Collection,
+    Fetched,
+    Listing,
+    Ref,
+    Storage,
+)
 
 
 class DamagedItem(DavError):
@@ -87,6 +95,17 @@ class FileStorage(Storage):
                 yield Ref(href, '"' + content_hash(part.data)[:40] + '"', part.info.content_type)
             else:
                 yield Ref(href, None)
+
+    def listing(self, collection: Collection) -> Listing:
+        """Incomplete when parts of the file could not be read as items: an item copied from
+        it before may be one of them, and must not be deleted as if it were gone."""
+        etags = {ref.href: ref.etag for ref in self.list(collection)}
+        if self.problems:
+            reason = (
+                f"{len(self.problems)} of {len(etags)} parts of {self.path.name} could not be read"
+            )
+            return Listing(etags, False, reason)
+        return Listing(etags)
 
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         resources = self._load()

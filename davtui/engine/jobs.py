@@ -39,7 +39,10 @@ def spec_of(account: Account, vault: Vault | None) -> AccountSpec:
     )
 
 
-def options_of(job: Job, dry_run: bool | None = None, writers: int | None = None) -> Options:
+def options_of(
+    job: Job, dry_run: bool | None = None, writers: int | None = None, force_delete: bool = False
+) -> Options:
+    """The job's options; `force_delete` confirms a large mirror deletion for this run only."""
     return Options(
         what=job.what,
         mode=job.mode,
@@ -49,6 +52,8 @@ def options_of(job: Job, dry_run: bool | None = None, writers: int | None = None
         default_collections=job.default_collections,
         choices=tuple(Choice(c["source"], c.get("target")) for c in job.collections or ()),
         rename=tuple(sorted((job.rename or {}).items())),
+        force_delete=job.force_delete or force_delete,
+        max_delete_share=job.max_delete_share,
         writers=writers,
     )
 
@@ -111,6 +116,7 @@ def run_job(
     shutdown: threading.Event | None = None,
     sources: tuple[AccountSpec, AccountSpec] | None = None,
     dry_run: bool | None = None,
+    force_delete: bool = False,
 ) -> tuple[Finished, int]:
     """Run job `job_id` once; return the finished event and the run's id.
 
@@ -118,9 +124,10 @@ def run_job(
     `shutdown` is this process going away (signal, quitting the TUI): the run stops at the next
     item boundary and the job is left `interrupted`, to resume on the next start. `sources`
     overrides the specs built from the stored accounts (`davtui migrate` passes passwords it
-    read from the environment instead of storing them)."""
+    read from the environment instead of storing them); `force_delete`: the user confirmed
+    a large mirror deletion for this run."""
     job = Job.get_by_id(job_id)
-    options = options_of(job, dry_run)
+    options = options_of(job, dry_run, force_delete=force_delete)
     run = Run.create(job=job, dry_run=options.dry_run, status="running", runner=runner_id())
     set_status(job_id, "running", control=None, runner=runner_id())
     recorder = Recorder(job_id, run.id, listener)

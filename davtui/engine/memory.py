@@ -20,8 +20,10 @@ from davtui.engine.storage import (
     Collection,
     CreatedCollection,
     Fetched,
+    Listing,
     Ref,
     WritableStorage,
+    failed_entries,
 )
 
 
@@ -45,6 +47,7 @@ class MemoryStorage(WritableStorage):
         self._collections: dict[str, Collection] = {}
         self._items: dict[str, dict[str, bytes]] = {}
         self._changes: Counter[str] = Counter()  # the ctag: bumped by every write
+        self._withheld: dict[str, dict[str, int]] = {}  # collection -> href -> status
         for collection in collections:
             self._collections[collection.href] = collection
             self._items[collection.href] = {}
@@ -64,12 +67,27 @@ class MemoryStorage(WritableStorage):
         except KeyError:
             raise NotFound(f"no collection {collection.href}", status=404) from None
 
+    def withhold(self, collection: Collection, hrefs: Iterable[str], status: int = 500) -> None:
+        """From now on, list `collection` as a server whose entries for `hrefs` answer
+        `status`: left out of `list`, and `listing` says it is incomplete (a test's broken
+        server); an empty `hrefs` lists it whole again."""
+        with self._lock:
+            self._withheld[collection.href] = dict.fromkeys(hrefs, status)
+
     def list(self, collection: Collection) -> Iterator[Ref]:
         kind = VCARD_TYPE if collection.kind == ADDRESSBOOK else CALENDAR_TYPE
         with self._lock:
-            snapshot = list(self._store(collection).items())
+            withheld = self._withheld.get(collection.href, {})
+            snapshot = [(h, d) for h, d in self._store(collection).items() if h not in withheld]
         for href, data in snapshot:
             yield Ref(href, etag_of(data), kind)
+
+    def listing(self, collection: Collection) -> Listing:
+        etags = self.etags(collection)
+        withheld = Counter(self._withheld.get(collection.href, {}).values())
+        if withheld:
+            return Listing(etags, False, failed_entries(withheld, len(etags)))
+        return Listing(etags)
 
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         with self._lock:

@@ -5,7 +5,8 @@ no PUT), `settled` (refused or skipped before and unchanged since: reported agai
 `conflict` (a conflict found before, source unchanged and destination still changed since this
 job wrote it: reported again without a GET), `fetch` (new or
 changed: read it and decide in the act phase), and in mirror mode `delete` for items this job
-created whose source is gone. The plan's size is the progress bar's total. While it holds the
+created whose source is gone, if the source listing is complete and the `DeleteGuard` lets
+them go. The plan's size is the progress bar's total. While it holds the
 records, it also sorts the unchanged items for verification: vouched for by the destination
 listing, or to read back. A side not listed (unchanged since the pair last ended complete) is
 stood in for by the stored records; a source read as sync-token changes, by the records with
@@ -39,6 +40,9 @@ class CollectionPlan:
     conflicts: list[ItemRecord] = field(default_factory=list)
     fetch: list[str] = field(default_factory=list)
     deletes: list[ItemRecord] = field(default_factory=list)
+    #: why the source listing is incomplete (it may add and update, never delete), or None
+    incomplete: str | None = None
+    #: why the mirror's deletes of this collection were refused (one sentence), or None
     deletes_refused: str | None = None
     target: Collection | None = None
     listed_at: float = field(default_factory=time.monotonic)  # when dest_etags was read
@@ -54,6 +58,17 @@ class CollectionPlan:
     @property
     def size(self) -> int:
         return self.total + len(self.deletes)
+
+    @property
+    def problem(self) -> str | None:
+        """Why this pair cannot end complete whatever the act phase does, in one sentence:
+        its deletes were refused, or its source listing left items out."""
+        if self.deletes_refused or not self.incomplete:
+            return self.deletes_refused
+        return (
+            f"The source listing of '{self.pair.source.name}' is incomplete "
+            f"({self.incomplete}): items it left out were not copied."
+        )
 
     @property
     def may_create(self) -> bool:
@@ -77,6 +92,36 @@ class CollectionPlan:
             "to_fetch": len(self.fetch),
             "deletes": len(self.deletes),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteGuard:
+    """When a mirror may delete: never on an incomplete listing, and at most `max_share` of
+    the items the job created in a collection unless the user confirmed (`force`). A
+    source that suddenly lists far fewer items is more often a broken server, a wrong
+    account or a half-migrated mailbox than a user who deleted them; an empty source is
+    the 100 % case."""
+
+    max_share: float = 0.2
+    force: bool = False
+
+    def refusal(self, plan: CollectionPlan, deletes: int, created: int) -> str | None:
+        """Why the `deletes` of `plan` are refused, in one sentence; None if they may go."""
+        name = plan.pair.source.name
+        if plan.incomplete:
+            return (
+                f"Nothing deleted in '{name}': the source listing is incomplete "
+                f"({plan.incomplete}); {deletes} destination item(s) it did not list were kept."
+            )
+        if self.force or deletes <= self.max_share * created + 1e-9:  # 0.29 * 100 < 29
+            return None
+        empty = " (the source collection is empty)" if not plan.total else ""
+        return (
+            f"Nothing deleted in '{name}': the mirror would delete {deletes} of the {created} "
+            f"item(s) this job created there{empty} ({deletes * 100 / created:.0f} % > "
+            f"{self.max_share * 100:.0f} %); run with --force-delete (or force_delete = true) "
+            "to confirm."
+        )
 
 
 def _decide(
@@ -121,17 +166,20 @@ def plan_collection(
     changes: Changes | None = None,
     conflict_policy: str = "skip",
     mirror: bool = False,
-    force_empty_delete: bool = False,
+    incomplete: str | None = None,
+    guard: DeleteGuard | None = None,
 ) -> CollectionPlan:
     """Plan a pair from its listings and its stored records, read a page at a time. A
     listing None: that side did not change since the pair last ended complete, but for the
     source's `changes`, and the records stand in for it. Unchanged items are handed to
     `on_unchanged` and not kept: a re-run of a 40,000-item calendar holds only what it acts
-    on."""
+    on. `incomplete`: why the source's listing or changes may leave items out (then nothing
+    is deleted); `guard`: how much of a collection a mirror may delete unasked."""
     listed, dest_listed = source_etags is not None, dest_etags is not None
     changed = changes.changed if changes else {}
     deleted = changes.deleted if changes else frozenset()
     plan = CollectionPlan(pair, source_etags or {}, dest_etags or {}, target=pair.target)
+    plan.incomplete = incomplete
     if not dest_listed:
         plan.listed_at = 0.0  # a stand-in: the act phase re-lists before creating on SOGo
     buckets: dict[str, list] = {
@@ -141,6 +189,7 @@ def plan_collection(
     }
     new = set(plan.source_etags if listed else changed)  # items without a record
     gone: list[ItemRecord] = []
+    created = 0  # destination items this job created, still there: what a share is of
     for page in pages:
         for record in page:
             href = record.source_href
@@ -148,6 +197,8 @@ def plan_collection(
                 plan.dest_etags[record.dest_href] = record.dest_etag
             if not listed and href not in deleted:
                 plan.source_etags[href] = changed.get(href, record.source_etag)
+            if record.created_by_job and record.dest_href in plan.dest_etags:
+                created += 1
             if href not in plan.source_etags:
                 if mirror and record.created_by_job and record.dest_href in plan.dest_etags:
                     gone.append(record)
@@ -173,13 +224,9 @@ def plan_collection(
     plan.total += len(unseen)
     if not listed:
         plan.source_etags.update((href, changed[href]) for href in unseen)
-    if gone and not plan.total and not force_empty_delete:
-        plan.deletes_refused = (
-            f"The source collection '{pair.source.name}' is empty now: {len(gone)} "
-            "destination item(s) were NOT deleted (force the mirror to delete them)."
-        )
-    else:
-        plan.deletes = gone
+    if gone:
+        plan.deletes_refused = (guard or DeleteGuard()).refusal(plan, len(gone), created)
+        plan.deletes = [] if plan.deletes_refused else gone
     return plan
 
 

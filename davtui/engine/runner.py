@@ -26,11 +26,19 @@ from davtui.engine.events import (
 )
 from davtui.engine.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
 from davtui.engine.overlap import LISTINGS, few_at_once, meanwhile, read_ahead
-from davtui.engine.plan import CollectionPlan, plan_collection
+from davtui.engine.plan import CollectionPlan, DeleteGuard, plan_collection
 from davtui.engine.progress import ProgressMeter
 from davtui.engine.state import ItemRecord, JobState
 from davtui.engine.stats import Stats
-from davtui.engine.storage import CALENDAR, Changes, Collection, Fetched, Storage, WritableStorage
+from davtui.engine.storage import (
+    CALENDAR,
+    Changes,
+    Collection,
+    Fetched,
+    Listing,
+    Storage,
+    WritableStorage,
+)
 from davtui.engine.verify import Verification, verify_collection
 from davtui.engine.writers import Writers
 from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
@@ -55,7 +63,8 @@ class Options:
     default_collections: bool = False
     choices: tuple[Choice, ...] = ()
     rename: tuple[tuple[str, str], ...] = ()
-    force_empty_delete: bool = False
+    force_delete: bool = False  # the user confirmed a mirror's large deletion
+    max_delete_share: float = 0.2  # of the items a job created in a collection
     writers: int | None = None  # None: as many as the destination takes
 
 
@@ -88,6 +97,7 @@ class Migration:
         self.verification: Verification | None = None
         self._plans: list[CollectionPlan] = []
         self._troubled: set[str] = set()  # source collections with failures or conflicts
+        self._refusals: list[str] = []  # why a collection's listing or deletes were refused
 
     def run(self) -> Finished:
         """Run to the end, a stop, or a failure; never raises for expected failures."""
@@ -104,6 +114,7 @@ class Migration:
                 status, code = "completed_with_errors", VERIFY
             elif self.errors:
                 status, code = "completed_with_errors", ITEM_ERRORS
+                error = " ".join(self._refusals) or None  # `job show` and the TUI say why
         finished = Finished(
             status=status,
             stats=self.stats.as_dict(),
@@ -233,14 +244,14 @@ class Migration:
             self.listener(Phase("list", pair.source.name))
         return source, target
 
-    def _read_source(self, collection: Collection, seen: str | None) -> dict | Changes:
+    def _read_source(self, collection: Collection, seen: str | None) -> Listing | Changes:
         """What changed since the sync token seen last time, where the server can tell;
         else the whole listing."""
         if seen is not None and collection.sync_token is not None:
             changes = self.source.changes(collection, seen)
             if changes is not None:
                 return changes
-        return self.source.etags(collection)
+        return self.source.listing(collection)
 
     def _plan(self, pair: Pair, source: Future | None, target: Future | None) -> CollectionPlan:
         pages = self.state.pages(pair.source.href)
@@ -251,18 +262,23 @@ class Migration:
         changes = read if isinstance(read, Changes) else None
         plan = plan_collection(
             pair,
-            None if changes or read is None else read,
+            read.etags if isinstance(read, Listing) else None,
             target.result() if target else None if pair.target else {},
             pages,
             lambda record: self._unchanged(record, pair),
             changes=changes,
             conflict_policy=self.options.conflict,
             mirror=self.options.mode == "mirror",
-            force_empty_delete=self.options.force_empty_delete,
+            incomplete=None if read is None or read.complete else read.reason,
+            guard=DeleteGuard(self.options.max_delete_share, self.options.force_delete),
         )
         plan.source_version = (changes.token if changes else None) or pair.source.version
-        if plan.deletes_refused:
-            self.listener(Message("warning", plan.deletes_refused, pair.source.name))
+        if problem := plan.problem:  # an error of the run; listed whole next time
+            self._troubled.add(pair.source.href)
+            self._refusals.append(problem)
+            self.errors.append({"collection": pair.source.name, "href": None, "uid": None,
+                                "summary": None, "reason": problem})  # fmt: skip
+            self.listener(Message("error", problem, pair.source.name))
         return plan
 
     def _collection_failed(self, pair: Pair, exc: Exception) -> None:

@@ -8,7 +8,7 @@ mistake. All methods are thread-safe: the engine calls them from several threads
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from davtui.engine.errors import DavError
@@ -65,11 +65,36 @@ class Collection:
 @dataclass(frozen=True, slots=True)
 class Changes:
     """What a collection changed since a sync token (RFC 6578): new and changed items with
-    their ETags, and removed hrefs; `token` names the state they lead to."""
+    their ETags, and removed hrefs; `token` names the state they lead to. `complete` False
+    (with the `reason`): some entry came back with an error, so the report may have left
+    changes out; a plan then adds and updates but deletes nothing."""
 
     token: str | None
     changed: dict[str, str | None]
     deleted: frozenset[str]
+    complete: bool = True
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A collection's listing as plans keep it (href -> ETag), and whether it names every
+    member. An item missing from a listing is deleted by a mirror, so a listing a server
+    answered only in part (an entry with an error status, a 507, a body cut off or broken)
+    says so here, with the `reason` in a few words, instead of passing for the whole
+    collection: the plan then adds and updates but deletes nothing."""
+
+    etags: dict[str, str | None]
+    complete: bool = True
+    reason: str | None = None
+
+
+def failed_entries(failed: Mapping[int, int], listed: int) -> str:
+    """Why a listing is incomplete, in the words a refusal quotes: "9 of 10 entries answered
+    500" (`failed`: status -> how many entries answered it; `listed`: the entries read)."""
+    count = sum(failed.values())
+    codes = ", ".join(str(code) for code in sorted(failed))
+    return f"{count} of {count + listed} entries answered {codes}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +151,11 @@ class Storage(ABC):
     def etags(self, collection: Collection) -> dict[str, str | None]:
         """The listing as href -> ETag, as plans keep it."""
         return {ref.href: ref.etag for ref in self.list(collection)}
+
+    def listing(self, collection: Collection) -> Listing:
+        """The listing and whether it is complete: what a mirror may delete from. A storage
+        whose `list` can skip members it failed to read overrides this to say so."""
+        return Listing(self.etags(collection))
 
     def changes(self, collection: Collection, token: str) -> Changes | None:
         """What changed since `token`, or None when this storage cannot tell (no such
@@ -192,6 +222,9 @@ class ReadOnly(Storage):
 
     def list(self, collection: Collection) -> Iterator[Ref]:
         return self._inner.list(collection)
+
+    def listing(self, collection: Collection) -> Listing:
+        return self._inner.listing(collection)
 
     def changes(self, collection: Collection, token: str) -> Changes | None:
         return self._inner.changes(collection, token)

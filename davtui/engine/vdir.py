@@ -37,6 +37,7 @@ from davtui.engine.storage import (
     Collection,
     CreatedCollection,
     Fetched,
+    Listing,
     Ref,
     WritableStorage,
 )
@@ -168,17 +169,50 @@ class VdirStorage(WritableStorage):
         return os.path.join(self._folder(collection), href)
 
     def list(self, collection: Collection) -> Iterator[Ref]:
-        """Every item file. An entry that cannot be looked at (a link loop, no right) fails
-        the whole listing (`CollectionError`) rather than being left out: a listing that
-        misses items could make a mirror delete their copies."""
+        """Every item file; one that cannot be looked at fails the collection: a destination
+        listing that silently misses a file would have its item written again."""
+        unreadable: list[str] = []
+        yield from self._refs(collection, unreadable)
+        if unreadable:
+            name = _shown(self._folder(collection).name)
+            raise CollectionError(
+                f"Cannot list the folder {name}: {len(unreadable)} file(s) could not be read."
+            )
+
+    def listing(self, collection: Collection) -> Listing:
+        """The listing, incomplete when an item file could not be looked at (a dangling link,
+        no permission): a mirror must not delete its copy as if it were gone. A folder that
+        cannot be read at all fails the collection (`CollectionError`)."""
+        unreadable: list[str] = []
+        etags = {ref.href: ref.etag for ref in self._refs(collection, unreadable)}
+        if unreadable:
+            total = len(unreadable) + len(etags)
+            return Listing(etags, False, f"{len(unreadable)} of {total} files could not be read")
+        return Listing(etags)
+
+    def _refs(self, collection: Collection, unreadable: list[str]) -> Iterator[Ref]:
+        """The item files; the names of those that could not be looked at go to `unreadable`
+        (a file removed meanwhile is gone, not unreadable)."""
         folder = self._folder(collection)
         failing = _failing(f"Cannot list the folder {_shown(folder.name)}")
         with failing, os.scandir(folder) as entries:
             for entry in entries:
                 kind = _EXTENSIONS.get(os.path.splitext(entry.name)[1].lower())
-                if kind and not entry.name.startswith(".") and entry.is_file():
-                    content_type = VCARD_TYPE if kind == ADDRESSBOOK else CALENDAR_TYPE
-                    yield Ref(entry.name, _etag(entry.stat()), content_type)
+                if not kind or entry.name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir():
+                        continue
+                    stat = entry.stat() if entry.is_file() else None
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    stat = None
+                if stat is None:
+                    unreadable.append(entry.name)
+                    continue
+                content_type = VCARD_TYPE if kind == ADDRESSBOOK else CALENDAR_TYPE
+                yield Ref(entry.name, _etag(stat), content_type)
 
     def fetch(self, collection: Collection, hrefs: Sequence[str]) -> Iterator[Fetched]:
         for href in hrefs:

@@ -87,7 +87,24 @@ def _v2_invitations_default(db: Database) -> None:
     apply(SchemaMigrator.from_database(db).drop_not_null("job", "suppress_invitations"))
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_invitations_default]
+def _v3_delete_guard(db: Database) -> None:
+    """`job.max_delete_share` and `job.force_delete`: how much a mirror may delete unasked."""
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as apply
+
+    from davtui.store.models import Job
+
+    have = {c.name for c in db.get_columns("job")}
+    migrator = SchemaMigrator.from_database(db)
+    apply(*(migrator.add_column("job", name, getattr(Job, name))
+            for name in ("max_delete_share", "force_delete") if name not in have))  # fmt: skip
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_initial,
+    _v2_invitations_default,
+    _v3_delete_guard,
+]
 
 
 def schema_version(db: Database) -> int:

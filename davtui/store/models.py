@@ -16,6 +16,7 @@ from peewee import (
     CharField,
     DatabaseProxy,
     DateTimeField,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -98,6 +99,10 @@ class Job(BaseModel):
     # None: decided by the destination (on where the server e-mails attendees: SOGo)
     suppress_invitations = BooleanField(null=True, default=None)
     default_collections = BooleanField(default=False)
+    # a mirror may delete at most this share of the items it created in a collection, unless
+    # `force_delete` (the user confirmed a large deletion)
+    max_delete_share = FloatField(default=0.2)
+    force_delete = BooleanField(default=False)
     # [{"source": name or href, "target": name or href or null}]; empty = every collection
     collections = JSONField(default=list)
     rename = JSONField(default=dict)  # source name -> destination name, for any collection
