@@ -196,7 +196,7 @@ def _propfind(transport: Transport, url: str, props: tuple[str, ...], depth: str
         target = urljoin(url, reply.headers.get("Location") or "")
         if reply.status not in REDIRECTS or target == url:
             break
-        url = transport.origins.check_redirect(url, target)
+        url = transport.origins.check_redirect(url, target, advise=True)
     if reply.status != 207 or "xml" not in reply.content_type:
         raise errors.NotDav(f"{transport.host} answered {reply.status} without DAV XML.")
     return reply, list(davxml.iter_multistatus([reply.content]))

@@ -116,11 +116,15 @@ class Origins:
             url=shown(url),
         )
 
-    def check_redirect(self, source: str, target: str) -> str:
-        """`target` when a redirect from `source` may be followed with the login."""
+    def check_redirect(self, source: str, target: str, advise: bool = False) -> str:
+        """`target` when a redirect from `source` may be followed with the login. `advise`:
+        the sentence suggests the target as the account's URL (where discovery met it: a
+        /.well-known redirect to a provider's DAV host may be right, but only the user can
+        say so)."""
         parts = urlsplit(source)
+        advice = f" (if that is the right server, use {shown(target)} as the account's URL)"
         return self.check(
             target,
             f"A redirect from {parts.netloc.rsplit('@', 1)[-1]}{parts.path or '/'}",
-            f" (if that is the right server, use {shown(target)} as the account's URL)",
+            advice if advise else "",
         )
