@@ -5,10 +5,12 @@ commands, hooks) never inherit a password of the process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from cryptography.fernet import Fernet
 
 from davtui.engine import errors
 from davtui.engine.davstore import DavStorage
-from davtui.engine.discovery import discover
+from davtui.engine.discovery import Discovery, as_json, discover, reusable
 from davtui.engine.origins import Origins
 from davtui.engine.storage import AccountSpec
 from davtui.engine.transport import Transport
@@ -143,6 +145,19 @@ def test_an_absolute_url_on_another_origin_is_refused_by_the_transport(
         transport.close()
     refused_sentence(failure, a, listener)
     assert listener.seen == [] and a.seen == []
+
+
+def test_a_stored_discovery_pointing_elsewhere_is_not_reused() -> None:
+    """A discovery stored before hrefs were checked: discovered (and refused) anew."""
+    spec = login("http://127.0.0.1:8001/")
+    good = Discovery("http://127.0.0.1:8001/", "http://127.0.0.1:8001/p/", None, None)
+    assert reusable(as_json(good, spec), spec) == good
+    for foreign in (
+        replace(good, principal="http://127.0.0.1:8002/p/"),
+        replace(good, calendar_home="http://evil.example/cal/"),
+        replace(good, base_url="http://127.0.0.1:8002/"),
+    ):
+        assert reusable(as_json(foreign, spec), spec) is None
 
 
 # -- redirects -------------------------------------------------------------------------------
@@ -368,3 +383,29 @@ def test_davtui_child_env_hands_on_what_the_user_names(tmp_path: Path) -> None:
                   "-u", "alice", "--password-command", command, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert assert_clean(dump, env)["BW_SESSION"] == "bw-session"
+
+
+def test_an_href_that_would_splice_a_host_into_the_url_stays_on_the_account(
+    listener: Hostile,
+) -> None:
+    """`@127.0.0.1:B/evil/` glued after `http://127.0.0.1:A` would make A's netloc a user
+    name and B the host: hrefs become paths on the account's origin, checked once more."""
+    spliced = f"@127.0.0.1:{listener.port}/evil/"
+
+    def a_server(seen: Seen, _handler: object) -> Answer:
+        if seen.method == "OPTIONS":
+            return Answer(200, {"DAV": "1, calendar-access"})
+        if seen.path == "/cal/" and seen.headers.get("depth") == "1":
+            calendar = "<d:resourcetype><d:collection/><c:calendar/></d:resourcetype>"
+            return multistatus(response(spliced, calendar))
+        if seen.method == "PROPFIND" and "evil" in seen.path:
+            return multistatus(response(spliced + "x.ics", '<d:getetag>"1"</d:getetag>'))
+        return multistatus(response(seen.path, principal_props("/p/", "/cal/")))
+
+    with hostile(a_server) as a:
+        storage = DavStorage(login(a.url + "/"))
+        for collection in storage.collections():
+            with contextlib.suppress(errors.DavError):
+                list(storage.list(collection))
+        storage.close()
+    assert listener.seen == []

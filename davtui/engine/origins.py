@@ -110,7 +110,11 @@ class Origins:
         """`url` when the login may go there, else ForeignHost: "`what` points to ..."."""
         if self.permits(url):
             return url
-        raise errors.ForeignHost(
+        raise self.refusal(url, what, advice)
+
+    def refusal(self, url: str, what: str, advice: str = "") -> errors.ForeignHost:
+        """The one sentence refusing `url`, naming both origins."""
+        return errors.ForeignHost(
             f"{what} points to {origin(url)}, not {self.home} where this account logs in; "
             f"davtui does not send the password there{advice}.",
             url=shown(url),

@@ -204,6 +204,8 @@ class Transport:
         self.origins = Origins.of(spec)
         base = base_url or presets.base_url(spec.url)
         self.base_url = self.origins.check(base, f"The URL {shown(base)}")
+        parts = urlsplit(self.base_url)
+        self._root = f"{parts.scheme}://{parts.netloc}/"
         self.listener = listener
         self.retries = retries
         self.counts: Counter[str] = Counter()
@@ -223,11 +225,15 @@ class Transport:
 
     def url(self, href: str) -> str:
         """An absolute URL for a path (or a URL) on this account's server; ForeignHost for
-        a URL on another origin, BadURL for one that is not http(s)."""
-        if "://" in href:
-            return self.origins.check(href, f"The URL {shown(href)}")
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}{href}"
+        a URL on another origin, BadURL for one that is not http(s). A path is joined after
+        a "/" of ours: glued to the netloc, `@evil:81/x` would make the netloc a user name
+        and `evil:81` the host. After that "/" nothing can change the netloc, so a path
+        needs no further check (one per request would cost more than the join)."""
+        if "://" not in href:
+            return f"{self._root}{href.removeprefix('/')}"
+        if self.origins.permits(href):
+            return href
+        raise self.origins.refusal(href, f"The URL {shown(href)}")
 
     def request(
         self,
