@@ -147,6 +147,32 @@ def test_an_absolute_url_on_another_origin_is_refused_by_the_transport(
     assert listener.seen == [] and a.seen == []
 
 
+def test_an_href_that_would_splice_a_host_into_the_url_stays_on_the_account(
+    listener: Hostile,
+) -> None:
+    """`@127.0.0.1:B/evil/` glued after `http://127.0.0.1:A` would make A's netloc a user
+    name and B the host: hrefs become paths on the account's origin, checked once more."""
+    spliced = f"@127.0.0.1:{listener.port}/evil/"
+
+    def a_server(seen: Seen, _handler: object) -> Answer:
+        if seen.method == "OPTIONS":
+            return Answer(200, {"DAV": "1, calendar-access"})
+        if seen.path == "/cal/" and seen.headers.get("depth") == "1":
+            calendar = "<d:resourcetype><d:collection/><c:calendar/></d:resourcetype>"
+            return multistatus(response(spliced, calendar))
+        if seen.method == "PROPFIND" and "evil" in seen.path:
+            return multistatus(response(spliced + "x.ics", '<d:getetag>"1"</d:getetag>'))
+        return multistatus(response(seen.path, principal_props("/p/", "/cal/")))
+
+    with hostile(a_server) as a:
+        storage = DavStorage(login(a.url + "/"))
+        for collection in storage.collections():
+            with contextlib.suppress(errors.DavError):
+                list(storage.list(collection))
+        storage.close()
+    assert listener.seen == []
+
+
 def test_a_stored_discovery_pointing_elsewhere_is_not_reused() -> None:
     """A discovery stored before hrefs were checked: discovered (and refused) anew."""
     spec = login("http://127.0.0.1:8001/")
@@ -383,29 +409,3 @@ def test_davtui_child_env_hands_on_what_the_user_names(tmp_path: Path) -> None:
                   "-u", "alice", "--password-command", command, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert assert_clean(dump, env)["BW_SESSION"] == "bw-session"
-
-
-def test_an_href_that_would_splice_a_host_into_the_url_stays_on_the_account(
-    listener: Hostile,
-) -> None:
-    """`@127.0.0.1:B/evil/` glued after `http://127.0.0.1:A` would make A's netloc a user
-    name and B the host: hrefs become paths on the account's origin, checked once more."""
-    spliced = f"@127.0.0.1:{listener.port}/evil/"
-
-    def a_server(seen: Seen, _handler: object) -> Answer:
-        if seen.method == "OPTIONS":
-            return Answer(200, {"DAV": "1, calendar-access"})
-        if seen.path == "/cal/" and seen.headers.get("depth") == "1":
-            calendar = "<d:resourcetype><d:collection/><c:calendar/></d:resourcetype>"
-            return multistatus(response(spliced, calendar))
-        if seen.method == "PROPFIND" and "evil" in seen.path:
-            return multistatus(response(spliced + "x.ics", '<d:getetag>"1"</d:getetag>'))
-        return multistatus(response(seen.path, principal_props("/p/", "/cal/")))
-
-    with hostile(a_server) as a:
-        storage = DavStorage(login(a.url + "/"))
-        for collection in storage.collections():
-            with contextlib.suppress(errors.DavError):
-                list(storage.list(collection))
-        storage.close()
-    assert listener.seen == []
