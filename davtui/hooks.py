@@ -2,8 +2,10 @@
 
 The command is the job's own (`Job.hook`, `davtui job add --hook`) or else the global one
 (setting "hook", `davtui hook set CMD`). It runs without a shell (split like a POSIX shell
-would), with `DAVTUI_JOB`, `DAVTUI_STATUS` and `DAVTUI_EXIT_CODE` in its environment, for at
-most `TIMEOUT` seconds. A hook that fails is logged on the job and never fails the run.
+would), for at most `TIMEOUT` seconds, with `DAVTUI_JOB`, `DAVTUI_STATUS` and
+`DAVTUI_EXIT_CODE` added to an allow-listed environment (`davtui.childenv`: PATH, HOME,
+locale ..., never a password of this process). A hook that fails is logged on the job and
+never fails the run.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shlex
 import subprocess
 from typing import TYPE_CHECKING, Any
 
 from davtui import exitcodes
+from davtui.childenv import child_env
 
 if TYPE_CHECKING:
     from davtui.store.models import Job
@@ -39,12 +41,13 @@ def hook_command(job: Job) -> str | None:
 
 def _failure(command: list[str], report: dict[str, Any]) -> str | None:
     """Run the hook; None when it succeeded, else why not (one sentence, no output echoed)."""
-    env = {
-        **os.environ,
-        "DAVTUI_JOB": str(report.get("job", "")),
-        "DAVTUI_STATUS": str(report.get("status", "")),
-        "DAVTUI_EXIT_CODE": str(report.get("exit_code", "")),
-    }
+    env = child_env(
+        {
+            "DAVTUI_JOB": str(report.get("job", "")),
+            "DAVTUI_STATUS": str(report.get("status", "")),
+            "DAVTUI_EXIT_CODE": str(report.get("exit_code", "")),
+        }
+    )
     try:
         done = subprocess.run(
             command,

@@ -8,6 +8,8 @@ import shlex
 import subprocess
 import sys
 
+from davtui.childenv import child_env
+
 
 class PasswordSourceError(Exception):
     """A password source could not deliver; the message is one sentence."""
@@ -21,10 +23,17 @@ def from_env(var: str) -> str:
 
 
 def from_command(command: str) -> str:
-    """Run `command` (no shell) and take the first line of its output, as `pass` prints it."""
+    """Run `command` (no shell) and take the first line of its output, as `pass` prints it.
+
+    It gets the allow-listed environment (`child_env`): no other password of this process."""
     try:
         done = subprocess.run(
-            shlex.split(command), capture_output=True, text=True, timeout=60, check=False
+            shlex.split(command),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=child_env(),
+            check=False,
         )
     except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         raise PasswordSourceError(f"The password command could not run: {exc}.") from None

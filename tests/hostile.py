@@ -9,6 +9,7 @@ credential ever reached a listener it should not.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -88,16 +89,18 @@ def _handler(behaviour: Behaviour, seen: list[Seen]) -> type[BaseHTTPRequestHand
 
 
 @contextmanager
-def hostile(behaviour: Behaviour) -> Iterator[Hostile]:
-    """Serve `behaviour` on a free 127.0.0.1 port until the block ends."""
+def hostile(behaviour: Behaviour, tls: ssl.SSLContext | None = None) -> Iterator[Hostile]:
+    """Serve `behaviour` on a free 127.0.0.1 port until the block ends (over TLS with `tls`)."""
     seen: list[Seen] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(behaviour, seen))
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = server.server_address[1]
     try:
-        yield Hostile(f"http://127.0.0.1:{port}", port, seen)
+        yield Hostile(f"{'https' if tls else 'http'}://127.0.0.1:{port}", port, seen)
     finally:
         server.shutdown()
         server.server_close()

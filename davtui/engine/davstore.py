@@ -3,7 +3,8 @@ conditional writes and new collections, all through one `Transport`.
 
 Hrefs handed out are canonical paths (`davxml.canonical_href`), or absolute URLs when a home
 lives on another host than the account (iCloud), so they compare equal however a server
-spells them.
+spells them. An href in an answer keeps only its path (on the origin of what was asked), so
+no listing can point a request, and the login, at another host.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class DavStorage(WritableStorage):
         """Use what discovery found: the server's base URL, and its known quirks."""
         spec = self.spec
         self.discovery = discovery
-        self.transport = Transport(replace(spec, url=discovery.base_url), self.listener)
+        self.transport = Transport(spec, self.listener, base_url=discovery.base_url)
         self.ignores_if_none_match = discovery.server == "sogo"
         self.schedules_on_write = discovery.server == "sogo"
         self.write_concurrency = min(

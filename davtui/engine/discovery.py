@@ -4,6 +4,10 @@ A full URL, a bare base URL, a host name or an e-mail address is enough. We try,
 the URL as given, RFC 6764 DNS SRV/TXT records (caldav's helpers), `/.well-known/caldav` and
 `/.well-known/carddav`, then the path of every known server (`PRESETS`). The first URL that
 names a principal with a calendar or address-book home wins.
+
+The login goes only where `davtui.engine.origins` allows: a principal, a home or a redirect
+on another origin is refused with one sentence naming both (kept, and raised when no other
+candidate works), never followed.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from urllib.parse import urljoin, urlsplit
 
 from davtui.engine import davxml, errors, events
+from davtui.engine.origins import Origins
 from davtui.engine.presets import PRESETS, base_url, guess_server, preset_url
 from davtui.engine.storage import AccountSpec
 from davtui.engine.transport import REDIRECTS, Transport
@@ -67,23 +72,35 @@ def reusable(stored: dict | None, spec: AccountSpec) -> Discovery | None:
         return None
     try:
         values = {f.name: stored[f.name] for f in fields(Discovery)}
-        return Discovery(
+        found = Discovery(
             **{**values, "dav": frozenset(values["dav"]), "components": tuple(values["components"])}
         )
-    except (KeyError, TypeError):
+        origins = Origins.of(spec)
+        urls = (found.base_url, found.principal, found.calendar_home, found.addressbook_home)
+        if not all(origins.permits(url) for url in urls if url):
+            return None  # stored before its URLs were checked: discover (and refuse) anew
+        return found
+    except (KeyError, TypeError, errors.BadURL):
         return None
 
 
 def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Discovery:
-    """The DAV service of `spec`. Raises AuthFailed, Unreachable/TLSFailed, NotDav or NoHomes."""
+    """The DAV service of `spec`. Raises AuthFailed, Unreachable/TLSFailed, NotDav, NoHomes,
+    BadURL (not http/https) or ForeignHost (it points elsewhere, and nothing else works)."""
+    Origins.of(spec)  # BadURL before any request
     network_error: errors.DavError | None = None
+    refused: errors.ForeignHost | None = None
     dead_hosts: set[str] = set()
     answered = False
     for url, how in candidates(spec):
         host = urlsplit(url).netloc
         if host in dead_hosts:
             continue
-        transport = Transport(replace(spec, url=url), listener, retries=1)
+        try:
+            transport = Transport(spec, listener, base_url=url, retries=1)
+        except errors.ForeignHost as exc:  # an SRV record naming another domain
+            refused = refused or exc
+            continue
         try:
             principal = _principal(transport, url)
             if principal is None:
@@ -94,6 +111,8 @@ def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Di
                 return _capabilities(transport, principal, found, how)
         except errors.AuthFailed:
             raise
+        except errors.ForeignHost as exc:
+            refused = refused or exc
         except (errors.Unreachable, errors.Throttled) as exc:  # TLSFailed too; 503 after retry
             network_error = network_error or exc
             dead_hosts.add(host)
@@ -104,6 +123,8 @@ def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Di
             log.debug("no DAV service at %s: %s", url, exc)
         finally:
             transport.close()
+    if refused is not None:
+        raise refused
     if answered:
         raise NoHomes(
             f"{spec.username or 'This account'} logs in at {_label(spec)} but has no calendar "
@@ -166,8 +187,8 @@ def _rfc6764(identifier: str, domain: str) -> Iterator[str]:
 def _propfind(transport: Transport, url: str, props: tuple[str, ...], depth: str = "0"):
     """PROPFIND `url`, following redirects ourselves: an HTTP client drops the body on a 301
     (mailcow's `/.well-known/caldav`), and a body-less PROPFIND asks for allprop, which leaves
-    out `current-user-principal` on SOGo. A redirect to another host is left to the client,
-    which does not send our credentials there."""
+    out `current-user-principal` on SOGo. A redirect to another origin is refused
+    (ForeignHost), with the advice to use its target as the account's URL."""
     headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
     body = davxml.propfind(props)
     for _hop in range(MAX_REDIRECTS + 1):
@@ -175,10 +196,7 @@ def _propfind(transport: Transport, url: str, props: tuple[str, ...], depth: str
         target = urljoin(url, reply.headers.get("Location") or "")
         if reply.status not in REDIRECTS or target == url:
             break
-        if urlsplit(target).netloc != urlsplit(url).netloc:
-            reply = transport.request("PROPFIND", url, body=body, headers=headers)
-            break
-        url = target
+        url = transport.origins.check_redirect(url, target, advise=True)
     if reply.status != 207 or "xml" not in reply.content_type:
         raise errors.NotDav(f"{transport.host} answered {reply.status} without DAV XML.")
     return reply, list(davxml.iter_multistatus([reply.content]))
@@ -201,7 +219,10 @@ def _principal(transport: Transport, url: str) -> str | None:
         or _first(responses, davxml.ADDRESSBOOK_HOME_SET)
     ):
         principal = reply.url  # the URL is a principal that does not name itself
-    return urljoin(reply.url, principal) if principal else None
+    if not principal:
+        return None
+    what = f"The current-user-principal that {transport.host} names"
+    return transport.origins.check(urljoin(reply.url, principal), what)
 
 
 def _homes(transport: Transport, principal: str) -> tuple[str | None, str | None] | None:
@@ -210,10 +231,17 @@ def _homes(transport: Transport, principal: str) -> tuple[str | None, str | None
     books = _first(responses, davxml.ADDRESSBOOK_HOME_SET)
     if calendars is None and books is None:
         return None
-    return (
-        urljoin(reply.url, calendars) if calendars else None,
-        urljoin(reply.url, books) if books else None,
+    return _home(transport, reply.url, calendars, "calendar"), _home(
+        transport, reply.url, books, "addressbook"
     )
+
+
+def _home(transport: Transport, base: str, href: str | None, kind: str) -> str | None:
+    """The absolute URL of a home set, refused (ForeignHost) on another origin."""
+    if not href:
+        return None
+    what = f"The {kind}-home-set that {transport.host} names"
+    return transport.origins.check(urljoin(base, href), what)
 
 
 def _capabilities(

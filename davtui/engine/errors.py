@@ -96,6 +96,20 @@ class NotDav(BadResponse):
     exit_code = 2
 
 
+class ForeignHost(DavError):
+    """A server pointed (an href, a redirect) outside the origins this account's login may
+    go to; nothing was sent there. The account's URL has to change: exit 2."""
+
+    exit_code = 2
+
+
+class BadURL(DavError):
+    """A URL no request can go to: not http:// or https://, no host, a bad port. Nothing
+    was sent. Exit 2."""
+
+    exit_code = 2
+
+
 class ItemError(EngineError):
     """One item cannot be read or migrated; the rest of the run goes on."""
 

@@ -9,10 +9,15 @@ from urllib.parse import quote, urljoin
 
 
 class Preset(NamedTuple):
-    """A known server: where its DAV root lives ({user} is the login) and what to call it."""
+    """A known server: where its DAV root lives ({user} is the login) and what to call it.
+
+    `domains`: where the provider serves DAV besides the account's URL (iCloud names homes
+    on `pNN-caldav.icloud.com`); an account of this preset, or one whose URL already lies in
+    these domains, may send its login there over https (`davtui.engine.origins`)."""
 
     template: str
     label: str
+    domains: tuple[str, ...] = ()
 
 
 #: Known servers, in the order discovery tries them. Shown by the TUI's account form.
@@ -20,8 +25,8 @@ PRESETS: dict[str, Preset] = {
     "sogo": Preset("/SOGo/dav/{user}/", "SOGo / mailcow"),
     "zimbra": Preset("/dav/{user}/", "Zimbra / Carbonio"),
     "nextcloud": Preset("/remote.php/dav/", "Nextcloud / ownCloud"),
-    "fastmail": Preset("https://caldav.fastmail.com/dav/", "Fastmail"),
-    "icloud": Preset("https://caldav.icloud.com/", "iCloud"),
+    "fastmail": Preset("https://caldav.fastmail.com/dav/", "Fastmail", ("fastmail.com",)),
+    "icloud": Preset("https://caldav.icloud.com/", "iCloud", ("icloud.com",)),
     "radicale": Preset("/{user}/", "Radicale"),
     "xandikos": Preset("/{user}/", "Xandikos"),
 }

@@ -3,7 +3,9 @@
 On `wire.Wire` (http.client, kept-alive connections), with Basic auth sent preemptively:
 some servers answer anonymous requests with 207 and never challenge. Redirects, retries,
 backoff, throttling and the mapping of failures to `davtui.engine.errors` are here, so every
-caller sees one sentence per failure that names the host and never the password.
+caller sees one sentence per failure that names the host and never the password. Every
+request passes `Transport.url`, which refuses any URL outside the account's origins
+(`davtui.engine.origins`): no caller can send the login elsewhere by forgetting a check.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from davtui import __version__
-from davtui.engine import errors, events
+from davtui.engine import errors, events, presets
 from davtui.engine.bandwidth import LIMIT
+from davtui.engine.origins import Origins, shown
 from davtui.engine.storage import AccountSpec
 from davtui.engine.wire import ConnectFailed, Headers, Wire
 
@@ -197,7 +200,12 @@ class Transport:
         retries: int = 4,
     ) -> None:
         self.spec = spec
-        self.base_url = base_url or spec.url
+        #: where this account's login may go: refused before anything is sent elsewhere
+        self.origins = Origins.of(spec)
+        base = base_url or presets.base_url(spec.url)
+        self.base_url = self.origins.check(base, f"The URL {shown(base)}")
+        parts = urlsplit(self.base_url)
+        self._root = f"{parts.scheme}://{parts.netloc}/"
         self.listener = listener
         self.retries = retries
         self.counts: Counter[str] = Counter()
@@ -216,11 +224,16 @@ class Transport:
         return urlsplit(self.base_url).netloc
 
     def url(self, href: str) -> str:
-        """An absolute URL for a path (or a URL) on this account's server."""
-        if "://" in href:
+        """An absolute URL for a path (or a URL) on this account's server; ForeignHost for
+        a URL on another origin, BadURL for one that is not http(s). A path is joined after
+        a "/" of ours: glued to the netloc, `@evil:81/x` would make the netloc a user name
+        and `evil:81` the host. After that "/" nothing can change the netloc, so a path
+        needs no further check (one per request would cost more than the join)."""
+        if "://" not in href:
+            return f"{self._root}{href.removeprefix('/')}"
+        if self.origins.permits(href):
             return href
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}{href}"
+        raise self.origins.refusal(href, f"The URL {shown(href)}")
 
     def request(
         self,
@@ -326,12 +339,12 @@ class Transport:
     ) -> tuple[http.client.HTTPResponse, str]:
         """The response and the URL that gave it, redirects followed when asked: the method
         and body are kept (a DAV request means the same at its new place), but a 303 is a
-        GET, and the login is not sent to another host."""
-        login = self._login
+        GET. A redirect to another origin is refused (ForeignHost): following it without the
+        login would only fail, with it would hand the password to whoever answers there."""
         for _hop in range(MAX_REDIRECTS + 1):
             LIMIT.take(len(body or b""))
             started = time.monotonic()
-            response = self._wire.send(method, url, body, {**headers, **login})
+            response = self._wire.send(method, url, body, {**headers, **self._login})
             log.debug(
                 "%s %s -> %d in %.0f ms",
                 method, url, response.status, (time.monotonic() - started) * 1000,
@@ -340,9 +353,7 @@ class Transport:
             if not (redirects and response.status in REDIRECTS and location):
                 return response, url
             self._wire.discard(response)
-            target = urljoin(url, location)
-            if urlsplit(target).netloc != urlsplit(url).netloc:
-                login = {}
+            target = self.origins.check_redirect(url, urljoin(url, location))
             if response.status == 303:
                 method, body = "GET", None
             url = target
