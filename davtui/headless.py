@@ -58,16 +58,20 @@ def worst(codes: list[int]) -> int:
 
 
 def resolve_jobs(names: list[str]) -> list[int]:
-    """Job ids for names or ids; named jobs that are not runnable are queued."""
+    """Job ids for names or ids; named jobs that are not runnable are queued. A named job
+    that a live runner holds is refused: it never runs twice at once."""
     from davtui.commands import lookup
-    from davtui.engine.queue import RUNNABLE, enqueue
+    from davtui.engine.queue import RUNNABLE, already_running, enqueue, is_held, mark_interrupted
     from davtui.store.models import Job
 
+    mark_interrupted()  # held by a runner that died: `interrupted`, runnable again
     ids = []
     for name in names:
         job = lookup(Job, name)
         if job is None:
             raise LookupError(f"No job named '{name}'.")
+        if is_held(job.id):
+            raise LookupError(already_running(job.id, job.name))
         if job.status not in RUNNABLE and job.status not in ("running", "paused"):
             enqueue(job.id)
         ids.append(job.id)
