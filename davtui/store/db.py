@@ -244,6 +244,9 @@ def open_database(location: str) -> Database:
 
 
 def close_database() -> None:
+    """Close this thread's connection; the next `open_database` opens (and checks) afresh."""
+    global _opened
+    _opened = None
     db = database.obj
     if db is not None and not db.is_closed():
         db.close()
