@@ -50,7 +50,10 @@ def stop_on_signals() -> threading.Event:
         name = signal.Signals(signum).name
         if shutdown.is_set():
             abort(name)
-        print(f"\ndavtui: {name}: stopping after the items in flight.", file=sys.stderr)
+        print(
+            f"\ndavtui: {name}: stopping after the items in flight (again: stop now).",
+            file=sys.stderr,
+        )
         shutdown.set()
 
     signal.signal(signal.SIGINT, stop)
