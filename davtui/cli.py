@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -122,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"davtui: {exc}", file=sys.stderr)
         return exitcodes.USAGE
     except DatabaseError as exc:  # the file failed under a running command: disk full, I/O
-        while isinstance(exc.__context__, DatabaseError):  # "cannot rollback" hides the cause
+        # "cannot rollback" hides the cause, behind the driver's own errors (sqlite3's)
+        while isinstance(exc.__context__, (DatabaseError, sqlite3.Error)):
             exc = exc.__context__
         print(f"davtui: the database cannot be written ({exc}).", file=sys.stderr)
         return exitcodes.USAGE

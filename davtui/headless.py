@@ -8,7 +8,9 @@ job its hook (davtui.hooks) gets the JSON report.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -40,12 +42,18 @@ def parse_interval(text: str) -> float:
 
 
 def stop_on_signals() -> threading.Event:
-    """An event set by SIGINT or SIGTERM: runs stop at the next item boundary."""
+    """An event set by SIGINT or SIGTERM: runs stop at the next item boundary. A second
+    signal stops at once (`abort`)."""
     shutdown = threading.Event()
 
     def stop(signum, _frame) -> None:
         name = signal.Signals(signum).name
-        print(f"\ndavtui: {name}: stopping after the items in flight.", file=sys.stderr)
+        if shutdown.is_set():
+            abort(name)
+        print(
+            f"\ndavtui: {name}: stopping after the items in flight (again: stop now).",
+            file=sys.stderr,
+        )
         shutdown.set()
 
     signal.signal(signal.SIGINT, stop)
@@ -53,21 +61,59 @@ def stop_on_signals() -> threading.Event:
     return shutdown
 
 
+def abort(name: str, record_within: float = 1.0) -> None:
+    """Stop this process now, exit 5, leaving its jobs `interrupted` to resume on the next
+    start: the user asked twice.
+
+    The threads may sit in network reads that no signal interrupts (a server dripping a byte
+    at a time), and Python joins its worker threads at exit, so a normal exit would wait for
+    them: the process ends with `os._exit` instead. That is as safe as a kill, which the
+    engine survives by design (each item's state is committed as it is done, and a write cut
+    off is adopted or redone on the next run); what a kill would leave wrong — the job and its
+    run shown `running` — is recorded first, from a thread of its own (its own connection,
+    outside any transaction the interrupted main thread may hold), given `record_within`
+    seconds; if the database does not answer by then, the next start or `job list` finds the
+    job's runner dead and shows it interrupted all the same."""
+    from davtui.engine.queue import mark_interrupted
+    from davtui.store.models import database
+
+    print(f"\ndavtui: {name} again: stopping now; the job resumes on the next start.",
+          file=sys.stderr)  # fmt: skip
+
+    def record() -> None:
+        try:
+            mark_interrupted()  # this process's held jobs count as left by a dead runner
+        finally:
+            database.close()
+
+    recorder = threading.Thread(target=record, name="abort", daemon=True)
+    recorder.start()
+    recorder.join(record_within)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stream
+            stream.flush()
+    os._exit(exitcodes.CANCELLED)
+
+
 def worst(codes: list[int]) -> int:
     return max(codes, key=SEVERITY.index, default=exitcodes.OK)
 
 
 def resolve_jobs(names: list[str]) -> list[int]:
-    """Job ids for names or ids; named jobs that are not runnable are queued."""
+    """Job ids for names or ids; named jobs that are not runnable are queued. A named job
+    that a live runner holds is refused: it never runs twice at once."""
     from davtui.commands import lookup
-    from davtui.engine.queue import RUNNABLE, enqueue
+    from davtui.engine.queue import RUNNABLE, already_running, enqueue, is_held, mark_interrupted
     from davtui.store.models import Job
 
+    mark_interrupted()  # held by a runner that died: `interrupted`, runnable again
     ids = []
     for name in names:
         job = lookup(Job, name)
         if job is None:
             raise LookupError(f"No job named '{name}'.")
+        if is_held(job.id):
+            raise LookupError(already_running(job.id, job.name))
         if job.status not in RUNNABLE and job.status not in ("running", "paused"):
             enqueue(job.id)
         ids.append(job.id)

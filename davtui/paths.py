@@ -29,8 +29,17 @@ def key_file() -> Path:
 
 
 def create_private(path: Path) -> None:
-    """Create `path` empty with mode 0600 unless it exists: secrets are never world-readable."""
+    """Create `path` empty with mode 0600 unless it exists: secrets are never world-readable.
+
+    An existing file is never opened, only chmod-ed by path: the file may be a database that
+    SQLite holds in this process, and closing any descriptor of a file drops every POSIX lock
+    the process holds on it — the next process would then think itself the last user and
+    delete the `-wal` and `-shm` files under the open database."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
     os.chmod(path, 0o600)

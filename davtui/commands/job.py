@@ -90,7 +90,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def find_job(key: str):
     from davtui.store.models import Job
 
+    recover()
     return find(Job, key, "job")
+
+
+def recover() -> None:
+    """Jobs held by a runner of this host that died are shown (and are) `interrupted` now,
+    not from the next start of a runner on: the queue's own recovery."""
+    from davtui.engine.queue import mark_interrupted
+
+    mark_interrupted()
 
 
 def _collections(values: list[str]) -> list[dict]:
@@ -175,6 +184,7 @@ def run_row(run) -> dict:
 def _list(ctx) -> int:
     from davtui.store.models import Job
 
+    recover()
     rows = [job_row(j) for j in Job.select().order_by(Job.id)]
     for row in rows:
         row["route"] = f"{row['source']} -> {row['destination']}"

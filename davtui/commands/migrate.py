@@ -86,9 +86,10 @@ def _migrate(ctx) -> int:
     from davtui.console import Console
     from davtui.engine.errors import EngineError
     from davtui.engine.jobs import run_job
-    from davtui.engine.queue import mark_interrupted
+    from davtui.engine.queue import Lease, already_running, claim, mark_interrupted
     from davtui.headless import stop_on_signals
     from davtui.report import report
+    from davtui.store.db import serialized
 
     args = ctx.args
     if args.verbose >= 2:
@@ -98,25 +99,31 @@ def _migrate(ctx) -> int:
     except EngineError as exc:
         print(f"davtui: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    source = _account_for(config.source)
-    destination = _account_for(config.destination)
-    job = _job_for(config, source, destination)
+    with serialized():  # one config started twice at once: its accounts and job made once
+        source = _account_for(config.source)
+        destination = _account_for(config.destination)
+        job = _job_for(config, source, destination)
     console = Console(sys.stderr, args.verbose)
     started = time.monotonic()
     specs = (
         replace(config.source, name=source.name),
         replace(config.destination, name=destination.name),
     )
-    shutdown = stop_on_signals()
     mark_interrupted()  # a run a killed process left open is history: `interrupted`
-    finished, _run = run_job(
-        job.id,
-        console,
-        shutdown,
-        sources=specs,
-        dry_run=args.dry_run or config.job["dry_run"],
-        force_delete=args.force_delete,
-    )
+    if not claim(job.id, explicit=True):  # as every runner does: one job never runs twice
+        print(f"davtui: {already_running(job.id, job.name)}", file=sys.stderr)
+        return exitcodes.USAGE
+    shutdown = stop_on_signals()
+    dry_run = args.dry_run or config.job["dry_run"]
+    with Lease(job.id, shutdown) as lease:
+        finished, _run = run_job(
+            job.id,
+            console,
+            lease.stop,
+            sources=specs,
+            dry_run=dry_run,
+            force_delete=args.force_delete,
+        )
     duration = time.monotonic() - started
     if args.json:
         print(json.dumps(report(finished, duration, job.name), indent=2))

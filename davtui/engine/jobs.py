@@ -3,6 +3,7 @@ read from the job row so any process (TUI, CLI, another runner) can pause, resum
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -18,6 +19,8 @@ from davtui.engine.state import JobState
 from davtui.engine.storage import AccountSpec
 from davtui.store.models import Account, Job, Run, database, utcnow
 from davtui.store.secrets import Vault
+
+log = logging.getLogger(__name__)
 
 
 def runner_id() -> str:
@@ -127,8 +130,8 @@ def run_job(
     read from the environment instead of storing them); `force_delete`: the user confirmed
     a large mirror deletion for this run."""
     job = Job.get_by_id(job_id)
-    options = options_of(job, dry_run, force_delete=force_delete)
-    run = Run.create(job=job, dry_run=options.dry_run, status="running", runner=runner_id())
+    dry = job.dry_run if dry_run is None else dry_run
+    run = Run.create(job=job, dry_run=dry, status="running", runner=runner_id())
     set_status(job_id, "running", control=None, runner=runner_id())
     recorder = Recorder(job_id, run.id, listener)
 
@@ -142,6 +145,7 @@ def run_job(
     gate = Gate(poll=poll, on_change=gate_changed)
     opened = []
     try:
+        options = options_of(job, dry_run, force_delete=force_delete)
         if sources is None:
             vault = Vault.open() if (job.source.secret or job.destination.secret) else None
             sources = (spec_of(job.source, vault), spec_of(job.destination, vault))
@@ -155,6 +159,11 @@ def run_job(
     except EngineError as exc:
         recorder(Message("error", str(exc)))
         finished = Finished(status="failed", error=str(exc), exit_code=exc.exit_code)
+        recorder(finished)
+    except Exception as exc:  # a bug or an unforeseen OS error: never a job left `running`
+        sentence = unexpected(exc)
+        recorder(Message("error", sentence))
+        finished = Finished(status="failed", error=sentence, exit_code=EngineError.exit_code)
         recorder(finished)
     finally:
         for storage in opened:
@@ -173,6 +182,14 @@ def run_job(
         final = "interrupted"
     release(job_id, final)
     return finished, run.id
+
+
+def unexpected(exc: Exception) -> str:
+    """One sentence for an error nobody foresaw (the user sees no traceback); the traceback
+    goes to the log at debug level (`-v -v`), for a bug report."""
+    log.debug("the run stopped on an unexpected error", exc_info=exc)
+    reason = " ".join(str(exc).split()).rstrip(".?!") or "no details"
+    return f"The run stopped on an unexpected error ({type(exc).__name__}: {reason})."
 
 
 def release(job_id: int, status: str) -> None:

@@ -95,17 +95,25 @@ def _takeable():
     return Job.status.in_(RUNNABLE) | expired
 
 
-def _candidates(only: Iterable[int] | None):
-    query = Job.select(Job.id, Job.status, Job.runner, Job.lease_until).where(_takeable())
+def _free():
+    """Held by no live runner: in any state but running or paused, or under a lease that
+    expired. What a run asked for by name (`davtui migrate`) may take."""
+    return Job.status.not_in(HELD) | (Job.lease_until < utcnow())
+
+
+def _candidates(only: Iterable[int] | None, explicit: bool = False):
+    query = Job.select(Job.id, Job.status, Job.runner, Job.lease_until)
+    query = query.where(_free() if explicit else _takeable())
     if only is not None:
         query = query.where(Job.id.in_(list(only)))
     return query.order_by(Job.queue_position.asc(nulls="LAST"), Job.id)
 
 
-def _take(job: Job) -> bool:
-    """Make `job` (as read while takeable) this runner's, unless another runner was faster;
-    the run a dead runner left open is closed."""
+def _take(job: Job, explicit: bool = False) -> bool:
+    """Make `job` (as read while takeable, or free when `explicit`) this runner's, unless
+    another runner was faster; the run a dead runner left open is closed."""
     unchanged = Job.runner.is_null() if job.runner is None else Job.runner == job.runner
+    wanted = _free() if explicit else _takeable()
     taken = (
         Job.update(
             status="running",
@@ -113,7 +121,7 @@ def _take(job: Job) -> bool:
             lease_until=utcnow() + timedelta(seconds=lease_seconds()),
             updated_at=utcnow(),
         )
-        .where((Job.id == job.id) & _takeable() & unchanged)
+        .where((Job.id == job.id) & wanted & unchanged)
         .execute()
     )
     if taken and job.status in HELD:
@@ -121,13 +129,32 @@ def _take(job: Job) -> bool:
     return taken == 1
 
 
-def claim(job_id: int) -> bool:
-    """Take a takeable job for this process; False when another runner got it first."""
-    job = _candidates([job_id]).first()
+def claim(job_id: int, explicit: bool = False) -> bool:
+    """Take a takeable job for this process; False when another runner got it first.
+
+    Every runner claims through here before it runs a job (the queue of the TUI and of
+    `--headless`, and `davtui migrate`), so one job never runs twice at once. `explicit`: a
+    run asked for by name takes the job in any state no live runner holds (completed,
+    failed ...), where the queue takes only queued and interrupted jobs."""
+    job = _candidates([job_id], explicit).first()
     if job is None:
         return False
     with database.atomic():
-        return _take(job)
+        return _take(job, explicit)
+
+
+def is_held(job_id: int) -> bool:
+    """Whether a runner holds the job under a lease that has not expired."""
+    live = Job.lease_until.is_null() | (Job.lease_until >= utcnow())
+    return Job.select().where((Job.id == job_id) & Job.status.in_(HELD) & live).exists()
+
+
+def already_running(job_id: int, name: str) -> str:
+    """The sentence for a second runner of a job that another runner holds."""
+    runner = Job.select(Job.runner).where(Job.id == job_id).scalar() or ""
+    host, _, pid = runner.rpartition(":")
+    where = f"pid {pid} on host {host}" if host and pid else "in another process"
+    return f"job '{name}' is already running ({where})."
 
 
 def claim_next(only: Iterable[int] | None = None) -> int | None:

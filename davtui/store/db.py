@@ -33,6 +33,8 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 SCHEMA_TABLE = "davtui_schema"
 #: pg_advisory_lock key of schema migrations (any constant the application owns).
 MIGRATION_LOCK = 0x64617674
+#: pg_advisory_xact_lock key of `serialized` transactions.
+SERIAL_LOCK = MIGRATION_LOCK + 1
 
 
 class StoreError(Exception):
@@ -155,9 +157,28 @@ def migrate(db: Database) -> None:
             return
         with _foreign_keys_off(db):
             for number in range(current + 1, len(MIGRATIONS) + 1):
-                with db.atomic():
+                with serialized(db):
+                    if schema_version(db) >= number:
+                        continue  # a process that started at the same moment did it
                     MIGRATIONS[number - 1](db)
                     _set_schema_version(db, number)
+
+
+@contextmanager
+def serialized(db: Database | None = None) -> Iterator[None]:
+    """A transaction that other processes' `serialized` transactions wait for, from its first
+    statement: for a find-or-create (`davtui migrate` of one config started twice at once)
+    or a check-then-write. On SQLite it takes the write lock at BEGIN (IMMEDIATE): a plain
+    transaction that reads, then writes after another process wrote, fails at once with
+    "database is locked" instead of waiting."""
+    db = db or database.obj
+    if isinstance(db, PostgresqlDatabase):
+        with db.atomic():
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SERIAL_LOCK,))
+            yield
+    else:
+        with db.atomic("IMMEDIATE"):
+            yield
 
 
 @contextmanager
@@ -195,9 +216,35 @@ def _connect(location: str) -> Database:
     return SqliteDatabase(str(path), pragmas=PRAGMAS)
 
 
+#: The database this process opened, with what identifies it (see `_identity`).
+_opened: tuple[tuple, Database] | None = None
+
+
+def _identity(location: str) -> tuple:
+    """What tells one database from another: the URL, or the SQLite file's device and inode
+    (a path that now names another file — replaced, or deleted and made again — is new)."""
+    if is_postgres(location):
+        return (location,)
+    try:
+        found = Path(location).expanduser().stat()
+    except OSError:
+        return (None,)  # no file yet: never the one that is open
+    return (found.st_dev, found.st_ino)
+
+
 def open_database(location: str) -> Database:
     """Open and migrate the database at `location`: a PostgreSQL URL (postgresql://user@host/
-    name), else a SQLite file created with mode 0600 if needed."""
+    name), else a SQLite file created with mode 0600 if needed.
+
+    Once per process: opening the database that is open already (the demo, then its App)
+    returns it as it is. A second SQLite handle made beside the first is harmless to SQLite,
+    but nothing else may open and close the file while SQLite holds it (see
+    `davtui.paths.create_private`), and there is nothing to migrate twice."""
+    global _opened
+    key = _identity(location)
+    if _opened is not None and key == _opened[0] != (None,) and database.obj is _opened[1]:
+        _opened[1].connect(reuse_if_open=True)
+        return _opened[1]
     try:
         db = _connect(location)
         database.initialize(db)
@@ -209,10 +256,14 @@ def open_database(location: str) -> Database:
         where = redacted(location) if is_postgres(location) else Path(location).expanduser()
         reason = " ".join(str(exc).split()).rstrip(".?!")
         raise StoreError(f"Cannot open the database {where}: {reason}.") from exc
+    _opened = (_identity(location), db)
     return db
 
 
 def close_database() -> None:
+    """Close this thread's connection; the next `open_database` opens (and checks) afresh."""
+    global _opened
+    _opened = None
     db = database.obj
     if db is not None and not db.is_closed():
         db.close()
