@@ -26,10 +26,6 @@ def open_storage(
     `discovery` (stored by an earlier run) skips discovering its server."""
     if spec.kind == "dav":
         from davtui.engine.davstore import DavStorage
-        from davtui.engine.schema import url_kind
-
-        # again here: an account stored before the rule existed is refused, not spoken to
-        url_kind(spec.url, "dav", f"The account '{spec.name}'" if spec.name else "The account")
 
         return DavStorage(spec, listener, discovery)
     path = Path(spec.url).expanduser()

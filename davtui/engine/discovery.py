@@ -75,11 +75,7 @@ def reusable(stored: dict | None, spec: AccountSpec) -> Discovery | None:
 
 
 def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Discovery:
-    """The DAV service of `spec`. Raises AuthFailed, Unreachable/TLSFailed, NotDav, NoHomes,
-    or ConfigError for a URL the schema refuses (an account stored before the rule)."""
-    from davtui.engine.schema import url_kind
-
-    url_kind(spec.url, "dav", f"The account '{spec.name}'" if spec.name else "The account")
+    """The DAV service of `spec`. Raises AuthFailed, Unreachable/TLSFailed, NotDav or NoHomes."""
     network_error: errors.DavError | None = None
     dead_hosts: set[str] = set()
     answered = False
