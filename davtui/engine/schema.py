@@ -194,7 +194,7 @@ JOB = _keys(
     Key("hook", filled("a command line")),
     # Mirror deletes: a drop of more than this share of a collection needs force_delete.
     Key("force_delete", flag, default=False),
-    Key("max_delete_share", number(0, 1, "a share from 0 to 1 (0.2 is 20 %)"), default=0.2),
+    Key("max_delete_share", number(0, 1, "a number from 0 to 1"), default=0.2),
     Key("runs", anything(list, "a list of runs"), default=[]),
 )
 #: The keys of the [job] section of a config file.
@@ -205,10 +205,12 @@ CONFIG_JOB = (
 
 
 def shown(value: Any) -> str:
-    """A value as the user wrote it (TOML/JSON spelling), short, userinfo of a URL masked."""
+    """A value for a message, short: text quoted ('no', userinfo of a URL masked), anything
+    else as TOML/JSON spell it (true, 5, ["alice"])."""
     if isinstance(value, str):
-        value = _masked(value)
-    out = json.dumps(value, ensure_ascii=False, default=str)
+        out = repr(_masked(value))
+    else:
+        out = json.dumps(value, ensure_ascii=False, default=str)
     return out if len(out) <= 80 else out[:77] + "..."
 
 
