@@ -96,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exitcodes.USAGE
     from peewee import DatabaseError
 
+    from davtui.engine.connect import ConfigError
     from davtui.passwords import PasswordSourceError
     from davtui.store import StoreError
 
@@ -119,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return headless.run(args.job, args.json, args.verbose, args.every, args.workers)
         return int(args.handler(ctx) or 0)
-    except (StoreError, PasswordSourceError) as exc:
+    except (StoreError, PasswordSourceError, ConfigError) as exc:  # one sentence each
         print(f"davtui: {exc}", file=sys.stderr)
         return exitcodes.USAGE
     except DatabaseError as exc:  # the file failed under a running command: disk full, I/O

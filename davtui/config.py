@@ -9,20 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from davtui.engine.connect import ConfigError
+from davtui.engine.schema import (
+    CONFIG_JOB,
+    CONFIG_SIDE,
+    check_account,
+    check_job,
+    shown,
+    unknown_key,
+)
 from davtui.engine.storage import AccountSpec
 from davtui.passwords import PasswordSourceError, from_command, from_env
 
-WHAT = ("calendars", "contacts", "both")
-MODES = ("copy", "mirror")
-CONFLICTS = ("skip", "source-wins")
-SIDE_KEYS = {
-    "url", "username", "password", "password_env", "password_command", "verify_tls",
-    "ca_file", "kind", "preset", "max_connections", "timeout",
-}  # fmt: skip
-JOB_KEYS = {
-    "name", "what", "mode", "collections", "rename", "conflict", "suppress_invitations",
-    "default_collections", "dry_run", "force_delete", "max_delete_share",
-}  # fmt: skip
+SECTIONS = ("source", "destination", "job")
 
 
 @dataclass(frozen=True)
@@ -43,93 +41,51 @@ def load(path: str) -> MigrateConfig:
         data = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"The config file {path} is not valid: {exc}.") from None
-    unknown = set(data) - {"source", "destination", "job"}
-    if unknown:
-        raise ConfigError(f"Unknown section(s) in {path}: {', '.join(sorted(unknown))}.")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"The config file {path} must hold an object with source, destination and job, "
+            f"not {shown(data)}."
+        )
+    for name in data:
+        if name not in SECTIONS:
+            raise unknown_key(name, SECTIONS, f"The config file {path}", "section")
     for side in ("source", "destination"):
-        if not isinstance(data.get(side), dict):
+        if data.get(side) is None:
             raise ConfigError(f"The config file {path} needs a [{side}] section with a url.")
-    job = _job(data.get("job", {}))
+    job = _job({} if data.get("job") is None else data["job"])
     return MigrateConfig(
         _side(data["source"], "source"), _side(data["destination"], "destination"), job
     )
 
 
-def _flag(value: Any) -> bool | None:
-    """A yes/no key that may be left out (None: let davtui decide)."""
-    return None if value is None else bool(value)
+def _job(section: Any) -> dict[str, Any]:
+    """The [job] section checked by the schema; a collection without a target takes the
+    destination name `rename` gives it."""
+    job = check_job(section, "[job]", CONFIG_JOB)
+    for choice in job["collections"]:
+        choice["target"] = choice["target"] or job["rename"].get(choice["source"])
+    return job
 
 
-def _choice(value: Any, allowed: tuple[str, ...], key: str) -> str:
-    if value not in allowed:
-        raise ConfigError(f"[job] {key} must be one of {', '.join(allowed)}, not {value!r}.")
-    return value
-
-
-def _strict_flag(value: Any, key: str) -> bool:
-    """A yes/no key that must say so: `force_delete = "no"` must not read as true."""
-    if not isinstance(value, bool):
-        raise ConfigError(f"[job] {key} must be true or false, not {value!r}.")
-    return value
-
-
-def _share(value: Any) -> float:
-    """A share from 0 to 1 (0.2: a fifth); a bool is not a number here."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ConfigError(f"[job] max_delete_share must be a number from 0 to 1, not {value!r}.")
-    return float(value)
-
-
-def _job(section: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(section) - JOB_KEYS
-    if unknown:
-        raise ConfigError(f"Unknown key(s) in [job]: {', '.join(sorted(unknown))}.")
-    collections = section.get("collections", [])
-    rename = section.get("rename", {})
-    if not isinstance(collections, list) or not all(isinstance(c, str) for c in collections):
-        raise ConfigError("[job] collections must be a list of collection names.")
-    if not isinstance(rename, dict):
-        raise ConfigError("[job] rename must be a table of source name = destination name.")
-    return {
-        "name": section.get("name"),
-        "what": _choice(section.get("what", "both"), WHAT, "what"),
-        "mode": _choice(section.get("mode", "copy"), MODES, "mode"),
-        "conflict": _choice(section.get("conflict", "skip"), CONFLICTS, "conflict"),
-        "suppress_invitations": _flag(section.get("suppress_invitations")),
-        "default_collections": bool(section.get("default_collections", False)),
-        "dry_run": bool(section.get("dry_run", False)),
-        "force_delete": _strict_flag(section.get("force_delete", False), "force_delete"),
-        "max_delete_share": _share(section.get("max_delete_share", 0.2)),
-        "collections": [{"source": n, "target": rename.get(n)} for n in collections],
-        "rename": {str(k): str(v) for k, v in rename.items()},
-    }
-
-
-def _side(section: dict[str, Any], side: str) -> AccountSpec:
-    unknown = set(section) - SIDE_KEYS
-    if unknown:
-        raise ConfigError(f"Unknown key(s) in [{side}]: {', '.join(sorted(unknown))}.")
-    url = section.get("url")
-    if not isinstance(url, str) or not url:
-        raise ConfigError(f"[{side}] needs a url.")
+def _side(section: Any, side: str) -> AccountSpec:
+    values = check_account(section, f"[{side}]", CONFIG_SIDE)
     try:
-        if "password_env" in section:
-            password = from_env(section["password_env"])
-        elif "password_command" in section:
-            password = from_command(section["password_command"])
+        if values["password_env"] is not None:
+            password = from_env(values["password_env"])
+        elif values["password_command"] is not None:
+            password = from_command(values["password_command"])
         else:
-            password = str(section.get("password", ""))
+            password = values["password"] or ""
     except PasswordSourceError as exc:
         raise ConfigError(f"[{side}] {exc}") from None
-    kind = section.get("kind") or ("dav" if "://" in url or "@" in url else "vdir")
     return AccountSpec(
-        url=url,
-        kind=kind,
-        username=str(section.get("username", "")),
+        url=values["url"],
+        kind=values["kind"],
+        username=values["username"],
         password=password,
-        verify_tls=bool(section.get("verify_tls", True)),
-        ca_file=section.get("ca_file"),
-        preset=section.get("preset"),
-        max_connections=int(section.get("max_connections", 16)),
-        timeout=float(section.get("timeout", 60.0)),
+        verify_tls=values["verify_tls"],
+        ca_file=values["ca_file"],
+        preset=values["preset"],
+        max_connections=values["max_connections"],
+        timeout=values["timeout"],
     )

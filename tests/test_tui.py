@@ -195,6 +195,34 @@ async def test_connection_test_records_what_it_found(app: DavtuiApp, radicale: S
     assert "nope" not in bad.last_test_message
 
 
+async def test_account_form_says_the_schema_sentence_instead_of_saving(app: DavtuiApp) -> None:
+    """The form refuses what `account add` and the config file refuse, in the same words."""
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("1", "a", *"x", "tab", "tab", *"http://alice:secret@host/", "ctrl+s")
+        error = str(app.screen.query_one("#error").render())
+        assert "url" in error and "holds a user name or password" in error, error
+        assert "secret" not in error
+        url = app.screen.query_one("#url")
+        url.value = "https//host/x"
+        await pilot.press("ctrl+s")
+        assert "is neither an http(s) URL nor a local path" in str(
+            app.screen.query_one("#error").render()
+        )
+        url.value = "alice@example.org"  # an e-mail address: DAV discovery, as before
+        app.screen.query_one("#ca_file").value = "/no/such/ca.pem"
+        await pilot.press("ctrl+s")
+        assert "ca_file must be the path of an existing" in str(
+            app.screen.query_one("#error").render()
+        )
+        app.screen.query_one("#ca_file").value = ""
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, AccountsScreen)
+    assert [(a.name, a.url, a.kind) for a in Account.select()] == [
+        ("x", "alice@example.org", "dav")
+    ]
+
+
 async def test_form_refuses_bad_input_and_delete_says_who_uses_an_account(
     app: DavtuiApp,
 ) -> None:

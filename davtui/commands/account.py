@@ -8,9 +8,11 @@ import sys
 
 from davtui import exitcodes
 from davtui.commands import find, print_rows
+from davtui.engine.schema import KINDS, check_account
 from davtui.passwords import resolve
 
-KINDS = ("dav", "vdir", "file")
+#: What an account row stores from the command line, checked by the schema before saving.
+STORED = ("name", "url", "kind", "username", "verify_tls", "ca_file", "preset")
 
 
 def _password_options(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +27,11 @@ def _password_options(parser: argparse.ArgumentParser) -> None:
 def _server_options(parser: argparse.ArgumentParser, adding: bool) -> None:
     parser.add_argument("--url", required=adding, help="server URL, host, e-mail or folder")
     parser.add_argument("--username", "-u", help="login name")
-    parser.add_argument("--kind", choices=KINDS, help="dav server, vdir folder or .ics/.vcf file")
+    parser.add_argument(
+        "--kind",
+        metavar="{" + ",".join(KINDS) + "}",
+        help="dav server, vdir folder or .ics/.vcf file (default: what the URL is)",
+    )
     parser.add_argument("--preset", help="server preset (sogo, zimbra, nextcloud, ...)")
     parser.add_argument("--ca-file", help="CA bundle to trust for this server")
     tls = parser.add_mutually_exclusive_group()
@@ -95,11 +101,20 @@ def find_account(name: str):
     return find(Account, name, "account")
 
 
+def _checked(account, args) -> dict:
+    """The account as it will be stored (the row changed by the options), checked by the
+    schema: ConfigError, one sentence, before anything is saved."""
+    merged = {field: getattr(account, field) for field in STORED}
+    merged.update({f: v for f in STORED[1:] if (v := getattr(args, f, None)) is not None})
+    merged["password_env"], merged["password_command"] = args.password_env, args.password_command
+    where = f"account '{merged['name']}'"
+    return check_account(merged, where, (*STORED, "password_env", "password_command"))
+
+
 def _apply(ctx, account, args) -> None:
-    for field in ("url", "username", "kind", "preset", "ca_file", "verify_tls"):
-        value = getattr(args, field, None)
-        if value is not None:
-            setattr(account, field, value)
+    values = _checked(account, args)
+    for field in STORED:
+        setattr(account, field, values[field])
     if args.no_password:
         account.secret = None
         return
@@ -117,7 +132,7 @@ def _add(ctx) -> int:
     if Account.get_or_none(Account.name == args.name):
         print(f"davtui: an account named '{args.name}' exists already.", file=sys.stderr)
         return exitcodes.USAGE
-    account = Account(name=args.name, url=args.url, kind=args.kind or "dav")
+    account = Account(name=args.name, url=args.url, kind=None, verify_tls=None)
     _apply(ctx, account, args)
     account.save()
     print(f"Added account '{account.name}' (id {account.id}).")

@@ -15,9 +15,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from davtui import exitcodes
+from davtui.engine.connect import ConfigError
+from davtui.engine.schema import MODES, WHAT, check_account, check_job
 from davtui.passwords import PasswordSourceError, from_command, from_env
 
 SIDES = ("source", "destination")
+#: What a row gives an account, checked by the schema.
+ACCOUNT_KEYS = ("url", "kind", "username", "preset")
 COLUMNS = """CSV columns (a header row names them; order is free):
   source_user, destination_user       the logins (required)
   source_url, destination_url         server URL; {user} is replaced by the login
@@ -87,30 +91,27 @@ def _password(record: dict[str, str | None], side: str, default_command: str | N
 
 
 def _login(record: dict[str, str | None], side: str, args: argparse.Namespace) -> Login:
-    from davtui.engine.presets import PRESETS
-
     user = _cell(record, f"{side}_user")
     if not user:
         raise BatchError(f"the {side}_user cell is empty")
     template = _cell(record, f"{side}_url") or getattr(args, f"{side}_url") or ""
     if not template:
         raise BatchError(f"no {side} URL: add a {side}_url column or --{side}-url")
-    preset = _cell(record, f"{side}_preset") or getattr(args, f"{side}_preset")
-    if preset and preset not in PRESETS:
-        raise BatchError(f"unknown {side} preset '{preset}' (known: {', '.join(PRESETS)})")
+    preset = _cell(record, f"{side}_preset") or getattr(args, f"{side}_preset") or None
+    url = template.replace("{user}", user)
+    # the schema's rules (the URL's above all), before any password command runs for this row
+    account = {"url": url, "kind": "dav", "username": user, "preset": preset}
+    check_account(account, f"the {side}", ACCOUNT_KEYS)
     command = getattr(args, f"{side}_password_command")
     password = _password(record, side, command, user)
-    return Login(template.replace("{user}", user), user, preset or None, password)
+    return Login(url, user, preset, password)
 
 
 def _row(line: int, record: dict[str, str | None], args: argparse.Namespace) -> Row:
     source, destination = (_login(record, side, args) for side in SIDES)
     what = _cell(record, "what") or args.what
     mode = _cell(record, "mode") or args.mode
-    if what not in ("calendars", "contacts", "both"):
-        raise BatchError(f"what must be calendars, contacts or both, not '{what}'")
-    if mode not in ("copy", "mirror"):
-        raise BatchError(f"mode must be copy or mirror, not '{mode}'")
+    check_job({"what": what, "mode": mode}, "the row's", ("what", "mode"))
     if source.account_name == destination.account_name:
         raise BatchError(f"source and destination are the same login {source.account_name}")
     name = _cell(record, "name") or f"{source.username} -> {destination.username}"
@@ -132,7 +133,7 @@ def read_rows(path: Path, args: argparse.Namespace) -> list[Row]:
                 continue
             try:
                 row = _row(reader.line_num, record, args)
-            except (BatchError, PasswordSourceError) as exc:
+            except (BatchError, PasswordSourceError, ConfigError) as exc:
                 text = str(exc).rstrip(".")
                 message = f"{path} line {reader.line_num}: {text}; nothing was created."
                 raise BatchError(message) from None
@@ -209,8 +210,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             f"--{side}-password-command", metavar="CMD",
             help=f"default {side} password command, {{user}} replaced ('pass show x/{{user}}')",
         )  # fmt: skip
-    imp.add_argument("--what", choices=("calendars", "contacts", "both"), default="both")
-    imp.add_argument("--mode", choices=("copy", "mirror"), default="copy")
+    imp.add_argument("--what", choices=WHAT, default="both")
+    imp.add_argument("--mode", choices=MODES, default="copy")
     imp.add_argument("--no-queue", action="store_true", help="create the jobs pending")
     imp.add_argument("--check", action="store_true", help="check the file, create nothing")
     imp.set_defaults(handler=_import)

@@ -14,8 +14,17 @@ import time
 from davtui import exitcodes
 from davtui.commands import find, print_rows
 from davtui.commands.account import find_account
+from davtui.engine.schema import JOB, check_job
 
-WHAT = ("calendars", "contacts", "both")
+#: The schema's keys `job add` fills from its options.
+ADDED = ("name", "what", "mode", "conflict", "collections", "suppress_invitations",
+         "default_collections", "dry_run", "max_delete_share", "force_delete", "hook")  # fmt: skip
+
+
+def _choice(parser: argparse.ArgumentParser, key: str) -> None:
+    """An option whose values and default are the schema's (checked by it, in one sentence)."""
+    choices = JOB[key].choices
+    parser.add_argument(f"--{key}", metavar="{" + ",".join(choices) + "}", default=JOB[key].default)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,9 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--source", "-s", required=True, help="source account (name or id)")
     add.add_argument("--destination", "-d", required=True, help="destination account")
-    add.add_argument("--what", choices=WHAT, default="both")
-    add.add_argument("--mode", choices=("copy", "mirror"), default="copy")
-    add.add_argument("--conflict", choices=("skip", "source-wins"), default="skip")
+    for key in ("what", "mode", "conflict"):
+        _choice(add, key)
     add.add_argument(
         "--collection", action="append", default=[], metavar="SRC[=DST]",
         help="copy this source collection (into DST); repeatable; default all",
@@ -110,35 +118,26 @@ def _collections(values: list[str]) -> list[dict]:
     return out
 
 
+def _checked(args) -> dict:
+    """The options as the schema's job keys, checked: ConfigError, one sentence."""
+    data = {key: getattr(args, key) for key in ADDED if key != "collections"}
+    data["collections"] = _collections(args.collection)
+    return check_job(data, f"job '{args.name}'", ADDED)
+
+
 def _add(ctx) -> int:
     from davtui.engine.queue import enqueue
     from davtui.store.models import Job
 
     args = ctx.args
+    values = _checked(args)
     source, destination = find_account(args.source), find_account(args.destination)
     if source is None or destination is None:
-        return exitcodes.USAGE
-    if not 0 <= args.max_delete_share <= 1:
-        print("davtui: --max-delete-share must be from 0 to 1.", file=sys.stderr)
         return exitcodes.USAGE
     if Job.get_or_none(Job.name == args.name):
         print(f"davtui: a job named '{args.name}' exists already.", file=sys.stderr)
         return exitcodes.USAGE
-    job = Job.create(
-        name=args.name,
-        source=source,
-        destination=destination,
-        what=args.what,
-        mode=args.mode,
-        conflict=args.conflict,
-        collections=_collections(args.collection),
-        suppress_invitations=args.suppress_invitations,
-        default_collections=args.default_collections,
-        dry_run=args.dry_run,
-        max_delete_share=args.max_delete_share,
-        force_delete=args.force_delete,
-        hook=args.hook,
-    )
+    job = Job.create(source=source, destination=destination, **values)
     if args.queue:
         enqueue(job.id)
     print(f"Added job '{job.name}' (id {job.id}){' and queued it' if args.queue else ''}.")

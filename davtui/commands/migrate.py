@@ -68,9 +68,13 @@ def _account_for(spec):
 
 
 def _job_for(config, source, destination):
+    from peewee import Field
+
     from davtui.store.models import Job
 
-    fields = {k: v for k, v in config.job.items() if k != "name"}
+    # the schema's keys the job row stores (the others only steer this run)
+    fields = {k: v for k, v in config.job.items() if isinstance(getattr(Job, k, None), Field)}
+    fields.pop("name", None)
     name = config.job.get("name") or f"migrate {source.name} -> {destination.name}"
     job = Job.get_or_none(Job.name == name)
     if job is None:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from davtui import exitcodes
+from davtui.engine.connect import ConfigError
+from davtui.engine.schema import check_account, check_job, shown
 
 FORMAT = "davtui-export"
 VERSION = 1
@@ -31,6 +33,7 @@ JOB_FIELDS = ("name", "what", "mode", "conflict", "dry_run", "suppress_invitatio
 RUN_FIELDS = ("status", "dry_run", "stats", "verification", "error", "runner")
 LOG_FIELDS = ("level", "message", "collection", "href", "uid", "summary")
 CHECK_TEXT = b"davtui-export"
+SIDES = ("source", "destination")
 
 
 class TransferError(Exception):
@@ -150,24 +153,50 @@ def write_private(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def _check(document: Any) -> None:
-    """Refuse what is not an export of ours, or names that exist here already."""
+def _rows(document: dict[str, Any], key: str) -> list[Any]:
+    rows = document.get(key, [])
+    if not isinstance(rows, list):
+        raise TransferError(f"The export's {key} must be a list, not {shown(rows)}.")
+    return rows
+
+
+def _label(noun: str, n: int, row: Any) -> str:
+    """'Account 2 (work)': where in the file a refused row is."""
+    name = row.get("name") if isinstance(row, dict) else None
+    return f"{noun} {n} ({name})" if isinstance(name, str) and name else f"{noun} {n}"
+
+
+def _check(document: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The file's accounts and jobs checked by the schema (the same rules as the config file
+    and `account add`), or TransferError; refuses names that exist here already."""
     from davtui.store.models import Account, Job
 
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise TransferError("This is not a davtui export file.")
     if document.get("version") != VERSION:
         raise TransferError(f"This export has version {document.get('version')}, not {VERSION}.")
-    names = [a["name"] for a in document["accounts"]]
+    try:
+        accounts = [
+            check_account(row, _label("Account", n, row), (*ACCOUNT_FIELDS, "password"), ("name",))
+            for n, row in enumerate(_rows(document, "accounts"), 1)
+        ]
+        jobs = [
+            check_job(row, _label("Job", n, row), (*JOB_FIELDS, *SIDES, "runs"), ("name", *SIDES))
+            for n, row in enumerate(_rows(document, "jobs"), 1)
+        ]
+    except ConfigError as exc:
+        raise TransferError(f"{str(exc).rstrip('.')}: nothing imported.") from None
+    names = [a["name"] for a in accounts]
     for name in names:
         if Account.get_or_none(Account.name == name):
             raise TransferError(f"An account named '{name}' exists already: nothing imported.")
-    for job in document["jobs"]:
+    for job in jobs:
         if Job.get_or_none(Job.name == job["name"]):
             raise TransferError(f"A job named '{job['name']}' exists already: nothing imported.")
-        for side in ("source", "destination"):
+        for side in SIDES:
             if job[side] not in names:
                 raise TransferError(f"Job '{job['name']}' uses an account the file lacks.")
+    return accounts, jobs
 
 
 def import_document(document: Any, sealer: Sealer | None) -> tuple[int, int, int]:
@@ -178,28 +207,26 @@ def import_document(document: Any, sealer: Sealer | None) -> tuple[int, int, int
     from davtui.store import Vault
     from davtui.store.models import Account, Job, LogEntry, Run, database
 
-    _check(document)
+    accounts, jobs = _check(document)
     secrets = {
-        a["name"]: sealer.decrypt(a["password"])
-        for a in document["accounts"]
-        if sealer and a.get("password")
+        a["name"]: sealer.decrypt(a["password"]) for a in accounts if sealer and a["password"]
     }
     vault = Vault.open() if secrets else None
     runs = 0
     with database.atomic():
         ids = {}
-        for row in document["accounts"]:
-            fields = {f: row[f] for f in ACCOUNT_FIELDS if f in row}
+        for row in accounts:
+            fields = {f: row[f] for f in ACCOUNT_FIELDS}
             secret = secrets.get(row["name"])
             account = Account.create(
                 **fields, secret=vault.encrypt(secret) if vault and secret else None
             )
             ids[row["name"]] = account.id
-        for row in document["jobs"]:
-            fields = {f: row[f] for f in JOB_FIELDS if f in row}
+        for row in jobs:
+            fields = {f: row[f] for f in JOB_FIELDS}
             job = Job.create(**fields, source=ids[row["source"]],
                              destination=ids[row["destination"]], status="pending")  # fmt: skip
-            for item in row.get("runs", ()):
+            for item in row["runs"]:
                 run = Run.create(job=job, **{f: item[f] for f in RUN_FIELDS},
                                  started_at=_parse_time(item["started_at"]),
                                  finished_at=_parse_time(item["finished_at"]))  # fmt: skip
@@ -208,7 +235,7 @@ def import_document(document: Any, sealer: Sealer | None) -> tuple[int, int, int
                 for start in range(0, len(logs), 500):
                     LogEntry.insert_many(logs[start : start + 500]).execute()
                 runs += 1
-    return len(ids), len(document["jobs"]), runs
+    return len(ids), len(jobs), runs
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -15,6 +15,7 @@ from davtui.engine.events import Finished, Listener, Message, Phase, ignore
 from davtui.engine.mapping import Choice
 from davtui.engine.recorder import Recorder
 from davtui.engine.runner import Migration, Options
+from davtui.engine.schema import url_kind
 from davtui.engine.state import JobState
 from davtui.engine.storage import AccountSpec
 from davtui.store.models import Account, Job, Run, database, utcnow
@@ -29,6 +30,10 @@ def runner_id() -> str:
 
 
 def spec_of(account: Account, vault: Vault | None) -> AccountSpec:
+    """What the engine needs to reach a stored account. Its URL meets the schema's rule
+    again: an account stored before the rule (a password in the URL, an ftp:// or a
+    scheme-less https//host/x) is refused with one sentence, not spoken to."""
+    url_kind(account.url, account.kind, f"The account '{account.name}'")
     password = vault.password(account) if (vault and account.secret) else ""
     return AccountSpec(
         url=account.url,

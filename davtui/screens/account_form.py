@@ -7,8 +7,7 @@ and Carbonio a Host row appears and the URL is filled from host and login until 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import urlparse
+from dataclasses import dataclass, replace
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,7 +17,9 @@ from textual.screen import ModalScreen
 from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
+from davtui.engine.connect import ConfigError
 from davtui.engine.presets import preset_url
+from davtui.engine.schema import check_account
 from davtui.store.models import Account
 
 # (label, stored preset, URL hint): the hint shows where each server keeps its DAV root.
@@ -59,14 +60,26 @@ class AccountFields:
     ca_file: str | None
 
 
-class HttpUrl(Validator):
-    """An http(s) URL with a host: what a CalDAV/CardDAV client can connect to."""
+#: Who the schema's sentences name in this form: "The account's url ... is neither ...".
+WHERE = "The account's"
+#: The keys this form fills, checked by the same schema as the config file and the CLI.
+FORM_KEYS = ("name", "url", "kind", "username", "verify_tls", "ca_file", "preset")
+
+
+class SchemaUrl(Validator):
+    """The schema's URL rule as the user types: an http(s) URL, a host or an e-mail address
+    for a DAV account, a path for a local one; the failure is the schema's sentence."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
 
     def validate(self, value: str) -> ValidationResult:
-        parsed = urlparse(value.strip())
-        if parsed.scheme in ("http", "https") and parsed.hostname:
-            return self.success()
-        return self.failure("Enter an http:// or https:// URL with a host name.")
+        try:
+            check_account({"url": value.strip(), "kind": self.kind}, WHERE, ("url", "kind"))
+        except ConfigError as exc:
+            return self.failure(str(exc))
+        return self.success()
 
 
 class AccountForm(ModalScreen[AccountFields | None]):
@@ -81,6 +94,11 @@ class AccountForm(ModalScreen[AccountFields | None]):
         super().__init__()
         self.account = account
         self._filled = ""  # the URL this form wrote; a different one was typed by hand
+
+    @property
+    def kind(self) -> str:
+        """The form edits DAV accounts; a local one made by the CLI keeps its kind."""
+        return self.account.kind if self.account is not None else "dav"
 
     def _name_free(self, value: str) -> bool:
         query = Account.select().where(Account.name == value.strip())
@@ -124,7 +142,10 @@ class AccountForm(ModalScreen[AccountFields | None]):
                     yield widget
                 yield Label("URL")
                 yield Input(
-                    account.url if account else "", id="url", compact=True, validators=[HttpUrl()]
+                    account.url if account else "",
+                    id="url",
+                    compact=True,
+                    validators=[SchemaUrl(self.kind)],
                 )
                 yield Label("User")
                 yield Input(account.username if account else "", id="username", compact=True)
@@ -189,23 +210,28 @@ class AccountForm(ModalScreen[AccountFields | None]):
             if (result := field.validate(field.value)) is not None
             for message in result.failure_descriptions
         ]
-        ca_file = self.query_one("#ca_file", Input).value.strip() or None
+        fields = AccountFields(
+            name=self.query_one("#name", Input).value.strip(),
+            preset=str(self.query_one("#preset", Select).value),
+            url=self.query_one("#url", Input).value.strip(),
+            username=self.query_one("#username", Input).value.strip(),
+            password=None,
+            verify_tls=self.query_one("#verify_tls", Checkbox).value,
+            ca_file=self.query_one("#ca_file", Input).value.strip() or None,
+        )
+        if not problems:
+            values = {key: getattr(fields, key, None) for key in FORM_KEYS}
+            try:
+                check_account({**values, "kind": self.kind}, WHERE, FORM_KEYS)
+            except ConfigError as exc:  # the sentence the CLI and the config file give
+                problems.append(str(exc))
         error = self.query_one("#error", Label)
+        error.update(problems[0] if problems else "")
         if problems:
-            error.update(problems[0])
             return
-        error.update("")
         password = self.query_one("#password", Input).value
         self.dismiss(
-            AccountFields(
-                name=self.query_one("#name", Input).value.strip(),
-                preset=str(self.query_one("#preset", Select).value),
-                url=self.query_one("#url", Input).value.strip(),
-                username=self.query_one("#username", Input).value.strip(),
-                password=password if password or self.account is None else None,
-                verify_tls=self.query_one("#verify_tls", Checkbox).value,
-                ca_file=ca_file,
-            )
+            replace(fields, password=password if password or self.account is None else None)
         )
 
     @on(Button.Pressed, "#cancel")

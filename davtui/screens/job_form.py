@@ -17,9 +17,11 @@ from textual.screen import ModalScreen
 from textual.validation import Function
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
+from davtui.engine.connect import ConfigError
 from davtui.engine.errors import EngineError
 from davtui.engine.jobs import spec_of
 from davtui.engine.presets import guess_server
+from davtui.engine.schema import check_job
 from davtui.messages import CollectionsFound
 from davtui.store import StoreError, Vault
 from davtui.store.models import Account, Job
@@ -28,6 +30,10 @@ from davtui.widgets.collection_picker import CollectionPicker
 WHAT = (("Calendars and contacts", "both"), ("Calendars", "calendars"), ("Contacts", "contacts"))
 MODES = (("Copy: create and update", "copy"), ("Mirror: also delete what it copied", "mirror"))
 CONFLICTS = (("Skip and report", "skip"), ("Source wins", "source-wins"))
+CHOICES = ("what", "mode", "conflict")
+FLAGS = ("suppress_invitations", "default_collections", "dry_run")
+#: The job keys this form fills, checked by the schema the CLI and the config file use.
+FORM_KEYS = ("name", *CHOICES, *FLAGS, "collections")
 # Sources whose default collections (`Calendar`, `Contacts`) map onto SOGo's `personal` ones.
 ZIMBRA_LIKE = frozenset({"zimbra", "carbonio"})
 SOGO_HINT = "SOGo e-mails attendees of imported events unless suppressed."
@@ -253,7 +259,21 @@ class JobForm(ModalScreen[JobFields | None]):
             return "Choose a source and a destination account."
         if source == destination:
             return "The source and the destination must be different accounts."
+        try:  # the same rules, and sentences, as the config file and `davtui job add`
+            check_job(self._values(), "The job's", FORM_KEYS)
+        except ConfigError as exc:
+            return str(exc)
         return None
+
+    def _values(self) -> dict[str, Any]:
+        """The job keys as the form holds them now."""
+        values: dict[str, Any] = {
+            name: str(self.query_one(f"#{name}", Select).value) for name in CHOICES
+        }
+        values.update({name: self.query_one(f"#{name}", Checkbox).value for name in FLAGS})
+        values["name"] = self.query_one("#name", Input).value.strip()
+        values["collections"] = self.query_one(CollectionPicker).choices()
+        return values
 
     @on(Button.Pressed, "#save")
     @on(Input.Submitted)
@@ -271,16 +291,9 @@ class JobForm(ModalScreen[JobFields | None]):
 
         self.dismiss(
             JobFields(
-                name=self.query_one("#name", Input).value.strip(),
+                **self._values(),
                 source_id=int(value("source")),
                 destination_id=int(value("destination")),
-                what=value("what"),
-                mode=value("mode"),
-                conflict=value("conflict"),
-                suppress_invitations=self.query_one("#suppress_invitations", Checkbox).value,
-                default_collections=self.query_one("#default_collections", Checkbox).value,
-                dry_run=self.query_one("#dry_run", Checkbox).value,
-                collections=self.query_one(CollectionPicker).choices(),
             )
         )
 

@@ -1,0 +1,361 @@
+"""One schema for accounts and jobs: each key's type, range, choices and default, declared once.
+
+The config file loader, `davtui account add/edit`, `job add`, `import`, `batch import` and the
+TUI forms all check through `check_account` / `check_job`, so a value is refused the same way
+wherever it is typed, with one sentence naming the key and what is wrong with the value (never
+the value of a secret). A small hand-written table rather than pydantic or jsonschema: some
+twenty flat keys, and the part a library would own (the wording of each refusal, the nearest
+known key, keeping secrets out of messages) is exactly what we need to control.
+
+The URL rule lives here too, as the engine applies it again before connecting (an account
+stored before the rule existed is refused, not spoken to).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from davtui.engine.connect import ConfigError
+from davtui.engine.presets import PRESETS
+
+KINDS = ("dav", "vdir", "file")
+WHAT = ("calendars", "contacts", "both")
+MODES = ("copy", "mirror")
+CONFLICTS = ("skip", "source-wins")
+# The TUI stores "carbonio" (Zimbra's paths) and "other" (no preset) besides the engine's names.
+PRESET_NAMES = (*PRESETS, "carbonio", "other")
+DAV_SCHEMES = ("http", "https")
+PASSWORD_KEYS = ("password", "password_env", "password_command")
+
+
+class Invalid(Exception):
+    """A value does not fit its key; the message says what it should be ("true or false")."""
+
+
+Check = Callable[[Any], Any]  # the value as stored, or raises Invalid
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key: how its value is checked (and normalised), its default, whether it must be
+    given, whether its value is a secret that a message must never repeat."""
+
+    name: str
+    check: Check
+    default: Any = None
+    required: bool = False
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+
+
+def text(what: str = "text") -> Check:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise Invalid(what)
+        return value
+
+    return check
+
+
+def filled(what: str) -> Check:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise Invalid(what)
+        return value
+
+    return check
+
+
+def flag(value: Any) -> bool:
+    """TOML/JSON true or false only: "no" is not false, and must never become true."""
+    if not isinstance(value, bool):
+        raise Invalid("true or false")
+    return value
+
+
+def whole(low: int, high: int) -> Check:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise Invalid(f"a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def number(low: float, high: float, what: str, above_low: bool = False) -> Check:
+    """A number in [low, high], or in (low, high] when `above_low`."""
+
+    def check(value: Any) -> float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not (low < value if above_low else low <= value) or not value <= high:
+            raise Invalid(what)
+        return float(value)
+
+    return check
+
+
+def one_of(*options: str) -> Check:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise Invalid(f"one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def existing_file(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Invalid("the path of a file")
+    if not os.path.isfile(value):
+        raise Invalid("the path of an existing, readable file")
+    return value
+
+
+def collections(value: Any) -> list[dict[str, str | None]]:
+    """Collection names (config file), or {source, target} objects (export, database)."""
+    what = "a list of collection names or {source, target} objects"
+    if not isinstance(value, list):
+        raise Invalid(what)
+    out: list[dict[str, str | None]] = []
+    for entry in value:
+        if isinstance(entry, dict) and set(entry) <= {"source", "target"}:
+            source, target = entry.get("source"), entry.get("target")
+        else:
+            source, target = entry, None
+        if not isinstance(source, str) or not source or not isinstance(target, str | None):
+            raise Invalid(what)
+        out.append({"source": source, "target": target or None})
+    return out
+
+
+def renames(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+    ):
+        raise Invalid("a table of source name = destination name")
+    return dict(value)
+
+
+def anything(kind: type, what: str) -> Check:
+    def check(value: Any) -> Any:
+        if not isinstance(value, kind):
+            raise Invalid(what)
+        return value
+
+    return check
+
+
+def _keys(*keys: Key) -> dict[str, Key]:
+    return {key.name: key for key in keys}
+
+
+ACCOUNT = _keys(
+    Key("name", filled("a name")),
+    Key("url", filled("a URL, a host, an e-mail address or a path"), required=True),
+    Key("kind", one_of(*KINDS), choices=KINDS),
+    Key("username", text(), default=""),
+    Key("password", text(), secret=True),
+    Key("password_env", filled("the name of an environment variable")),
+    Key("password_command", filled("a command line")),
+    Key("verify_tls", flag, default=True),
+    Key("ca_file", existing_file),
+    Key("preset", one_of(*PRESET_NAMES), choices=PRESET_NAMES),
+    Key("max_connections", whole(1, 256), default=16),
+    Key(
+        "timeout", number(0, 3600, "a number of seconds above 0, at most 3600", True), default=60.0
+    ),
+    Key("capabilities", anything(dict, "an object"), default={}),
+)
+#: The keys of a [source] / [destination] section of a config file.
+CONFIG_SIDE = (
+    "url", "username", "password", "password_env", "password_command", "verify_tls",
+    "ca_file", "kind", "preset", "max_connections", "timeout",
+)  # fmt: skip
+
+JOB = _keys(
+    Key("name", filled("a name")),
+    Key("source", filled("an account name")),
+    Key("destination", filled("an account name")),
+    Key("what", one_of(*WHAT), default="both", choices=WHAT),
+    Key("mode", one_of(*MODES), default="copy", choices=MODES),
+    Key("conflict", one_of(*CONFLICTS), default="skip", choices=CONFLICTS),
+    Key("suppress_invitations", flag),  # left out: the destination decides (SOGo: on)
+    Key("default_collections", flag, default=False),
+    Key("dry_run", flag, default=False),
+    Key("collections", collections, default=[]),
+    Key("rename", renames, default={}),
+    Key("hook", filled("a command line")),
+    # Mirror deletes: a drop of more than this share of a collection needs force_delete.
+    Key("force_delete", flag, default=False),
+    Key("max_delete_share", number(0, 1, "a number from 0 to 1"), default=0.2),
+    Key("runs", anything(list, "a list of runs"), default=[]),
+)
+#: The keys of the [job] section of a config file.
+CONFIG_JOB = (
+    "name", "what", "mode", "collections", "rename", "conflict", "suppress_invitations",
+    "default_collections", "dry_run", "force_delete", "max_delete_share",
+)  # fmt: skip
+
+
+def shown(value: Any) -> str:
+    """A value for a message, short: text quoted ('no', userinfo of a URL masked), anything
+    else as TOML/JSON spell it (true, 5, ["alice"])."""
+    if isinstance(value, str):
+        out = repr(_masked(value))
+    else:
+        out = json.dumps(value, ensure_ascii=False, default=str)
+    return out if len(out) <= 80 else out[:77] + "..."
+
+
+def _masked(url: str) -> str:
+    """`url` without what stands before an `@` in its host part (a user and password)."""
+    if url.lower().startswith("mailto:"):
+        return url
+    if "://" in url:
+        return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1***@", url)
+    return re.sub(r"^[^/@]*:[^/@]*@", "***@", url)
+
+
+def unknown_key(name: str, known: Iterable[str], where: str, noun: str = "key") -> ConfigError:
+    """'Unknown key' naming the nearest known one, so a typo is found at once."""
+    near = difflib.get_close_matches(str(name), list(known), n=1)
+    hint = f"the nearest known {noun} is {near[0]}" if near else f"known: {', '.join(known)}"
+    return ConfigError(f"{where} has an unknown {noun} {shown(name)} ({hint}).")
+
+
+def check_keys(
+    keys: dict[str, Key], data: Any, where: str, allowed: Collection[str], need: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Every allowed key of `data` checked and normalised, defaults filled in for the others;
+    a JSON null counts as left out. `where` names the place ("[source]", "account 'x'");
+    `need` lists keys this place requires beyond the schema's own required ones."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a table of keys, not {shown(data)}.")
+    for name in data:
+        if name not in allowed:
+            raise unknown_key(name, allowed, where)
+    out: dict[str, Any] = {}
+    for name in allowed:
+        key = keys[name]
+        value = data.get(name)
+        if value is None:
+            if key.required or name in need:
+                raise ConfigError(f"{where} needs a {name}.")
+            out[name] = key.default.copy() if isinstance(key.default, dict | list) else key.default
+            continue
+        try:
+            out[name] = key.check(value)
+        except Invalid as exc:
+            given = "" if key.secret else f", not {shown(value)}"
+            raise ConfigError(f"{where} {name} must be {exc}{given}.") from None
+    return out
+
+
+def check_account(
+    data: Any, where: str, allowed: Collection[str] = CONFIG_SIDE, need: Iterable[str] = ()
+) -> dict[str, Any]:
+    """An account's keys checked, its kind settled by `url_kind`; ConfigError on a problem."""
+    values = check_keys(ACCOUNT, data, where, allowed, need)
+    given = [key for key in PASSWORD_KEYS if values.get(key) is not None]
+    if len(given) > 1:
+        raise ConfigError(f"{where} has both {given[0]} and {given[1]}: keep one of them.")
+    values["kind"] = url_kind(values["url"], values.get("kind"), where)
+    return values
+
+
+def check_job(
+    data: Any, where: str, allowed: Collection[str] = CONFIG_JOB, need: Iterable[str] = ()
+) -> dict[str, Any]:
+    return check_keys(JOB, data, where, allowed, need)
+
+
+# --- The URL rule --------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(?!\d)")  # "host:8443" is a port
+_HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)*\.?$")
+_LOCAL = ("/", "~/", "./", "../")
+_FILE_SUFFIXES = (".ics", ".vcf", ".vcard")
+NEITHER = "is neither an http(s) URL nor a local path (start a folder with / or ./)"
+
+
+def url_kind(url: str, kind: str | None, where: str = "the account") -> str:
+    """The account kind `url` is, or ConfigError. The rule:
+
+    - `http://` and `https://` URLs with a host are DAV servers; any other scheme (`ftp:`,
+      `file:`, a typo like `htps:`) is refused, and so is a user name or password in the URL
+      (it would be stored and logged: use username and password_env/password_command).
+    - Without a scheme, a path is a local folder only when it is one: `/...`, `~/...`, `./...`,
+      `../...` (or any path when kind is explicitly vdir or file).
+    - `alice@example.org` (an e-mail address) and a bare host name with a dot or a port
+      (`dav.example.org`, `localhost:5232`) are DAV servers found by RFC 6764 discovery;
+      a single word is a host only with kind = dav.
+    - Anything else with a `/` (`https//host/x`, `host/dav/`) is refused rather than guessed.
+    """
+    label = f"{where} url {shown(url)}"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ConfigError(f"{label} contains a space or a control character.")
+    scheme = _SCHEME.match(url) if "://" in url or "@" not in url else None
+    if kind in ("vdir", "file"):
+        if scheme and "://" in url:
+            raise ConfigError(f"{label} is a URL, but a {kind} account needs a local path.")
+        return kind
+    if scheme:
+        return _dav_url(url, scheme.group(1).lower(), label)
+    if url.startswith(_LOCAL) or url in ("/", ".", "..", "~"):
+        if kind == "dav":
+            raise ConfigError(f"{label} is a local path, but kind is dav (vdir is a folder).")
+        return "vdir"
+    if "/" in url or "\\" in url:
+        raise ConfigError(f"{label} {NEITHER}.")
+    if "@" in url:
+        local, _, domain = url.rpartition("@")
+        if local.lower().startswith("mailto:"):
+            raise ConfigError(f"{label} {NEITHER}: write the e-mail address without mailto:.")
+        if ":" in local:
+            raise ConfigError(f"{label} holds a password: {_USERINFO}.")
+        if local and _host(domain, single_word=kind == "dav"):
+            return "dav"
+        raise ConfigError(f"{label} is not an e-mail address (alice@example.org).")
+    if _host(url, single_word=kind == "dav") and not url.lower().endswith(_FILE_SUFFIXES):
+        return "dav"
+    raise ConfigError(f"{label} {NEITHER}.")
+
+
+_USERINFO = (
+    "put the login in username and the password in password_env or password_command "
+    "(--password-env/--password-command), never in the URL"
+)
+
+
+def _dav_url(url: str, scheme: str, label: str) -> str:
+    if scheme not in DAV_SCHEMES:
+        path = urlsplit(url).path or "/"
+        hint = f" (write a local folder as a path: {path})" if scheme == "file" else ""
+        raise ConfigError(
+            f"{label} uses {scheme}: but only http:// and https:// reach a DAV server{hint}."
+        )
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise ConfigError(f"{label} holds a user name or password: {_USERINFO}.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"{label} has an invalid port.") from None
+    if not url.startswith(f"{parts.scheme}://") or not parts.hostname:
+        raise ConfigError(f"{label} has no host name (https://dav.example.org/).")
+    return "dav"
+
+
+def _host(text: str, single_word: bool) -> bool:
+    """A host name, optionally with a port; a single word only when `single_word`."""
+    host, colon, port = text.rpartition(":") if ":" in text else (text, "", "")
+    if colon and not (port.isdigit() and 0 < int(port) < 65536):
+        return False
+    return bool(_HOST.match(host)) and ("." in host.strip(".") or bool(colon) or single_word)
