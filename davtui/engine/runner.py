@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from davtui.engine.act import CollectionActor, Settings
 from davtui.engine.aliases import Aliases
 from davtui.engine.control import Gate, Stopped
-from davtui.engine.errors import CollectionError, EngineError
+from davtui.engine.errors import (
+    AuthFailed,
+    CollectionError,
+    DavError,
+    EngineError,
+    Throttled,
+    Unreachable,
+)
 from davtui.engine.events import (
     CollectionCreated,
     Finished,
@@ -47,8 +54,11 @@ SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
     "suppressed (SCHEDULE-AGENT=CLIENT); set suppress_invitations = false to send them."
 )
-#: Failures of one collection's folder: that collection fails, the others are copied.
-LOCAL = (CollectionError, OSError)
+#: Failures of one collection (its folder, or a server's error on its listing: a 500, a 403,
+#: a collection gone): that collection fails, the others are copied.
+LOCAL = (CollectionError, OSError, DavError)
+#: ... except those that say the whole server is out of reach: they end the run.
+SERVER_DOWN = (AuthFailed, Unreachable, Throttled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +178,8 @@ class Migration:
             listing = listings.pop()
             try:
                 plan = self._plan(*listing)
+            except SERVER_DOWN:
+                raise
             except LOCAL as exc:
                 self._collection_failed(listing[0], exc)
                 continue

@@ -357,7 +357,7 @@ class Transport:
             if response.status == 303:
                 method, body = "GET", None
             url = target
-        return response, url
+        raise redirect_loop(self.host, url)
 
     def _error(
         self, method: str, url: str, status: int, headers: Mapping[str, str]
@@ -387,6 +387,15 @@ class Transport:
 
     def close(self) -> None:
         self._wire.close()
+
+
+def redirect_loop(host: str, url: str, hops: int = MAX_REDIRECTS) -> errors.RedirectLoop:
+    """The sentence for a server that redirected more than `hops` times."""
+    return errors.RedirectLoop(
+        f"{host} redirects in a loop: more than {hops} redirects, the last one to "
+        f"{urlsplit(url).path or '/'}; check the account's URL.",
+        url=url,
+    )
 
 
 def _root_cause(exc: BaseException) -> str:
