@@ -24,6 +24,10 @@ def report(finished: Finished, duration: float, job: str | None = None) -> dict[
         "errors": finished.errors,
         "exit_code": finished.exit_code,
     }
+    if finished.warnings:
+        out["warnings"] = finished.warnings
+    if finished.leftovers:
+        out["leftovers"] = finished.leftovers
     if finished.error:
         out["error"] = finished.error
     if finished.plan is not None:
