@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from davtui import __version__
 from davtui.engine import errors, events
 from davtui.engine.bandwidth import LIMIT
+from davtui.engine.solo import Solo
 from davtui.engine.storage import AccountSpec
 from davtui.engine.wire import ConnectFailed, Headers, Wire
 
@@ -34,8 +35,13 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 #: Statuses that mean "try again later".
 # 423: Xandikos locks a collection while it writes and answers 423 to concurrent writers.
 RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
-#: ... and 500 to a DELETE that meets that lock (its LockedError is not turned into a 423).
+#: ... and 500 to a write: Xandikos answers a DELETE that meets that lock with it, DAViCal
+#: some of several PUTs at once. Only a conditional write is repeated, which makes it safe.
 RETRY_DELETE_STATUSES = RETRY_STATUSES | {500}
+#: Writes: retried on RETRY_DELETE_STATUSES when conditional, alone after a second failure.
+WRITES = frozenset({"PUT", "DELETE", "MKCOL", "MKCALENDAR"})
+#: Collection creations: repeatable, as they fail where the collection exists.
+MAKES = frozenset({"MKCOL", "MKCALENDAR"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 RETRY_AFTER_MIN = 1.0
@@ -63,6 +69,11 @@ class PreconditionAfterRetry(errors.PreconditionFailed):
     (a create that got its answer lost looks exactly like this)."""
 
     retried = True
+
+
+class ExistsAfterRetry(errors.DavError):
+    """405/409 to a MKCOL/MKCALENDAR we had to send twice: the first attempt may have made
+    the collection; the caller reads it back."""
 
 
 @dataclass(slots=True)
@@ -203,6 +214,7 @@ class Transport:
         self.counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._slots = host_slots(self.base_url, spec.max_connections)
+        self._solo = Solo()  # a write that failed twice is retried alone
         verify: bool | str = spec.ca_file or spec.verify_tls
         self._wire = Wire(verify, min(15.0, spec.timeout), spec.timeout)
         self._headers = {"User-Agent": f"davtui/{__version__}"}
@@ -240,13 +252,15 @@ class Transport:
         repeatable = method in IDEMPOTENT or (
             method in ("PUT", "DELETE") and ("If-Match" in sent or "If-None-Match" in sent)
         )
-        attempt = resets = 0
+        repeatable = repeatable or method in MAKES
+        attempt = resets = failures = 0
         doubt = False  # an earlier attempt may have reached the server
         while True:
             attempt += 1
             delay: float | None = None
             try:
-                return self._attempt(method, url, body, sent, stream, redirects, retried=doubt)
+                with self._solo.turn(alone=method in WRITES and failures >= 2):
+                    return self._attempt(method, url, body, sent, stream, redirects, retried=doubt)
             except ssl.SSLError as exc:
                 raise errors.TLSFailed(
                     f"The TLS certificate of {self.host} could not be verified "
@@ -254,6 +268,7 @@ class Transport:
                     url=url,
                 ) from None
             except (OSError, http.client.HTTPException) as exc:
+                failures += 1
                 if _closed_before_answer(exc) and resets <= self.spec.max_connections:
                     resets += 1  # stale pooled connection: once more on a fresh one, no wait
                     doubt = True
@@ -268,11 +283,14 @@ class Transport:
                         f"{self.host} could not be reached ({_root_cause(exc)}).", url=url
                     ) from None
             except errors.DavError as exc:
-                again = RETRY_DELETE_STATUSES if method == "DELETE" else RETRY_STATUSES
+                again = RETRY_DELETE_STATUSES if method in WRITES else RETRY_STATUSES
                 if not (repeatable and exc.status in again) or attempt > self.retries:
                     if doubt and isinstance(exc, errors.PreconditionFailed):
                         raise PreconditionAfterRetry(str(exc), status=412, url=url) from None
+                    if doubt and method in MAKES and exc.status in (405, 409):
+                        raise ExistsAfterRetry(str(exc), status=exc.status, url=url) from None
                     raise
+                failures += exc.status not in (423, 429)
                 delay = getattr(exc, "retry_after", None)
                 if delay is not None:
                     self.listener(events.Throttled(host=self.host, delay=delay))
