@@ -20,6 +20,7 @@ def report(finished: Finished, duration: float, job: str | None = None) -> dict[
             "missing": verification["missing"],
             "different": verification["different"],
             "converted": verification.get("converted", 0),
+            "rewritten": verification.get("rewritten", []),
         },
         "errors": finished.errors,
         "exit_code": finished.exit_code,

@@ -44,8 +44,6 @@ def describe(event: Event) -> tuple[str, str] | None:
                 text += f" (fix-ups: {', '.join(fixes)})"
             if event.warnings:
                 text += f" — {'; '.join(event.warnings)}"
-            if event.kept:
-                text += f" — kept byte for byte at {event.kept}"
             level = LEVELS.get(outcome, "warning" if event.warnings else "info")
             return level, text
         case Message(level=level, text=text):
