@@ -72,8 +72,9 @@ class PreconditionAfterRetry(errors.PreconditionFailed):
 
 
 class ExistsAfterRetry(errors.DavError):
-    """405/409 to a MKCOL/MKCALENDAR we had to send twice: the first attempt may have made
-    the collection; the caller reads it back."""
+    """403/405/409 to a MKCOL/MKCALENDAR sent twice (a resource exists there: 403 by RFC 4791
+    5.3.1, 405 by RFC 4918 9.3.1): the first attempt may have made it; the caller reads it
+    back."""
 
 
 @dataclass(slots=True)
@@ -287,7 +288,7 @@ class Transport:
                 if not (repeatable and exc.status in again) or attempt > self.retries:
                     if doubt and isinstance(exc, errors.PreconditionFailed):
                         raise PreconditionAfterRetry(str(exc), status=412, url=url) from None
-                    if doubt and method in MAKES and exc.status in (405, 409):
+                    if doubt and method in MAKES and exc.status in (403, 405, 409):
                         raise ExistsAfterRetry(str(exc), status=exc.status, url=url) from None
                     raise
                 failures += exc.status not in (423, 429)
