@@ -234,3 +234,34 @@ def test_a_write_retried_alone_waits_for_the_others_and_holds_them_back() -> Non
     for thread in (first, alone, later):
         thread.join(10)
     assert order == ["first in", "first out", "alone in", "alone out", "later in", "later out"]
+
+
+def test_a_mirror_delete_whose_answer_was_lost_or_that_met_a_500_is_done(
+    fresh_radicale: Server, fresh_xandikos: Server, home: Path, tmp_path: Path
+) -> None:
+    """DELETE with If-Match: a 500 is retried; a retry finding the item gone (its first
+    attempt landed, the answer was lost) is the item deleted, not a failure."""
+    total = seed(fresh_radicale, "alice/", events=6, cards=0)
+    faults: list[str] = []
+
+    def fault(method: str, path: str, attempt: int, _body: bytes) -> Fault | None:
+        if method != "DELETE" or attempt != 1:
+            return None
+        faults.append(path)
+        return Fault(500) if len(faults) == 1 else Fault(action="drop-response")
+
+    with Proxy(fresh_xandikos.url, fault=fault) as dst:
+        config = write_config(tmp_path / "c.json", fresh_radicale.url, dst.url, timeout=10)
+        settings = json.loads(config.read_text())
+        config.write_text(json.dumps({**settings, "job": {"name": "m", "mode": "mirror"}}))
+        code, report, err = _migrate(config, tmp_path / "m.db")
+        assert code == 0, err[-2000:]
+        source = fresh_radicale.url + "alice/work/"
+        gone = sorted(dav.listing(source))[:2]
+        for href in gone:
+            assert dav.request(fresh_radicale.url.rstrip("/") + href, "DELETE")[0] in (200, 204)
+        code, report, err = _migrate(config, tmp_path / "m.db")
+    assert len(faults) == 2, faults  # one 500, one lost answer, each on its first attempt
+    assert code == 0, (err[-2000:], report["errors"])
+    assert report["stats"]["deleted"] == 2, report["stats"]
+    assert assert_copied_exactly(fresh_radicale, fresh_xandikos) == total - 2

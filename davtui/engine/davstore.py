@@ -30,7 +30,7 @@ from davtui.engine.storage import (
     Ref,
     WritableStorage,
 )
-from davtui.engine.transport import ExistsAfterRetry, Transport
+from davtui.engine.transport import ExistsAfterRetry, PreconditionAfterRetry, Transport
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +307,12 @@ class DavStorage(WritableStorage):
             self.transport.request("DELETE", href, headers={"If-Match": etag} if etag else {})
         except errors.NotFound:  # gone already: a retried DELETE whose first attempt landed
             log.debug("%s was gone already when deleted", href)
+        except PreconditionAfterRetry:  # 412 to the retry: gone by the first attempt, or not
+            try:
+                self._etag(href)
+            except errors.NotFound:
+                return
+            raise
 
     def create_collection(self, template: Collection, name: str) -> CreatedCollection:
         """MKCALENDAR / extended MKCOL with every property at once; if the server refuses
