@@ -40,6 +40,8 @@ RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
 RETRY_DELETE_STATUSES = RETRY_STATUSES | {500}
 #: Writes: retried on RETRY_DELETE_STATUSES when conditional, alone after a second failure.
 WRITES = frozenset({"PUT", "DELETE", "MKCOL", "MKCALENDAR"})
+#: Retries of a PUT or MKCOL answered 500: the second one alone.
+RETRIES_AFTER_500 = 2
 #: Collection creations: repeatable, as they fail where the collection exists.
 MAKES = frozenset({"MKCOL", "MKCALENDAR"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -285,7 +287,10 @@ class Transport:
                     ) from None
             except errors.DavError as exc:
                 again = RETRY_DELETE_STATUSES if method in WRITES else RETRY_STATUSES
-                if not (repeatable and exc.status in again) or attempt > self.retries:
+                # a 500 to a write is retried twice, the second time alone (a server down
+                # answering 500 to everything is not waited on per item as long as a 503)
+                most = RETRIES_AFTER_500 if exc.status == 500 and method != "DELETE" else None
+                if not (repeatable and exc.status in again) or attempt > (most or self.retries):
                     if doubt and isinstance(exc, errors.PreconditionFailed):
                         raise PreconditionAfterRetry(str(exc), status=412, url=url) from None
                     if doubt and method in MAKES and exc.status in (403, 405, 409):
