@@ -31,6 +31,7 @@ from davtui.engine.events import (
     Phase,
     ignore,
 )
+from davtui.engine.leftovers import Leftovers
 from davtui.engine.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
 from davtui.engine.overlap import LISTINGS, few_at_once, meanwhile, read_ahead
 from davtui.engine.plan import CollectionPlan, DeleteGuard, plan_collection
@@ -87,6 +88,7 @@ class Migration:
         options: Options,
         listener: Listener = ignore,
         gate: Gate | None = None,
+        leftovers: Leftovers | None = None,
     ) -> None:
         self.source = source
         self.destination = destination
@@ -103,6 +105,9 @@ class Migration:
         # Zimbra: the same item in two source collections (a mounted share) is copied once
         self.aliases = Aliases(enabled=source.mounts_shared_collections)
         self.errors: list[dict] = []
+        self.warnings: list[dict] = []  # items stored with what davtui found odd in them
+        self.leftovers = leftovers or Leftovers()
+        self._kept = False  # some refused item was kept in the leftovers folder
         self.progress = ProgressMeter(listener)
         self.verification: Verification | None = None
         self._plans: list[CollectionPlan] = []
@@ -131,6 +136,8 @@ class Migration:
             verification=self.verification.as_dict() if self.verification else None,
             errors=self.errors,
             error=error,
+            warnings=self.warnings,
+            leftovers=str(self.leftovers.folder) if self._kept else None,
             exit_code=code,
             dry_run=self.options.dry_run,
             plan=self._plan_summary() if self.options.dry_run else None,
@@ -404,6 +411,7 @@ class Migration:
                 dry_run=self.options.dry_run,
                 suppress_invitations=self.suppress_invitations,
                 aliases=self.aliases,
+                leftovers=self.leftovers,
             ),
             self._on_item,
             self.gate,
@@ -421,16 +429,18 @@ class Migration:
             else:
                 self.state.record(record)
         self.stats.item(event.kind, event.outcome, event.fixups, size)
+        entry = {
+            "collection": event.collection,
+            "href": event.href,
+            "uid": event.uid,
+            "summary": event.summary,
+        }
         if event.outcome in ("failed", "refused"):
-            self.errors.append(
-                {
-                    "collection": event.collection,
-                    "href": event.href,
-                    "uid": event.uid,
-                    "summary": event.summary,
-                    "reason": event.reason,
-                }
-            )
+            kept = {"kept": event.kept} if event.kept else {}
+            self.errors.append({**entry, "reason": event.reason, **kept})
+            self._kept = self._kept or event.kept is not None
+        elif event.warnings:
+            self.warnings.extend({**entry, "reason": w} for w in event.warnings)
         self.progress.advance()
         self.listener(event)
 
