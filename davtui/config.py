@@ -18,6 +18,7 @@ CONFLICTS = ("skip", "source-wins")
 SIDE_KEYS = {
     "url", "username", "password", "password_env", "password_command", "verify_tls",
     "ca_file", "kind", "preset", "max_connections", "timeout",
+    "deadline", "max_body_mb", "max_listing_mb",
 }  # fmt: skip
 JOB_KEYS = {
     "name", "what", "mode", "collections", "rename", "conflict", "suppress_invitations",
@@ -116,4 +117,7 @@ def _side(section: dict[str, Any], side: str) -> AccountSpec:
         preset=section.get("preset"),
         max_connections=int(section.get("max_connections", 16)),
         timeout=float(section.get("timeout", 60.0)),
+        deadline=float(section["deadline"]) if "deadline" in section else None,
+        max_body=int(float(section.get("max_body_mb", 64)) * 2**20),
+        max_listing=int(float(section.get("max_listing_mb", 1024)) * 2**20),
     )
