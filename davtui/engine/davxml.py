@@ -254,6 +254,11 @@ def iter_multistatus(
         root = parser.close()
         yield from _drain(parser, tail)
     except etree.XMLSyntaxError as exc:
+        limit = str(exc).partition("Resource limit exceeded: ")[2].split(",")[0]
+        if limit:  # libxml2's own bounds: a text over 10 MB, nesting over 256 levels...
+            raise BadResponse(
+                f"The server sent XML past a parser limit ({limit}); refused."
+            ) from None
         raise BadResponse(f"The server sent malformed XML ({exc}).") from None
     if root.tag != clark(DAV, "multistatus"):
         raise BadResponse(f"The server sent {root.tag} where a DAV multistatus was expected.")
