@@ -117,8 +117,8 @@ class Reply:
                     raise _too_large(host, limit)
                 LIMIT.take(len(chunk))
                 yield chunk
-        except DeadlinePassed as exc:
-            raise errors.BadResponse(_too_slow(host, exc.seconds)) from None
+        except DeadlinePassed as exc:  # a timeout of the whole answer
+            raise errors.Unreachable(_too_slow(host, exc.seconds), url=self.url) from None
         except (OSError, http.client.HTTPException) as exc:  # cut off, stalled or corrupt
             reason = _root_cause(exc)
             raise errors.BadResponse(f"The answer of {host} broke off ({reason}).") from None
