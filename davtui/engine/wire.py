@@ -107,7 +107,8 @@ class Wire:
         deadline: Deadline | None = None,
     ) -> http.client.HTTPResponse:
         """The response to one request, its headers read, its body not (`done` when read);
-        sending and every read of the answer count against `deadline` (`DeadlinePassed`)."""
+        every read of the answer counts against `deadline` (`DeadlinePassed`). Sending is
+        bounded by the read timeout (`sendall` holds it for the whole request)."""
         deadline = deadline or Deadline(float("inf"))
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname or "", parts.port or _PORTS[parts.scheme])
@@ -125,8 +126,11 @@ class Wire:
         conn.response_class = functools.partial(  # type: ignore[method-assign]
             _TimedResponse, read_timeout=self.read_timeout, deadline=deadline
         )
+        sock = conn.sock  # a reader may have lowered its timeout near an earlier deadline
+        if sock is not None and sock.gettimeout() != self.read_timeout:
+            sock.settimeout(self.read_timeout)
         try:
-            _send(conn, method, target, body, headers, self.read_timeout, deadline)
+            conn.request(method, target, body=body, headers=headers)
             response = conn.getresponse()
         except TimeoutError:
             conn.close()
@@ -208,40 +212,24 @@ class Wire:
         return conn
 
 
-def _send(
-    conn: http.client.HTTPConnection,
-    method: str,
-    target: str,
-    body: bytes | None,
-    headers: dict[str, str],
-    read_timeout: float,
-    deadline: Deadline,
-) -> None:
-    """Send one request, the socket's timeout lowered to what is left of the deadline."""
-    timeout = min(read_timeout, deadline.left())
-    if timeout <= 0:
-        raise DeadlinePassed(deadline.allowed)
-    if conn.sock is not None:
-        conn.sock.settimeout(timeout)
-    started = time.monotonic()
-    try:
-        conn.request(method, target, body=body, headers=headers)
-    finally:
-        deadline.spent += time.monotonic() - started
-
-
 class _TimedReader(io.RawIOBase):
     """The socket's bytes, each wait for them bounded by what is left of the deadline:
     `http.client` reads lines and bodies through loops of reads that a socket timeout
-    bounds one by one, never in total."""
+    bounds one by one, never in total. It stands in for the socket given to `HTTPResponse`,
+    which only asks it for `makefile`."""
 
     def __init__(self, sock: socket.socket, read_timeout: float, deadline: Deadline) -> None:
         super().__init__()
         self._sock = sock
-        self._raw = sock.makefile("rb", buffering=0)  # keeps the socket open while we read
+        # not read through (one layer less per read): it keeps the socket open while we read,
+        # as `HTTPConnection.close()` closes it under a response that ends the connection
+        self._raw = sock.makefile("rb", buffering=0)
         self._read_timeout = read_timeout
-        self._timeout: float | None = None
+        self._timeout = sock.gettimeout()
         self._deadline = deadline
+
+    def makefile(self, _mode: str) -> io.BufferedReader:
+        return io.BufferedReader(self)
 
     def readable(self) -> bool:
         return True
@@ -251,38 +239,29 @@ class _TimedReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int | None:  # type: ignore[override]
         deadline = self._deadline
-        left = deadline.left()
+        left = deadline.seconds + deadline.received * deadline.per_byte - deadline.spent
         if left <= 0:
             raise DeadlinePassed(deadline.allowed)
-        timeout = min(self._read_timeout, left)
+        timeout = left if left < self._read_timeout else self._read_timeout
         if timeout != self._timeout:
             self._sock.settimeout(timeout)
             self._timeout = timeout
         started = time.monotonic()
         try:
-            count = self._raw.readinto(buffer)
+            count = self._sock.recv_into(buffer)
         except TimeoutError:
             deadline.spent += time.monotonic() - started
             if deadline.left() <= 0:
                 raise DeadlinePassed(deadline.allowed) from None
             raise
         deadline.spent += time.monotonic() - started
-        deadline.received += count or 0
+        if count:
+            deadline.received += count
         return count
 
     def close(self) -> None:
         self._raw.close()
         super().close()
-
-
-class _TimedSocket:
-    """What `HTTPResponse` is given instead of the socket: it only asks for `makefile`."""
-
-    def __init__(self, sock: socket.socket, read_timeout: float, deadline: Deadline) -> None:
-        self._reader = _TimedReader(sock, read_timeout, deadline)
-
-    def makefile(self, _mode: str) -> io.BufferedReader:
-        return io.BufferedReader(self._reader)
 
 
 class _TimedResponse(http.client.HTTPResponse):
@@ -291,7 +270,8 @@ class _TimedResponse(http.client.HTTPResponse):
     def __init__(
         self, sock: socket.socket, *args, read_timeout: float, deadline: Deadline, **kwargs
     ) -> None:
-        super().__init__(_TimedSocket(sock, read_timeout, deadline), *args, **kwargs)  # type: ignore[arg-type]
+        reader = _TimedReader(sock, read_timeout, deadline)
+        super().__init__(reader, *args, **kwargs)  # type: ignore[arg-type]
 
 
 _PORTS = {"http": 80, "https": 443}
