@@ -10,6 +10,13 @@ clients taking turns so that a busy machine weighs on them alike:
     python bench/http_client.py                 # N=2000, 3 rounds
     python bench/http_client.py -n 500 --rounds 5
     python bench/http_client.py --davtui ../main   # another checkout's davtui (before/after)
+
+Mind which urllib3 is measured: niquests (a dependency of caldav) brings urllib3-future,
+which installs itself as `urllib3` over the real one in davtui's venv (`urllib3 2.25.x` is
+the fork). The real urllib3 is measured from a venv of its own that imports this checkout:
+
+    python3 -m venv /tmp/u3 && /tmp/u3/bin/pip install urllib3
+    /tmp/u3/bin/python bench/http_client.py
 """
 
 from __future__ import annotations
@@ -178,7 +185,10 @@ def main() -> None:
         for _round in range(args.rounds):
             for name in names:
                 results[name].append(cpu_per_request(CLIENTS[name], url, args.n))
+        import urllib3  # which one: niquests' urllib3-future installs itself as `urllib3`
+
         print(f"client CPU per request, N={args.n} PUT + {args.n} GET, davtui from {args.davtui}")
+        print(f"urllib3 {urllib3.__version__} from {Path(urllib3.__file__).parent}")
         base = min(results.get("wire") or results[names[0]])
         for name, values in results.items():
             runs = "  ".join(f"{v * 1e6:6.0f}" for v in values)
