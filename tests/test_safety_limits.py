@@ -111,6 +111,23 @@ def test_a_listing_dripped_after_quick_headers_ends_at_its_deadline() -> None:
         assert time.monotonic() - started < 10
 
 
+def test_a_host_that_drips_every_answer_is_given_up_after_three() -> None:
+    """Without this, each of the items below would cost its multiget halvings and a GET all
+    their retries at a whole deadline each: bounded, but hours on a real deadline."""
+    with hostile(drip(b"HTTP/1.1 207 Multi-Status\r\n" + b"X" * 100, every=0.4)) as h:
+        dav_storage = storage(h.url, timeout=10, deadline=1)
+        hrefs = [f"/cal/work/{i}.ics" for i in range(10)]
+        started = time.monotonic()
+        fetched = list(dav_storage.fetch(WORK, hrefs))
+        took = time.monotonic() - started
+    assert [s.method for s in h.seen] == ["REPORT"] * 3
+    assert sorted(f.href for f in fetched) == sorted(hrefs)
+    host = h.url.removeprefix("http://")
+    given_up = f"{host} was given up: its last 3 answers came too slowly."
+    assert all(f.error is not None and str(f.error) == given_up for f in fetched)
+    assert took < 20
+
+
 def test_the_callers_own_time_between_reads_of_a_listing_does_not_count() -> None:
     """A run may take its time over each item of a streamed answer (a multiget feeds writes):
     only the server's time counts against the deadline."""

@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -48,6 +48,9 @@ DEADLINE_TIMEOUTS = 4
 #: A long answer earns more time at this rate (1 Mbit/s): a big listing on a slow link ends,
 #: a server dripping bytes does not gain enough to matter.
 DEADLINE_RATE = 128 * 1024
+#: Answers in a row past their deadline after which a host is given up (until the Transport
+#: closes): a server dripping every answer would otherwise cost each item all its retries.
+SLOW_ANSWERS = 3
 
 _slots_lock = threading.Lock()
 _slots: dict[tuple[str, str, int], threading.BoundedSemaphore] = {}
@@ -85,6 +88,7 @@ class Reply:
     _slot: threading.BoundedSemaphore | None = field(default=None, repr=False)
     _content: bytes | None = field(default=None, repr=False)
     _limit: int | None = field(default=None, repr=False)
+    _answered: Callable[[bool], None] | None = field(default=None, repr=False)
 
     @property
     def content(self) -> bytes:
@@ -117,7 +121,11 @@ class Reply:
                     raise _too_large(host, limit)
                 LIMIT.take(len(chunk))
                 yield chunk
+            if self._answered is not None:
+                self._answered(True)
         except DeadlinePassed as exc:  # a timeout of the whole answer
+            if self._answered is not None:
+                self._answered(False)
             raise errors.Unreachable(_too_slow(host, exc.seconds), url=self.url) from None
         except (OSError, http.client.HTTPException) as exc:  # cut off, stalled or corrupt
             reason = _root_cause(exc)
@@ -235,6 +243,7 @@ class Transport:
         self._wire = Wire(verify, min(15.0, spec.timeout), spec.timeout)
         #: seconds a server may take for one whole answer, over all its reads
         self.deadline = spec.deadline or max(DEADLINE_MIN, DEADLINE_TIMEOUTS * spec.timeout)
+        self.slow_answers = 0  # in a row
         self._headers = {"User-Agent": f"davtui/{__version__}"}
         self._login: dict[str, str] = {}
         if spec.username:
@@ -272,6 +281,11 @@ class Transport:
         )
         attempt = resets = 0
         doubt = False  # an earlier attempt may have reached the server
+        if self.slow_answers >= SLOW_ANSWERS:
+            raise errors.Unreachable(
+                f"{self.host} was given up: its last {SLOW_ANSWERS} answers came too slowly.",
+                url=url,
+            )
         while True:
             attempt += 1
             delay: float | None = None
@@ -290,7 +304,13 @@ class Transport:
                     self._emit_retry(method, url, attempt, 0.0, "connection closed")
                     continue
                 slow = next((e for e in _chain(exc) if isinstance(e, DeadlinePassed)), None)
-                if (repeatable or _never_connected(exc)) and attempt <= self.retries:
+                if slow is not None:
+                    self._answered(False)
+                if (
+                    (repeatable or _never_connected(exc))
+                    and attempt <= self.retries
+                    and self.slow_answers < SLOW_ANSWERS
+                ):
                     doubt = doubt or not _never_connected(exc)
                     delay = backoff(attempt)
                     reason = _root_cause(exc)
@@ -315,6 +335,10 @@ class Transport:
                 doubt = doubt or exc.status != 429
             self._emit_retry(method, url, attempt, delay, reason)
             time.sleep(delay)
+
+    def _answered(self, in_time: bool) -> None:
+        """Count the answers in a row that came past their deadline."""
+        self.slow_answers = 0 if in_time else self.slow_answers + 1
 
     def _emit_retry(self, method: str, url: str, attempt: int, delay: float, reason: str) -> None:
         log.info("retry %s %s (attempt %d) in %.1f s: %s", method, url, attempt + 1, delay, reason)
@@ -347,6 +371,7 @@ class Transport:
                 raise self._error(method, url, status, Headers(response.headers))
             reply = Reply(status, url, Headers(response.headers), retried, response, self._wire)
             reply._limit = self.spec.max_listing if stream else self.spec.max_body
+            reply._answered = self._answered
             if stream:
                 reply._slot, keep_slot = self._slots, True
             else:
