@@ -117,7 +117,17 @@ def _side(section: dict[str, Any], side: str) -> AccountSpec:
         preset=section.get("preset"),
         max_connections=int(section.get("max_connections", 16)),
         timeout=float(section.get("timeout", 60.0)),
-        deadline=float(section["deadline"]) if "deadline" in section else None,
-        max_body=int(float(section.get("max_body_mb", 64)) * 2**20),
-        max_listing=int(float(section.get("max_listing_mb", 1024)) * 2**20),
+        deadline=_positive(section, "deadline", None, side),
+        max_body=int(_positive(section, "max_body_mb", 64, side) * 2**20),
+        max_listing=int(_positive(section, "max_listing_mb", 1024, side) * 2**20),
     )
+
+
+def _positive(section: dict[str, Any], key: str, default: Any, side: str) -> Any:
+    """A limit given in seconds or MB: a number above zero, or `default` when left out."""
+    if key not in section:
+        return default
+    value = section[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e12:
+        raise ConfigError(f"[{side}] {key} must be a number above 0, not {value!r}.")
+    return float(value)

@@ -166,6 +166,22 @@ def test_a_dripping_server_ends_davtui_migrate_with_one_sentence(tmp_path: Path)
     assert took < 60  # two attempts of 3 s and a backoff, then the host is given up
 
 
+@pytest.mark.parametrize("line", ['deadline = "x"', "deadline = -1", "max_body_mb = 0"])
+def test_a_bad_limit_in_the_config_is_one_sentence_and_exit_2(tmp_path: Path, line: str) -> None:
+    config = tmp_path / "m.toml"
+    config.write_text(
+        f'[source]\nurl = "http://127.0.0.1:9/"\n{line}\n[destination]\nurl = "./out"\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "davtui", "--db", str(tmp_path / "m.db"), "migrate", str(config)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    key = line.split()[0]
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"[source] {key} must be a number above 0" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 # -- sizes -----------------------------------------------------------------------------------
 
 
