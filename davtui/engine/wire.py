@@ -46,7 +46,7 @@ class DeadlinePassed(TimeoutError):
 class Deadline:
     """How long a server may make us wait for one answer (headers and body).
 
-    Only time spent waiting on the server counts (sending, reading), never the time the
+    Only time spent waiting for the server's bytes counts, never the time the
     caller takes between two reads of a streamed body, which is ours. A long body earns
     `per_byte` seconds more for every byte received, so a big listing on a slow link gets
     the time it needs, while a server that drips bytes still runs out: its allowance grows
