@@ -88,4 +88,7 @@ def _side(section: Any, side: str) -> AccountSpec:
         preset=values["preset"],
         max_connections=values["max_connections"],
         timeout=values["timeout"],
+        deadline=values["deadline"],
+        max_body=int(values["max_body_mb"] * 2**20),
+        max_listing=int(values["max_listing_mb"] * 2**20),
     )

@@ -4,10 +4,18 @@ Bodies are built with caldav's element classes; the CardDAV ones (caldav has non
 few extra properties are declared here the same way. Multistatus answers are parsed with an
 lxml pull parser fed chunk by chunk, each `<response>` dropped once yielded, so memory stays
 flat however many items a listing holds.
+
+An answer is untrusted: a document type declaration is refused before the parser sees it (no
+DAV server sends one; it is what entity expansion and external entities need), entities are
+never resolved, nothing is loaded from the network, libxml2 keeps its limits (huge_tree off:
+a text over 10 MB, an item that large, fails here and is read by GET instead), and what the
+parser may hold at once, the `<response>` being read, is bounded in bytes and in markup.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import ClassVar, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
@@ -23,6 +31,18 @@ CALDAV = "urn:ietf:params:xml:ns:caldav"
 CARDDAV = "urn:ietf:params:xml:ns:carddav"
 APPLE = "http://apple.com/ns/ical/"
 CS = "http://calendarserver.org/ns/"
+
+
+#: The most one `<response>` (or what stands between two) may take: bytes, and tags and
+#: attributes (an element costs lxml ~130 bytes, an attribute ~250: 100 000 stay under 25 MB).
+MAX_RESPONSE_BYTES = 32 * 2**20
+MAX_RESPONSE_MARKUP = 100_000
+#: The parser is fed at most this much at once, so a bound is checked before it is passed.
+FEED = 65536
+#: Where the root element must have begun, or the answer is refused.
+MAX_PROLOG = 65536
+#: Non-response children of a multistatus kept for `tail` (a sync token), and their length.
+MAX_TAIL, MAX_TAIL_TEXT = 16, 4096
 
 
 def clark(ns: str, name: str) -> str:
@@ -216,17 +236,29 @@ def iter_multistatus(
     parser = etree.XMLPullParser(
         events=("end",),
         tag=RESPONSE,
-        huge_tree=True,
+        huge_tree=False,
         resolve_entities=False,
         no_network=True,
+        load_dtd=False,
     )
+    guard = _Guard()
     try:
         for chunk in chunks:
-            parser.feed(chunk)
-            yield from _drain(parser)
+            for start in range(0, len(chunk), FEED):
+                piece = chunk[start : start + FEED]
+                guard.take(piece)
+                parser.feed(piece)
+                for response in _drain(parser, tail):
+                    guard.restart()
+                    yield response
         root = parser.close()
-        yield from _drain(parser)
+        yield from _drain(parser, tail)
     except etree.XMLSyntaxError as exc:
+        limit = str(exc).partition("Resource limit exceeded: ")[2].split(",")[0]
+        if limit:  # libxml2's own bounds: a text over 10 MB, nesting over 256 levels...
+            raise BadResponse(
+                f"The server sent XML past a parser limit ({limit}); refused."
+            ) from None
         raise BadResponse(f"The server sent malformed XML ({exc}).") from None
     if root.tag != clark(DAV, "multistatus"):
         raise BadResponse(f"The server sent {root.tag} where a DAV multistatus was expected.")
@@ -234,15 +266,71 @@ def iter_multistatus(
         tail.update((c.tag, (c.text or "").strip()) for c in root if isinstance(c.tag, str))
 
 
-def _drain(parser: etree.XMLPullParser) -> Iterator[DavResponse]:
+def _drain(parser: etree.XMLPullParser, tail: dict[str, str] | None) -> Iterator[DavResponse]:
     for _event, element in parser.read_events():
         yield _response(element)
         element.clear()
-        parent = element.getparent()  # the responses read so far go; a sync token stays
+        parent = element.getparent()  # what was read so far goes; a sync token into `tail`
         while parent is not None and (done := element.getprevious()) is not None:
-            if done.tag != RESPONSE:
-                break
+            kept = tail is not None and (len(tail) < MAX_TAIL or done.tag in tail)
+            if kept and done.tag != RESPONSE and isinstance(done.tag, str):
+                tail[done.tag] = (done.text or "").strip()[:MAX_TAIL_TEXT]  # type: ignore[index]
             parent.remove(done)
+
+
+class _Guard:
+    """What the parser holds, bounded: a hostile server may send one `<response>` (or junk
+    between two) that never ends, or a document type declaration with entities to expand."""
+
+    def __init__(self) -> None:
+        self.head: bytes | None = b""  # the bytes before the root element, until it begins
+        self.size = self.markup = 0
+        self.piece = (0, 0)
+
+    def take(self, piece: bytes) -> None:
+        """Count `piece` (not fed yet) into what the parser holds; refuse past a bound."""
+        if self.head is not None:
+            self._prolog(piece)
+        self.piece = len(piece), piece.count(b"<") + piece.count(b"=")
+        self.size += self.piece[0]
+        self.markup += self.piece[1]
+        if self.size > MAX_RESPONSE_BYTES or self.markup > MAX_RESPONSE_MARKUP:
+            raise BadResponse(
+                f"The server sent one DAV response of more than {MAX_RESPONSE_BYTES >> 20} MB "
+                f"or {MAX_RESPONSE_MARKUP} tags; refused."
+            )
+
+    def restart(self) -> None:
+        """A response was completed (and dropped): only the piece it ended in is held."""
+        self.size, self.markup = self.piece
+
+    def _prolog(self, piece: bytes) -> None:
+        assert self.head is not None
+        self.head += piece
+        rest = _after_prolog(self.head)
+        if rest.startswith("<!DOCTYPE"):
+            raise BadResponse("The server sent a document type declaration (DTD); refused.")
+        if "\x00" in rest[:2]:
+            raise BadResponse("The server sent XML in an encoding no DAV server uses; refused.")
+        undecided = not rest or "<!DOCTYPE".startswith(rest) or rest.startswith(("<?", "<!--"))
+        if not undecided:
+            self.head = None  # the root element begins: libxml2 reads on
+        elif len(self.head) > MAX_PROLOG:
+            raise BadResponse("The server sent no XML element in its answer's first 64 KB.")
+
+
+_PROLOG = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
+
+
+def _after_prolog(head: bytes) -> str:
+    """What follows the XML declaration, comments and blanks at the start of `head`."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head[:2]:
+        big = head.startswith(codecs.BOM_UTF16_BE) or head[:1] == b"\x00"
+        text = head.decode("utf-16-be" if big else "utf-16-le", errors="replace")
+    else:
+        text = head.decode("latin-1")
+    text = text.removeprefix("\ufeff").removeprefix("\xef\xbb\xbf")
+    return text[_PROLOG.match(text).end() :]  # type: ignore[union-attr]
 
 
 def item_bytes(text: str) -> bytes:

@@ -171,12 +171,17 @@ ACCOUNT = _keys(
     Key(
         "timeout", number(0, 3600, "a number of seconds above 0, at most 3600", True), default=60.0
     ),
+    # Every answer's overall deadline (default: max(60 s, 4 x timeout)) and size limits.
+    Key("deadline", number(0, 86400, "a number of seconds above 0, at most 86400", True)),
+    Key("max_body_mb", number(0, 2**20, "a number of MB above 0", True), default=64.0),
+    Key("max_listing_mb", number(0, 2**24, "a number of MB above 0", True), default=1024.0),
     Key("capabilities", anything(dict, "an object"), default={}),
 )
 #: The keys of a [source] / [destination] section of a config file.
 CONFIG_SIDE = (
     "url", "username", "password", "password_env", "password_command", "verify_tls",
-    "ca_file", "kind", "preset", "max_connections", "timeout",
+    "ca_file", "kind", "preset", "max_connections", "timeout", "deadline", "max_body_mb",
+    "max_listing_mb",
 )  # fmt: skip
 
 JOB = _keys(

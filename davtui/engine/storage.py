@@ -35,6 +35,12 @@ class AccountSpec:
     max_connections: int = 16  # requests in flight to this host, shared by all jobs
     timeout: float = 60.0
     name: str = ""
+    #: seconds a server may take for one whole answer; None: `max(60, 4 * timeout)`
+    deadline: float | None = None
+    #: bytes of an answer read whole (an item, a GET): far above the largest real item
+    max_body: int = 64 * 2**20
+    #: bytes of a streamed multistatus answer (a listing, a multiget), parsed as it comes
+    max_listing: int = 2**30
 
 
 @dataclass(frozen=True, slots=True)

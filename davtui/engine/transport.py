@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -29,7 +29,7 @@ from davtui.engine.bandwidth import LIMIT
 from davtui.engine.origins import Origins, shown
 from davtui.engine.solo import Solo
 from davtui.engine.storage import AccountSpec
-from davtui.engine.wire import ConnectFailed, Headers, Wire
+from davtui.engine.wire import ConnectFailed, Deadline, DeadlinePassed, Headers, Wire
 
 log = logging.getLogger("davtui.http")
 
@@ -53,6 +53,15 @@ RETRY_AFTER_MIN = 1.0
 RETRY_AFTER_MAX = 7200.0
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
+#: The deadline of one answer when the account sets none: a few read timeouts, at least 60 s.
+DEADLINE_MIN = 60.0
+DEADLINE_TIMEOUTS = 4
+#: A long answer earns more time at this rate (1 Mbit/s): a big listing on a slow link ends,
+#: a server dripping bytes does not gain enough to matter.
+DEADLINE_RATE = 128 * 1024
+#: Answers in a row past their deadline after which a host is given up (until the Transport
+#: closes): a server dripping every answer would otherwise cost each item all its retries.
+SLOW_ANSWERS = 3
 
 _slots_lock = threading.Lock()
 _slots: dict[tuple[str, str, int], threading.BoundedSemaphore] = {}
@@ -95,6 +104,8 @@ class Reply:
     _wire: Wire | None = field(default=None, repr=False)
     _slot: threading.BoundedSemaphore | None = field(default=None, repr=False)
     _content: bytes | None = field(default=None, repr=False)
+    _limit: int | None = field(default=None, repr=False)
+    _answered: Callable[[bool], None] | None = field(default=None, repr=False)
 
     @property
     def content(self) -> bytes:
@@ -108,17 +119,32 @@ class Reply:
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
     def iter_bytes(self, size: int = 65536) -> Iterator[bytes]:
-        """The body in chunks, without holding all of it in memory."""
+        """The body in chunks, without holding all of it in memory; refused once it passes
+        the reply's size limit (a server can send an endless body) or its deadline."""
         if self._content is not None:
             yield self._content
             return
         assert self._response is not None
+        host = urlsplit(self.url).netloc
+        limit = self._limit
+        received = 0
         try:
+            length = self.headers.get("Content-Length", "")
+            if limit is not None and length.isdigit() and int(length) > limit:
+                raise _too_large(host, limit)
             while chunk := self._response.read(size):
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    raise _too_large(host, limit)
                 LIMIT.take(len(chunk))
                 yield chunk
+            if self._answered is not None:
+                self._answered(True)
+        except DeadlinePassed as exc:  # a timeout of the whole answer
+            if self._answered is not None:
+                self._answered(False)
+            raise errors.Unreachable(_too_slow(host, exc.seconds), url=self.url) from None
         except (OSError, http.client.HTTPException) as exc:  # cut off, stalled or corrupt
-            host = urlsplit(self.url).netloc
             reason = _root_cause(exc)
             raise errors.BadResponse(f"The answer of {host} broke off ({reason}).") from None
         finally:
@@ -138,6 +164,16 @@ class Reply:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _too_slow(host: str, seconds: float) -> str:
+    return f"{host} sent its answer too slowly: no complete answer within {seconds:.0f} s."
+
+
+def _too_large(host: str, limit: int) -> errors.BadResponse:
+    return errors.BadResponse(
+        f"{host} sent more than {limit / 2**20:.4g} MB for one answer; refused."
+    )
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -228,6 +264,9 @@ class Transport:
         self._solo = Solo()  # a write that failed twice is retried alone
         verify: bool | str = spec.ca_file or spec.verify_tls
         self._wire = Wire(verify, min(15.0, spec.timeout), spec.timeout)
+        #: seconds a server may take for one whole answer, over all its reads
+        self.deadline = spec.deadline or max(DEADLINE_MIN, DEADLINE_TIMEOUTS * spec.timeout)
+        self.slow_answers = 0  # in a row
         self._headers = {"User-Agent": f"davtui/{__version__}"}
         self._login: dict[str, str] = {}
         if spec.username:
@@ -271,6 +310,11 @@ class Transport:
         repeatable = repeatable or method in MAKES
         attempt = resets = failures = 0
         doubt = False  # an earlier attempt may have reached the server
+        if self.slow_answers >= SLOW_ANSWERS:
+            raise errors.Unreachable(
+                f"{self.host} was given up: its last {SLOW_ANSWERS} answers came too slowly.",
+                url=url,
+            )
         while True:
             attempt += 1
             delay: float | None = None
@@ -290,10 +334,19 @@ class Transport:
                     doubt = True
                     self._emit_retry(method, url, attempt, 0.0, "connection closed")
                     continue
-                if (repeatable or _never_connected(exc)) and attempt <= self.retries:
+                slow = next((e for e in _chain(exc) if isinstance(e, DeadlinePassed)), None)
+                if slow is not None:
+                    self._answered(False)
+                if (
+                    (repeatable or _never_connected(exc))
+                    and attempt <= self.retries
+                    and self.slow_answers < SLOW_ANSWERS
+                ):
                     doubt = doubt or not _never_connected(exc)
                     delay = backoff(attempt)
                     reason = _root_cause(exc)
+                elif slow is not None:
+                    raise errors.Unreachable(_too_slow(self.host, slow.seconds), url=url) from None
                 else:
                     raise errors.Unreachable(
                         f"{self.host} could not be reached ({_root_cause(exc)}).", url=url
@@ -320,6 +373,10 @@ class Transport:
             self._emit_retry(method, url, attempt, delay, reason)
             time.sleep(delay)
 
+    def _answered(self, in_time: bool) -> None:
+        """Count the answers in a row that came past their deadline."""
+        self.slow_answers = 0 if in_time else self.slow_answers + 1
+
     def _emit_retry(self, method: str, url: str, attempt: int, delay: float, reason: str) -> None:
         log.info("retry %s %s (attempt %d) in %.1f s: %s", method, url, attempt + 1, delay, reason)
         self.listener(
@@ -343,12 +400,15 @@ class Transport:
         try:
             with self._count_lock:
                 self.counts[method] += 1
-            response, url = self._exchange(method, url, body, headers, redirects)
+            deadline = Deadline(self.deadline, 1 / DEADLINE_RATE)
+            response, url = self._exchange(method, url, body, headers, redirects, deadline)
             status = response.status
             if status >= 400:
                 self._wire.discard(response)
                 raise self._error(method, url, status, Headers(response.headers))
             reply = Reply(status, url, Headers(response.headers), retried, response, self._wire)
+            reply._limit = self.spec.max_listing if stream else self.spec.max_body
+            reply._answered = self._answered
             if stream:
                 reply._slot, keep_slot = self._slots, True
             else:
@@ -359,7 +419,13 @@ class Transport:
                 self._slots.release()
 
     def _exchange(
-        self, method: str, url: str, body: bytes | None, headers: dict[str, str], redirects: bool
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        redirects: bool,
+        deadline: Deadline,
     ) -> tuple[http.client.HTTPResponse, str]:
         """The response and the URL that gave it, redirects followed when asked: the method
         and body are kept (a DAV request means the same at its new place), but a 303 is a
@@ -368,7 +434,7 @@ class Transport:
         for _hop in range(MAX_REDIRECTS + 1):
             LIMIT.take(len(body or b""))
             started = time.monotonic()
-            response = self._wire.send(method, url, body, {**headers, **self._login})
+            response = self._wire.send(method, url, body, {**headers, **self._login}, deadline)
             log.debug(
                 "%s %s -> %d in %.0f ms",
                 method, url, response.status, (time.monotonic() - started) * 1000,

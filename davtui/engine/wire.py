@@ -8,15 +8,23 @@ client (bench/RESULTS.md). What the session gave beyond the wire is kept, and sm
 verified against the system store or a CA file, HTTP(S)_PROXY and NO_PROXY from the
 environment (read once), a pool of idle connections. Redirects, retries and error mapping
 are the Transport's.
+
+Every answer is read against a `Deadline`, not only per read: a socket timeout alone lets a
+server that sends one byte every few seconds hold a request open forever, so each read of the
+status line, the headers and the body waits at most what is left of the answer's allowance.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import http.client
+import io
+import socket
 import ssl
 import threading
+import time
 import urllib.request
 from urllib.parse import unquote, urlsplit
 
@@ -25,6 +33,39 @@ Key = tuple[str, str, int]
 
 class ConnectFailed(OSError):
     """No connection could be opened (refused, unresolvable, timed out): nothing was sent."""
+
+
+class DeadlinePassed(TimeoutError):
+    """The server took longer than the answer's deadline: a timeout of the whole answer."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no complete answer within {seconds:.0f} s")
+        self.seconds = seconds
+
+
+class Deadline:
+    """How long a server may make us wait for one answer (headers and body).
+
+    Only time spent waiting for the server's bytes counts, never the time the
+    caller takes between two reads of a streamed body, which is ours. A long body earns
+    `per_byte` seconds more for every byte received, so a big listing on a slow link gets
+    the time it needs, while a server that drips bytes still runs out: its allowance grows
+    by microseconds while its wait grows by seconds."""
+
+    __slots__ = ("per_byte", "received", "seconds", "spent")
+
+    def __init__(self, seconds: float, per_byte: float = 0.0) -> None:
+        self.seconds = seconds
+        self.per_byte = per_byte
+        self.received = 0
+        self.spent = 0.0
+
+    @property
+    def allowed(self) -> float:
+        return self.seconds + self.received * self.per_byte
+
+    def left(self) -> float:
+        return self.allowed - self.spent
 
 
 class Headers(dict[str, str]):
@@ -58,9 +99,17 @@ class Wire:
         self._lock = threading.Lock()
 
     def send(
-        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        deadline: Deadline | None = None,
     ) -> http.client.HTTPResponse:
-        """The response to one request, its headers read, its body not (`done` when read)."""
+        """The response to one request, its headers read, its body not (`done` when read);
+        every read of the answer counts against `deadline` (`DeadlinePassed`). Sending is
+        bounded by the read timeout (`sendall` holds it for the whole request)."""
+        deadline = deadline or Deadline(float("inf"))
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname or "", parts.port or _PORTS[parts.scheme])
         with self._lock:
@@ -74,9 +123,20 @@ class Wire:
         proxy_headers = getattr(conn, "_davtui_plain_proxy", None)
         if proxy_headers is not None:  # an HTTP proxy takes the absolute URL
             target, headers = url.split("#", 1)[0], {**headers, **proxy_headers}
+        conn.response_class = functools.partial(  # type: ignore[method-assign]
+            _TimedResponse, read_timeout=self.read_timeout, deadline=deadline
+        )
+        sock = conn.sock  # a reader may have lowered its timeout near an earlier deadline
+        if sock is not None and sock.gettimeout() != self.read_timeout:
+            sock.settimeout(self.read_timeout)
         try:
             conn.request(method, target, body=body, headers=headers)
             response = conn.getresponse()
+        except TimeoutError:
+            conn.close()
+            if deadline.left() <= 0:
+                raise DeadlinePassed(deadline.allowed) from None
+            raise
         except BaseException:
             conn.close()
             raise
@@ -150,6 +210,68 @@ class Wire:
         conn = http.client.HTTPConnection(*address)
         conn._davtui_plain_proxy = headers  # type: ignore[attr-defined]
         return conn
+
+
+class _TimedReader(io.RawIOBase):
+    """The socket's bytes, each wait for them bounded by what is left of the deadline:
+    `http.client` reads lines and bodies through loops of reads that a socket timeout
+    bounds one by one, never in total. It stands in for the socket given to `HTTPResponse`,
+    which only asks it for `makefile`."""
+
+    def __init__(self, sock: socket.socket, read_timeout: float, deadline: Deadline) -> None:
+        super().__init__()
+        self._sock = sock
+        # not read through (one layer less per read): it keeps the socket open while we read,
+        # as `HTTPConnection.close()` closes it under a response that ends the connection
+        self._raw = sock.makefile("rb", buffering=0)
+        self._read_timeout = read_timeout
+        self._timeout = sock.gettimeout()
+        self._deadline = deadline
+
+    def makefile(self, _mode: str) -> io.BufferedReader:
+        return io.BufferedReader(self)
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def readinto(self, buffer) -> int | None:  # type: ignore[override]
+        deadline = self._deadline
+        left = deadline.seconds + deadline.received * deadline.per_byte - deadline.spent
+        if left <= 0:
+            raise DeadlinePassed(deadline.allowed)
+        timeout = left if left < self._read_timeout else self._read_timeout
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+        started = time.monotonic()
+        try:
+            count = self._sock.recv_into(buffer)
+        except TimeoutError:
+            deadline.spent += time.monotonic() - started
+            if deadline.left() <= 0:
+                raise DeadlinePassed(deadline.allowed) from None
+            raise
+        deadline.spent += time.monotonic() - started
+        if count:
+            deadline.received += count
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _TimedResponse(http.client.HTTPResponse):
+    """A response read through `_TimedReader`: its whole answer bounded by a deadline."""
+
+    def __init__(
+        self, sock: socket.socket, *args, read_timeout: float, deadline: Deadline, **kwargs
+    ) -> None:
+        reader = _TimedReader(sock, read_timeout, deadline)
+        super().__init__(reader, *args, **kwargs)  # type: ignore[arg-type]
 
 
 _PORTS = {"http": 80, "https": 443}
