@@ -178,7 +178,7 @@ def test_a_bad_limit_in_the_config_is_one_sentence_and_exit_2(tmp_path: Path, li
     )  # fmt: skip
     key = line.split()[0]
     assert done.returncode == 2, done.stdout + done.stderr
-    assert f"[source] {key} must be a number above 0" in done.stderr
+    assert f"[source] {key} must be a number of " in done.stderr and "above 0" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
 
 
