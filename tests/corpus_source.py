@@ -45,12 +45,12 @@ def corpus_groups(root: Path = CORPUS) -> dict[tuple[str, str], list]:
     return groups
 
 
-def fill(server: Server, root: Path = CORPUS) -> CorpusSource:
+def fill(server: Server) -> CorpusSource:
     """Create the collections over HTTP, then write their item files into the storage."""
     auth = {"user": USER, "password": PASSWORD}
     store = Path(server.root) / "collections" / "collection-root" / USER
     urls = []
-    for (kind, folder), items in corpus_groups(root).items():
+    for (kind, folder), items in corpus_groups().items():
         names = {resource_name(item.uid, item.info.kind): item.data for item in items}
         ordered = sorted(names)
         for n in range(0, len(ordered), CHUNK):

@@ -1,11 +1,12 @@
 """The project's own corpus through a real migration, Radicale -> Xandikos, on any clone.
 
-The same path as tests/test_corpus_migration.py takes with the real-world corpus, sized to run
-everywhere: the corpus's items are written into a real Radicale (tests/corpus_source.py),
-`davtui migrate` copies them into a real Xandikos. Every item of an `ok` file must be on the
-source and arrive once (0 missing, 0 duplicated); whatever else the source holds (items of
-`invalid` files) is copied or refused with a reason; the source is untouched; a second run
-writes nothing.
+The path tests/test_corpus_migration.py takes with the real-world corpus, sized to run
+everywhere: the corpus's items are PUT one by one into a real Radicale (as a server serves
+them: UTF-8, CRLF), then `davtui migrate` copies them into a real Xandikos. Every item of an
+`ok` file is on the source (but those Radicale itself refuses, a pinned list; they are
+migrated from files in tests/test_own_corpus_files.py) and arrives once: 0 missing,
+0 duplicated. Whatever else the source holds (items of damaged files) is copied or refused
+with a reason; the source is untouched; a second run writes nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.timeout(300)
 
 #: ok files with an item Radicale itself refuses at the PUT (its vobject checks: no UID,
 #: DTEND with DURATION, a VFREEBUSY, two N of one ALTID), so it is never on the source here;
-#: tests/test_corpus.py proves split and the fix-ups on them.
+#: tests/test_corpus.py and tests/test_own_corpus_files.py take them from files.
 RADICALE_REFUSES = {
     "ics/quirks/no-uid.ics", "ics/quirks/duration-and-dtend.ics", "ics/tasks/freebusy.ics",
     "vcf/vcard21/quoted-printable.vcf", "vcf/vcard21/base64-photo.vcf",
