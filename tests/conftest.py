@@ -16,6 +16,8 @@ CORPUS = SHARED / "corpus"
 #: runs every test that proves the product on the project's own files and skips the rest.
 HAVE_CORPUS = (CORPUS / "manifest.json").is_file()
 NO_CORPUS = f"the real-world corpus is not beside this clone (looked for {CORPUS})"
+#: The project's own corpus (tests/data/corpus/README.md): always there, same layout.
+OWN_CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -34,10 +34,10 @@ class CorpusSource:
         return sum(self.accepted.values())
 
 
-def corpus_groups() -> dict[tuple[str, str], list]:
+def corpus_groups(root: Path = CORPUS) -> dict[tuple[str, str], list]:
     """(kind, corpus folder) -> split items of every file in it."""
     groups: dict[tuple[str, str], list] = defaultdict(list)
-    for path in sorted(CORPUS.glob("*/*/*")):
+    for path in sorted(root.glob("*/*/*")):
         kind = "calendar" if path.parts[-3] == "ics" else "addressbook"
         for entry in split(path.read_bytes(), str(path)):
             if not isinstance(entry, ItemError):

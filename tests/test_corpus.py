@@ -1,4 +1,5 @@
-"""Every file of the real-world corpus through split, scan, content_hash and the fix-ups.
+"""Every file of both corpora through split, scan, content_hash and the fix-ups: the project's
+own (tests/data/corpus, always) and the real-world one (../shared/corpus, when it is there).
 
 `ok` files: every item migrates (no error), as many resources as the manifest counts UIDs
 (plus one per item that split had to rename, which it says in a warning); files without any
@@ -12,6 +13,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -22,10 +24,20 @@ from davtui.engine.compare import content_hash
 from davtui.engine.errors import ItemError
 from davtui.engine.items import scan
 from davtui.engine.split import Item, split
-from tests.conftest import CORPUS, HAVE_CORPUS
+from tests.conftest import CORPUS, HAVE_CORPUS, OWN_CORPUS
 from tests.contract import sample_event, sample_vcard
 
-MANIFEST = json.loads((CORPUS / "manifest.json").read_text())["files"] if HAVE_CORPUS else []
+
+def manifest(root: Path) -> list[dict]:
+    return json.loads((root / "manifest.json").read_text())["files"]
+
+
+MANIFEST = manifest(CORPUS) if HAVE_CORPUS else []
+#: (corpus root, manifest entry): the own corpus's ids start with `own:`, the shared one's
+#: are its file names as before; the shared ones carry the `corpus` mark.
+ENTRIES = [pytest.param(OWN_CORPUS, e, id=f"own:{e['file']}") for e in manifest(OWN_CORPUS)] + [
+    pytest.param(CORPUS, e, id=e["file"], marks=pytest.mark.corpus) for e in MANIFEST
+]
 SUMMARY: collections.Counter[str] = collections.Counter()
 
 
@@ -38,12 +50,11 @@ def _check_item(item: Item) -> None:
     assert scan(fixed).uid == item.uid
 
 
-@pytest.mark.corpus
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("entry", MANIFEST, ids=[e["file"] for e in MANIFEST])
-def test_corpus_file(entry: dict) -> None:
+@pytest.mark.parametrize(("root", "entry"), ENTRIES)
+def test_corpus_file(root: Path, entry: dict) -> None:
     name, status = entry["file"], entry["status"]
-    parts = list(split((CORPUS / name).read_bytes(), name))
+    parts = list(split((root / name).read_bytes(), name))
     items = [p for p in parts if isinstance(p, Item)]
     errors = [p for p in parts if isinstance(p, ItemError)]
     assert len(items) + len(errors) == len(parts)
@@ -68,11 +79,10 @@ def test_corpus_file(entry: dict) -> None:
         assert len(items) == entry["components"].get("VCARD", 0)
 
 
-@pytest.mark.corpus
 def test_corpus_summary() -> None:
     """Runs after the files (pytest keeps file order): print one line with -s."""
     line = ", ".join(f"{k} {v}" for k, v in sorted(SUMMARY.items()))
-    print(f"\ncorpus: {len(MANIFEST)} files; {line}")
+    print(f"\ncorpora: {len(ENTRIES)} files; {line}")
 
 
 ics_lines = st.sampled_from(
