@@ -30,6 +30,17 @@ def test_utf8_reencodes_and_strips_the_bom() -> None:
     assert applied == ["utf8"] and fixed == sample_event("u2")
 
 
+def test_bare_cr_line_ends_become_crlf_and_lf_files_stay() -> None:
+    event = sample_event("cr")
+    cr_only = event.replace(b"\r\n", b"\r")
+    mixed = event.replace(b"\r\n", b"\r", 3).replace(b"\r\n", b"\n", 3)
+    for data in (cr_only, mixed):
+        fixed, applied = fixups.apply(data)
+        assert applied == ["line-ends"] and fixed == event
+    lf = event.replace(b"\r\n", b"\n")
+    assert fixups.apply(lf) == (lf, [])
+
+
 def test_strip_method_keeps_everything_else() -> None:
     event = sample_event("m1").replace(b"VERSION:2.0\r\n", b"VERSION:2.0\r\nMETHOD:REQUEST\r\n")
     fixed, applied = fixups.apply(event)

@@ -105,7 +105,6 @@ def test_verification_agrees_with_what_xandikos_stored(
     assert code == 0, report["verification"]
 
 
-@pytest.mark.xfail(strict=True, reason="a 412 refusal is taken for an existing UID: skipped")
 @pytest.mark.parametrize("name", XANDIKOS_REFUSES)
 def test_an_item_the_server_refuses_is_reported_failed(
     name: str, fresh_xandikos: Server, tmp_path: Path

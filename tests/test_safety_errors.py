@@ -10,6 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from davtui.engine import errors
+from davtui.engine.storage import AccountSpec
+from davtui.engine.transport import Transport
 from tests import dav
 from tests.contract import sample_event
 from tests.hostile import Answer, Seen, hostile
@@ -66,3 +69,28 @@ def test_a_500_on_one_listing_fails_that_collection_only(
     [error] = report["errors"]
     assert error["collection"] == "Work" and "failed (500) on PROPFIND" in error["reason"]
     assert len(list((backup / "Home").glob("*.ics"))) == 3
+
+
+REFUSAL = (
+    b'<?xml version="1.0"?><D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+    b"<C:valid-calendar-data/><D:responsedescription>Not a valid calendar for sekrit-pw"
+    b"</D:responsedescription></D:error>"
+)
+
+
+def test_a_refusal_says_what_the_server_said_without_our_password() -> None:
+    def refuse(_seen: Seen, _handler: object) -> Answer:
+        return Answer(412, {"Content-Type": "application/xml"}, REFUSAL)
+
+    with hostile(refuse) as server:
+        spec = AccountSpec(url=f"{server.url}/dav/", username="alice", password="sekrit-pw")
+        transport = Transport(spec)
+        try:
+            transport.request("PUT", "/dav/c/x.ics", body=b"x", headers={"If-None-Match": "*"})
+        except errors.PreconditionFailed as exc:
+            refused = exc
+        finally:
+            transport.close()
+    assert refused.detail == "valid-calendar-data (Not a valid calendar for ***)"
+    assert str(refused).endswith("It says: valid-calendar-data (Not a valid calendar for ***).")
+    assert "sekrit" not in str(refused)

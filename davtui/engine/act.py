@@ -23,6 +23,7 @@ from davtui.engine.errors import (
     CollectionError,
     DavError,
     ItemError,
+    NotFound,
     PreconditionFailed,
     TLSFailed,
     Unreachable,
@@ -301,12 +302,31 @@ class CollectionActor:
             return
         self._put(work, href, None, "created")
 
-    def _existing(self, work: _Work, href: str, etag: str | None, ours: str = "") -> None:
+    def _existing(
+        self,
+        work: _Work,
+        href: str,
+        etag: str | None,
+        ours: str = "",
+        refusal: PreconditionFailed | None = None,
+    ) -> None:
         """The target href is taken: adopt an identical item, else it is a conflict.
         `ours`: the outcome of our own write, when an attempt of it may have landed (its
-        answer lost, a retry refused with 412): the same content there is that write."""
+        answer lost, a retry refused with 412): the same content there is that write.
+        `refusal`: the 412 that answered our create; with nothing at `href` it did not mean
+        "exists" but "not taken" (Xandikos answers invalid data so): the item is refused."""
         work.record.dest_href = href
         found = next(iter(self.destination.fetch(self.plan.target, [href])), None)
+        nothing = found is None or (found.data is None and isinstance(found.error, NotFound))
+        if nothing and refusal is not None:
+            said = f": {refusal.detail}" if refusal.detail else ""
+            raise PreconditionFailed(
+                f"The destination refused the item with 412 and stores nothing at {href}: "
+                f"its content was not taken (not an existing UID){said}.",
+                status=412,
+                url=refusal.url,
+                detail=refusal.detail,
+            )
         if found is not None and found.data and content_hash(found.data) == work.record.dest_hash:
             work.record.dest_etag = found.etag or etag
             if ours:
@@ -340,7 +360,7 @@ class CollectionActor:
         except PreconditionFailed as exc:
             ours = outcome if getattr(exc, "retried", False) else ""  # PreconditionAfterRetry
             if outcome == "created" or ours:  # someone, or our own lost answer, was first
-                self._existing(work, href, None, ours)
+                self._existing(work, href, None, ours, exc if outcome == "created" else None)
                 return
             raise
         self.writers.window.answered(time.monotonic() - started)

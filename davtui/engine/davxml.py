@@ -45,6 +45,10 @@ MAX_PROLOG = 65536
 MAX_TAIL, MAX_TAIL_TEXT = 16, 4096
 
 
+#: How much of an error answer's own words a message repeats.
+MAX_SAID = 160
+
+
 def clark(ns: str, name: str) -> str:
     return f"{{{ns}}}{name}"
 
@@ -331,6 +335,42 @@ def _after_prolog(head: bytes) -> str:
         text = head.decode("latin-1")
     text = text.removeprefix("\ufeff").removeprefix("\xef\xbb\xbf")
     return text[_PROLOG.match(text).end() :]  # type: ignore[union-attr]
+
+
+def server_says(body: bytes) -> str | None:
+    """What an error answer tells, in a few words: the precondition a DAV `<error>` names
+    (RFC 4918 §16: `valid-calendar-data`, `no-uid-conflict`…) and its description, or the
+    first line of a short plain-text body. None for an empty body or an HTML page."""
+    if _after_prolog(body[:MAX_PROLOG]).startswith("<"):
+        return _error_element(body)
+    text = body[: MAX_SAID * 2].decode("utf-8", "replace").strip()
+    first = " ".join(text.splitlines()[0].split()) if text else ""
+    return first[:MAX_SAID] or None
+
+
+def _error_element(body: bytes) -> str | None:
+    if _after_prolog(body[:MAX_PROLOG]).startswith("<!"):
+        return None  # a DTD (or an HTML doctype): nothing we parse
+    parser = etree.XMLParser(
+        huge_tree=False, resolve_entities=False, no_network=True, load_dtd=False
+    )
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:
+        return None
+    if root.tag != clark(DAV, "error"):
+        return None
+    names, description = [], ""
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if name == "responsedescription":
+            description = " ".join((child.text or "").split())
+        else:
+            names.append(name)
+    said = ", ".join(names) + (f" ({description})" if names and description else description)
+    return said[:MAX_SAID] or None
 
 
 def item_bytes(text: str) -> bytes:

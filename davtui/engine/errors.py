@@ -14,14 +14,23 @@ class EngineError(Exception):
 
 
 class DavError(EngineError):
-    """A request failed. `status` is the HTTP status when there was an answer."""
+    """A request failed. `status` is the HTTP status when there was an answer, `detail` what
+    the answer itself said (a DAV precondition such as `valid-calendar-data`)."""
 
     retryable = False
 
-    def __init__(self, message: str, *, status: int | None = None, url: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str | None = None,
+        detail: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.url = url
+        self.detail = detail
 
 
 class AuthFailed(DavError):

@@ -120,6 +120,19 @@ def fix_utf8(data: bytes) -> bytes:
     return data if codec == "utf-8" else text.encode("utf-8")
 
 
+_BARE_CR = re.compile(rb"\r(?!\n)")
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def fix_line_ends(data: bytes) -> bytes:
+    """Lines ended by a bare CR (old Mac files, or mixed with CRLF and LF) end in CRLF, as
+    RFC 5545 and 6350 ask: some servers (Xandikos) refuse them, and a bare CR would become
+    part of a value. Plain LF files are left alone: every server reads them."""
+    if not _BARE_CR.search(data):
+        return data
+    return _LINE_END.sub(b"\r\n", data)
+
+
 def fix_add_uid(data: bytes) -> bytes:
     """Give each item component without a UID the UID `split` derives from the content.
 
@@ -341,6 +354,7 @@ def fix_suppress_invitations(data: bytes) -> bytes:
 
 FIXUPS: dict[str, Fixup] = {
     "utf8": fix_utf8,
+    "line-ends": fix_line_ends,
     "add-uid": fix_add_uid,
     "strip-method": fix_strip_method,
     "windows-tzid": fix_windows_tzid,

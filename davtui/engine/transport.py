@@ -15,6 +15,7 @@ import email.utils
 import http.client
 import logging
 import random
+import re
 import ssl
 import threading
 import time
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from davtui import __version__
-from davtui.engine import errors, events, presets
+from davtui.engine import davxml, errors, events, presets
 from davtui.engine.bandwidth import LIMIT
 from davtui.engine.origins import Origins, shown
 from davtui.engine.solo import Solo
@@ -404,8 +405,8 @@ class Transport:
             response, url = self._exchange(method, url, body, headers, redirects, deadline)
             status = response.status
             if status >= 400:
-                self._wire.discard(response)
-                raise self._error(method, url, status, Headers(response.headers))
+                said = davxml.server_says(self._wire.discard(response))
+                raise self._error(method, url, status, Headers(response.headers), said)
             reply = Reply(status, url, Headers(response.headers), retried, response, self._wire)
             reply._limit = self.spec.max_listing if stream else self.spec.max_body
             reply._answered = self._answered
@@ -450,7 +451,12 @@ class Transport:
         raise redirect_loop(self.host, url)
 
     def _error(
-        self, method: str, url: str, status: int, headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        said: str | None = None,
     ) -> errors.DavError:
         cls, template = _STATUS_ERRORS.get(
             status,
@@ -469,11 +475,19 @@ class Transport:
                 status=status,
             )
             + "."
+            + (f" It says: {self._scrubbed(said).rstrip('.')}." if said and status != 401 else "")
         )
         if cls is errors.Throttled:
             retry_after = parse_retry_after(headers.get("Retry-After"))
             return errors.Throttled(message, retry_after=retry_after, status=status, url=url)
-        return cls(message, status=status, url=url)
+        return cls(message, status=status, url=url, detail=said and self._scrubbed(said))
+
+    def _scrubbed(self, said: str) -> str:
+        """A server's words without our secret in them: a server may echo what it got."""
+        for secret in (self.spec.password, self._login.get("Authorization", "")[6:]):
+            if secret:
+                said = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", said)
+        return said
 
     def close(self) -> None:
         self._wire.close()

@@ -158,12 +158,15 @@ class Wire:
         with self._lock:
             self._idle.setdefault(response._davtui_key, []).append(conn)  # type: ignore[attr-defined]
 
-    def discard(self, response: http.client.HTTPResponse) -> None:
-        """Done with a response whose body does not matter (an error page): a short one is
-        read away so that its connection can serve the next request."""
+    def discard(self, response: http.client.HTTPResponse) -> bytes:
+        """Done with a response whose body matters little (an error page): a short one is
+        read away so that its connection can serve the next request; what was read is
+        returned (an error's own words)."""
+        body = b""
         with contextlib.suppress(OSError, http.client.HTTPException):
-            response.read(_DISCARDED)
+            body = response.read(_DISCARDED)
         self.done(response)
+        return body
 
     def close(self) -> None:
         with self._lock:
