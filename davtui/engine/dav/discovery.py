@@ -1,7 +1,7 @@
 """Find the CalDAV/CardDAV service of an account from what a user knows.
 
 A full URL, a bare base URL, a host name or an e-mail address is enough. We try, in order:
-the URL as given, RFC 6764 DNS SRV/TXT records (caldav's helpers), `/.well-known/caldav` and
+the URL as given, RFC 6764 DNS SRV/TXT records (dnspython), `/.well-known/caldav` and
 `/.well-known/carddav`, then the path of every known server (`PRESETS`). The first URL that
 names a principal with a calendar or address-book home wins.
 
@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from davtui.engine import errors, events
@@ -24,6 +25,9 @@ from davtui.engine.dav.origins import Origins
 from davtui.engine.dav.presets import PRESETS, base_url, guess_server, preset_url
 from davtui.engine.dav.transport import REDIRECTS, Transport
 from davtui.engine.storages.contract import AccountSpec
+
+if TYPE_CHECKING:
+    import dns.resolver
 
 log = logging.getLogger("davtui.discovery")
 
@@ -160,7 +164,7 @@ def _all_candidates(spec: AccountSpec) -> Iterator[tuple[str, str]]:
     yield base, "url"
     domain = urlsplit(base).hostname or ""
     if "://" not in spec.url or _is_domain(domain):
-        yield from ((url, "dns") for url in _rfc6764(spec.username or spec.url, domain))
+        yield from ((url, "dns") for url in rfc6764_urls(spec.username or spec.url, domain))
     yield urljoin(base, "/.well-known/caldav"), "well-known"
     yield urljoin(base, "/.well-known/carddav"), "well-known"
     for name, preset in PRESETS.items():
@@ -172,17 +176,59 @@ def _is_domain(host: str) -> bool:
     return "." in host and not host.replace(".", "").isdigit() and ":" not in host
 
 
-def _rfc6764(identifier: str, domain: str) -> Iterator[str]:
-    """Service URLs from DNS SRV (+TXT path) records, TLS only (a plain-HTTP SRV could be a
-    downgrade attack)."""
-    from caldav import discovery as rfc6764  # dnspython import deferred: only hosts need it
+#: How long one DNS question may take in all (retries included): a dead resolver costs seconds.
+DNS_LIFETIME = 5.0
 
+
+def rfc6764_urls(
+    identifier: str, domain: str, resolver: dns.resolver.Resolver | None = None
+) -> Iterator[str]:
+    """Service URLs from DNS SRV (+TXT path) records, TLS only (a plain-HTTP SRV could be a
+    downgrade attack), and only to the domain itself or a subdomain (a forged record must
+    not send the login elsewhere)."""
     name = identifier.rsplit("@", 1)[1] if "@" in identifier else domain
     for service in ("caldav", "carddav"):
-        for host, port, _prio, _weight in rfc6764._srv_lookup(name, service, use_tls=True)[:1]:
-            if rfc6764._is_subdomain_or_same(host, name):
-                path = rfc6764._txt_lookup(name, service, use_tls=True) or "/"
-                yield f"https://{host}:{port}{path}"
+        record = f"_{service}s._tcp.{name}"
+        for host, port in _srv(record, resolver)[:1]:
+            if _within(host, name):
+                yield f"https://{host}:{port}{_txt_path(record, resolver) or '/'}"
+
+
+def _answers(record: str, kind: str, resolver: dns.resolver.Resolver | None) -> list:
+    """The records of one DNS question; none when the name, the answer or the resolver
+    fails (discovery then tries the next candidate)."""
+    import dns.exception  # deferred: only host names and e-mail addresses need DNS
+    import dns.resolver
+
+    ask = resolver.resolve if resolver else dns.resolver.resolve
+    try:
+        return list(ask(record, kind, lifetime=DNS_LIFETIME))
+    except dns.exception.DNSException as error:
+        log.debug("%s %s: %s", kind, record, error)
+        return []
+
+
+def _srv(record: str, resolver: dns.resolver.Resolver | None) -> list[tuple[str, int]]:
+    """(host, port) of the SRV records, the lowest priority and then the heaviest first."""
+    found = sorted(_answers(record, "SRV", resolver), key=lambda r: (r.priority, -r.weight))
+    return [(str(r.target).rstrip("."), int(r.port)) for r in found]
+
+
+def _txt_path(record: str, resolver: dns.resolver.Resolver | None) -> str | None:
+    """The `path=` attribute of the service's TXT records (RFC 6764 section 4)."""
+    for answer in _answers(record, "TXT", resolver):
+        text = "".join(s.decode("utf-8", "replace") for s in answer.strings)
+        for pair in text.split():
+            key, _, value = pair.partition("=")
+            if key.strip().lower() == "path" and value.strip():
+                return value.strip()
+    return None
+
+
+def _within(host: str, domain: str) -> bool:
+    """True if `host` is `domain` or one of its subdomains."""
+    host, domain = host.lower().strip("."), domain.lower().strip(".")
+    return host == domain or host.endswith("." + domain)
 
 
 def _propfind(transport: Transport, url: str, props: tuple[str, ...], depth: str = "0"):
