@@ -282,7 +282,7 @@ class DavStorage(WritableStorage):
     def create(self, collection: Collection, href: str, data: bytes) -> Ref:
         """PUT with `If-None-Match: *`. SOGo ignores that header and overwrites: there the
         engine keeps its destination listing fresh and never creates over a listed href
-        (one PROPFIND per collection instead of one per item, see `act.py`)."""
+        (one PROPFIND per collection instead of one per item, see `sync/copy.py`)."""
         return self._put(collection, href, data, {"If-None-Match": "*"})
 
     def update(self, collection: Collection, href: str, data: bytes, etag: str | None) -> Ref:

@@ -1,7 +1,7 @@
 """The normal form of one content line, for the content hash: equal for two spellings of the
 same meaning, different when the meaning differs.
 
-Pure string functions (no item parsing) so that `items` builds on them without a cycle.
+Pure string functions (no item parsing) so that `compare` and `fixups` use them without a cycle.
 What is normalised, and which server made it necessary:
 - parameters: name case, order, quoting, `TYPE=A,B` vs `TYPE=A;TYPE=B`, vCard 2.1 bare
   values, `\\\\` doubled in a value (Xandikos halves Apple's `X-ADDRESS=...\\\\n...`);

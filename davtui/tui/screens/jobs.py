@@ -1,6 +1,6 @@
 """The Jobs screen: every job with its live status and progress, and the keys that control it.
 
-Control requests are written to the job row (queued through `engine.queue.enqueue`, `control`
+Control requests are written to the job row (queued through `engine.jobs.queue.enqueue`, `control`
 "pause"/"resume"/"stop"), where the App's queue worker (or a headless runner in another process)
 picks them up; what actually happens comes back as `JobStateChanged`/`JobProgress` messages.
 """
