@@ -61,26 +61,40 @@ def test_scan_kind_is_the_first_component_after_the_timezones() -> None:
     ("data", "reason"),
     [
         (b"", "no BEGIN"),
-        (b"BEGIN:VEVENT\nUID:x\nSUMMARY:Bare\nEND:VEVENT\n", "not inside a VCALENDAR"),
-        (sample_event("a") + sample_event("b"), "2 objects"),
-        (sample_event("a").replace(b"END:VCALENDAR", b""), "never ended"),
         (b"BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n", "no event"),
+        (bytes(range(256)) * 4, "binary data"),
     ],
-    ids=["empty", "bare", "two", "unterminated", "no-item"],
+    ids=["empty", "no-item", "binary"],
 )
-def test_scan_refuses_what_is_not_one_item(data: bytes, reason: str) -> None:
+def test_scan_refuses_only_what_cannot_be_sent(data: bytes, reason: str) -> None:
     with pytest.raises(ItemError, match=reason) as caught:
         scan(data, source="cal/x.ics")
     assert "cal/x.ics" in str(caught.value)
 
 
-def test_scan_refuses_two_uids_and_names_the_item() -> None:
+@pytest.mark.parametrize(
+    ("data", "warning"),
+    [
+        (b"BEGIN:VEVENT\nUID:x\nSUMMARY:Bare\nEND:VEVENT\n", "not inside a VCALENDAR"),
+        (sample_event("a") + sample_event("b"), "2 objects"),
+        (sample_event("a").replace(b"END:VCALENDAR", b""), "never ended"),
+        (sample_event("a").replace(b"DTSTART:", b"DTSTART:2013T"), "DTSTART is not a valid date"),
+    ],
+    ids=["bare", "two", "unterminated", "bad-date"],
+)
+def test_scan_warns_of_what_a_server_may_still_store(data: bytes, warning: str) -> None:
+    """The destination decides: the item is sent as it is, what looks wrong is a warning."""
+    info = scan(data, source="cal/x.ics")
+    assert any(warning in w for w in info.warnings), info.warnings
+
+
+def test_scan_warns_of_two_uids_in_one_resource() -> None:
     two = sample_event("a").replace(
         b"END:VCALENDAR", b"BEGIN:VTODO\r\nUID:b\r\nEND:VTODO\r\nEND:VCALENDAR"
     )
-    with pytest.raises(ItemError, match="2 different UIDs") as caught:
-        scan(two, source="f.ics")
-    assert caught.value.uid == "a" and "Réunion" in str(caught.value)
+    info = scan(two, source="f.ics")
+    assert info.uid == "a" and info.summary and "Réunion" in info.summary
+    assert "one resource holds 2 different UIDs" in info.warnings
 
 
 def _lf(data: bytes) -> bytes:

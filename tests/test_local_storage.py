@@ -87,7 +87,8 @@ def _write(path: Path, *parts: bytes) -> Path:
 
 def test_file_storage_splits_and_reports_damage_per_item(tmp_path: Path) -> None:
     good, other = new_uid(), new_uid()
-    broken = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:bad\r\nDTSTART:$now\r\nEND:VEVENT\r\n"
+    # an event never ended: where it stops is unknown (a bad value alone would be copied)
+    broken = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:bad\r\nDTSTART:$now\r\n"
     path = _write(
         tmp_path / "agenda.ics",
         sample_event(good),

@@ -254,7 +254,7 @@ def test_a_vdir_file_that_cannot_be_looked_at_makes_its_listing_incomplete(
 
 
 def test_a_damaged_part_of_a_file_makes_its_listing_incomplete(tmp_path: Path) -> None:
-    broken = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:bad\r\nDTSTART:$now\r\nEND:VEVENT\r\n"
+    broken = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:bad\r\nDTSTART:20240101T100000Z\r\n"
     path = tmp_path / "agenda.ics"
     path.write_bytes(sample_event("good") + broken + b"END:VCALENDAR\r\n")
     storage = FileStorage(path)

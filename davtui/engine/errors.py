@@ -90,6 +90,13 @@ class BadResponse(DavError):
     """The answer is not what a DAV server sends (HTML page, malformed XML)."""
 
 
+class RedirectLoop(BadResponse):
+    """The server redirects in circles (or further than any real server does): the URL
+    leads nowhere, so the account's URL has to change: exit 2."""
+
+    exit_code = 2
+
+
 class NotDav(BadResponse):
     """The URL answers, but no CalDAV/CardDAV service was found there."""
 

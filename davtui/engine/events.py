@@ -40,6 +40,10 @@ class ItemDone:
     outcome: str
     reason: str | None = None
     fixups: tuple[str, ...] = ()
+    #: what davtui found odd in an item it sent as it was ("stored as the source had it: ...")
+    warnings: tuple[str, ...] = ()
+    #: where an item refused before any PUT is kept, byte for byte (see `leftovers`)
+    kept: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,9 @@ class Finished:
     verification: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    #: items stored with a warning (each: collection, href, uid, summary, reason)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    leftovers: str | None = None  # the folder of the items kept because they were refused
     exit_code: int = 0
     dry_run: bool = False
     plan: dict[str, Any] | None = None

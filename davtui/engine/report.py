@@ -20,10 +20,15 @@ def report(finished: Finished, duration: float, job: str | None = None) -> dict[
             "missing": verification["missing"],
             "different": verification["different"],
             "converted": verification.get("converted", 0),
+            "rewritten": verification.get("rewritten", []),
         },
         "errors": finished.errors,
         "exit_code": finished.exit_code,
     }
+    if finished.warnings:
+        out["warnings"] = finished.warnings
+    if finished.leftovers:
+        out["leftovers"] = finished.leftovers
     if finished.error:
         out["error"] = finished.error
     if finished.plan is not None:

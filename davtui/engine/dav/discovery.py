@@ -23,7 +23,7 @@ from davtui.engine import errors, events
 from davtui.engine.dav import davxml
 from davtui.engine.dav.origins import Origins
 from davtui.engine.dav.presets import PRESETS, base_url, guess_server, preset_url
-from davtui.engine.dav.transport import REDIRECTS, Transport
+from davtui.engine.dav.transport import REDIRECTS, Transport, redirect_loop
 from davtui.engine.storages.contract import AccountSpec
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Di
     BadURL (not http/https) or ForeignHost (it points elsewhere, and nothing else works)."""
     Origins.of(spec)  # BadURL before any request
     network_error: errors.DavError | None = None
-    refused: errors.ForeignHost | None = None
+    refused: errors.ForeignHost | errors.RedirectLoop | None = None
     dead_hosts: set[str] = set()
     answered = False
     for url, how in candidates(spec):
@@ -116,7 +116,7 @@ def discover(spec: AccountSpec, listener: events.Listener = events.ignore) -> Di
                 return _capabilities(transport, principal, found, how)
         except errors.AuthFailed:
             raise
-        except errors.ForeignHost as exc:
+        except (errors.ForeignHost, errors.RedirectLoop) as exc:
             refused = refused or exc
         except (errors.Unreachable, errors.Throttled) as exc:  # TLSFailed too; 503 after retry
             network_error = network_error or exc
@@ -244,6 +244,8 @@ def _propfind(transport: Transport, url: str, props: tuple[str, ...], depth: str
         if reply.status not in REDIRECTS or target == url:
             break
         url = transport.origins.check_redirect(url, target, advise=True)
+    else:
+        raise redirect_loop(transport.host, url, MAX_REDIRECTS)
     if reply.status != 207 or "xml" not in reply.content_type:
         raise errors.NotDav(f"{transport.host} answered {reply.status} without DAV XML.")
     return reply, list(davxml.iter_multistatus([reply.content]))

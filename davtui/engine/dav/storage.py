@@ -22,7 +22,7 @@ from davtui.engine.dav import davxml
 from davtui.engine.dav import listing as davlisting
 from davtui.engine.dav.discovery import Discovery, discover
 from davtui.engine.dav.properties import from_response, not_kept, props_for, slugify
-from davtui.engine.dav.transport import Transport
+from davtui.engine.dav.transport import ExistsAfterRetry, PreconditionAfterRetry, Transport
 from davtui.engine.items.scan import resource_name
 from davtui.engine.storages.contract import (
     ADDRESSBOOK,
@@ -293,7 +293,16 @@ class DavStorage(WritableStorage):
             raise errors.PreconditionFailed(
                 f"{self.transport.host} refused DELETE on {href}: it changed.", status=412
             )
-        self.transport.request("DELETE", href, headers={"If-Match": etag} if etag else {})
+        try:
+            self.transport.request("DELETE", href, headers={"If-Match": etag} if etag else {})
+        except errors.NotFound:  # gone already: a retried DELETE whose first attempt landed
+            log.debug("%s was gone already when deleted", href)
+        except PreconditionAfterRetry:  # 412 to the retry: gone by the first attempt, or not
+            try:
+                self._etag(href)
+            except errors.NotFound:
+                return
+            raise
 
     def create_collection(self, template: Collection, name: str) -> CreatedCollection:
         """MKCALENDAR / extended MKCOL with every property at once; if the server refuses
@@ -340,7 +349,15 @@ class DavStorage(WritableStorage):
         else:
             method, body = "MKCOL", None
         headers = {"Content-Type": XML} if body else {}
-        self.transport.request(method, href, body=body, headers=headers)
+        try:
+            self.transport.request(method, href, body=body, headers=headers)
+        except ExistsAfterRetry:  # an attempt before the retry may have made it: read it back
+            try:
+                made = self._read_collection(href)
+            except errors.DavError:
+                made = None
+            if made is None or made.kind != kind:
+                raise
 
     def _proppatch(self, href: str, props: list[davxml.PropValue]) -> None:
         """All properties in one PROPPATCH; if refused, one at a time, keeping what sticks."""

@@ -28,6 +28,7 @@ from davtui.engine import errors, events
 from davtui.engine.dav import presets
 from davtui.engine.dav.bandwidth import LIMIT
 from davtui.engine.dav.origins import Origins, shown
+from davtui.engine.dav.solo import Solo
 from davtui.engine.dav.wire import ConnectFailed, Headers, Wire
 from davtui.engine.storages.contract import AccountSpec
 
@@ -38,8 +39,15 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 #: Statuses that mean "try again later".
 # 423: Xandikos locks a collection while it writes and answers 423 to concurrent writers.
 RETRY_STATUSES = frozenset({423, 429, 502, 503, 504})
-#: ... and 500 to a DELETE that meets that lock (its LockedError is not turned into a 423).
+#: ... and 500 to a write: Xandikos answers a DELETE that meets that lock with it, DAViCal
+#: some of several PUTs at once. Only a conditional write is repeated, which makes it safe.
 RETRY_DELETE_STATUSES = RETRY_STATUSES | {500}
+#: Writes: retried on RETRY_DELETE_STATUSES when conditional, alone after a second failure.
+WRITES = frozenset({"PUT", "DELETE", "MKCOL", "MKCALENDAR"})
+#: Retries of a PUT or MKCOL answered 500: the second one alone.
+RETRIES_AFTER_500 = 2
+#: Collection creations: repeatable, as they fail where the collection exists.
+MAKES = frozenset({"MKCOL", "MKCALENDAR"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 RETRY_AFTER_MIN = 1.0
@@ -67,6 +75,12 @@ class PreconditionAfterRetry(errors.PreconditionFailed):
     (a create that got its answer lost looks exactly like this)."""
 
     retried = True
+
+
+class ExistsAfterRetry(errors.DavError):
+    """403/405/409 to a MKCOL/MKCALENDAR sent twice (a resource exists there: 403 by RFC 4791
+    5.3.1, 405 by RFC 4918 9.3.1): the first attempt may have made it; the caller reads it
+    back."""
 
 
 @dataclass(slots=True)
@@ -212,6 +226,7 @@ class Transport:
         self.counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._slots = host_slots(self.base_url, spec.max_connections)
+        self._solo = Solo()  # a write that failed twice is retried alone
         verify: bool | str = spec.ca_file or spec.verify_tls
         self._wire = Wire(verify, min(15.0, spec.timeout), spec.timeout)
         self._headers = {"User-Agent": f"davtui/{__version__}"}
@@ -254,13 +269,15 @@ class Transport:
         repeatable = method in IDEMPOTENT or (
             method in ("PUT", "DELETE") and ("If-Match" in sent or "If-None-Match" in sent)
         )
-        attempt = resets = 0
+        repeatable = repeatable or method in MAKES
+        attempt = resets = failures = 0
         doubt = False  # an earlier attempt may have reached the server
         while True:
             attempt += 1
             delay: float | None = None
             try:
-                return self._attempt(method, url, body, sent, stream, redirects, retried=doubt)
+                with self._solo.turn(alone=method in WRITES and failures >= 2):
+                    return self._attempt(method, url, body, sent, stream, redirects, retried=doubt)
             except ssl.SSLError as exc:
                 raise errors.TLSFailed(
                     f"The TLS certificate of {self.host} could not be verified "
@@ -268,6 +285,7 @@ class Transport:
                     url=url,
                 ) from None
             except (OSError, http.client.HTTPException) as exc:
+                failures += 1
                 if _closed_before_answer(exc) and resets <= self.spec.max_connections:
                     resets += 1  # stale pooled connection: once more on a fresh one, no wait
                     doubt = True
@@ -282,11 +300,17 @@ class Transport:
                         f"{self.host} could not be reached ({_root_cause(exc)}).", url=url
                     ) from None
             except errors.DavError as exc:
-                again = RETRY_DELETE_STATUSES if method == "DELETE" else RETRY_STATUSES
-                if not (repeatable and exc.status in again) or attempt > self.retries:
+                again = RETRY_DELETE_STATUSES if method in WRITES else RETRY_STATUSES
+                # a 500 to a write is retried twice, the second time alone (a server down
+                # answering 500 to everything is not waited on per item as long as a 503)
+                most = RETRIES_AFTER_500 if exc.status == 500 and method != "DELETE" else None
+                if not (repeatable and exc.status in again) or attempt > (most or self.retries):
                     if doubt and isinstance(exc, errors.PreconditionFailed):
                         raise PreconditionAfterRetry(str(exc), status=412, url=url) from None
+                    if doubt and method in MAKES and exc.status in (403, 405, 409):
+                        raise ExistsAfterRetry(str(exc), status=exc.status, url=url) from None
                     raise
+                failures += exc.status not in (423, 429)
                 delay = getattr(exc, "retry_after", None)
                 if delay is not None:
                     self.listener(events.Throttled(host=self.host, delay=delay))
@@ -358,7 +382,7 @@ class Transport:
             if response.status == 303:
                 method, body = "GET", None
             url = target
-        return response, url
+        raise redirect_loop(self.host, url)
 
     def _error(
         self, method: str, url: str, status: int, headers: Mapping[str, str]
@@ -388,6 +412,15 @@ class Transport:
 
     def close(self) -> None:
         self._wire.close()
+
+
+def redirect_loop(host: str, url: str, hops: int = MAX_REDIRECTS) -> errors.RedirectLoop:
+    """The sentence for a server that redirected more than `hops` times."""
+    return errors.RedirectLoop(
+        f"{host} redirects in a loop: more than {hops} redirects, the last one to "
+        f"{urlsplit(url).path or '/'}; check the account's URL.",
+        url=url,
+    )
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 
 from davtui.engine.items.normal import implied_duration, property_line
-from davtui.engine.items.scan import Component, parsed, split_line
+from davtui.engine.items.scan import Component, parsed, split_line, value_problem
 
 _IGNORED = frozenset({"DTSTAMP", "PRODID", "REV", "LAST-MODIFIED"})
 _VCARD_IGNORED = frozenset({"VERSION", "PROFILE"})
@@ -60,6 +60,20 @@ def first_difference(sent: bytes, stored: bytes) -> str | None:
             shown = [", ".join(found.get(name, ["(none)"]))[:120] for found in (mine, theirs)]
             return f"{name}: sent {shown[0]}, stored {shown[1]}"
     return None
+
+
+def rewritten_only(sent: bytes, stored: bytes) -> list[str]:
+    """The properties that differ, when every one of them held a value davtui found invalid
+    in `sent` (`items.value_problem`): the server rewrote what was not valid (Radicale stores
+    DTSTART 20131009T180000T as 20131009T180000), and nothing else. [] otherwise."""
+    flagged = {line.name for line in parsed(sent).lines if value_problem(line)}
+    if not flagged:
+        return []
+    mine, theirs = _property_map(sent), _property_map(stored)
+    differ = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+    if differ and all(key.rsplit(" ", 1)[-1] in flagged for key in differ):
+        return differ
+    return []
 
 
 def _property_map(data: bytes) -> dict[str, list[str]]:

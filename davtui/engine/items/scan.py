@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from davtui.engine.errors import ItemError
 
@@ -27,9 +27,15 @@ _COMPONENT = re.compile(r"[A-Za-z0-9-]+")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,199}")
 _CONTINUED_ENCODINGS = ("QUOTED-PRINTABLE", "BASE64", "ENCODING=B")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+#: Characters text does not hold: a NUL, or more than a few other control characters, once
+#: decoded, is binary data (an image, a compressed file) and nothing a server could store.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _VERSION = re.compile(rb"^VERSION:[ \t]*([^\r\n]*)", re.M | re.I)
 _DATES = re.compile(r"\d{8}(?:T\d{6}Z?)?(?:,\d{8}(?:T\d{6}Z?)?)*")
 _DATE_PROPS = frozenset({"DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE"})
+_TIME = r"T(?:\d+H)?(?:\d+M)?(?:\d+S)?"
+_DURATION = re.compile(rf"[+-]?P(?:\d+W|\d+D(?:{_TIME})?|{_TIME})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,9 @@ class ItemInfo:
     uid: str | None
     summary: str | None
     content_type: str
+    #: what davtui found odd but a server may well store: the item is sent as it is, the
+    #: destination decides, and these are recorded with the item's outcome
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -65,7 +74,8 @@ class Component:
     props: list[Line] = field(default_factory=list)
     children: list[Component] = field(default_factory=list)
     end: Line | None = None
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # damage to the structure
+    findings: list[str] = field(default_factory=list)  # a value that is not what it says
 
     def first(self, name: str) -> Line | None:
         return next((line for line in self.props if line.name == name), None)
@@ -78,6 +88,11 @@ class Component:
     def broken(self) -> list[str]:
         """Every problem found in this component and below it."""
         return [p for c in self.walk() for p in c.problems]
+
+    def found(self) -> list[str]:
+        """Every value-level finding (a bad date or duration) in this component and below:
+        no reason to refuse the item, a server may store it as it is."""
+        return [f for c in self.walk() for f in c.findings]
 
     def raw_lines(self) -> list[str]:
         """The source lines (folding kept) of this component, in source order."""
@@ -183,12 +198,15 @@ def lines(text: str) -> list[Line]:
 
 
 def value_problem(line: Line) -> str | None:
-    """A date that is not one, or an unexpanded template placeholder (`$now.year`)."""
-    if line.name not in _DATE_PROPS and line.name != "UID":
+    """A date or duration that is not one, or an unexpanded template placeholder
+    (`$now.year`)."""
+    if line.name not in _DATE_PROPS and line.name not in ("UID", "DURATION"):
         return None
     value = line.value().strip()
     if line.name in _DATE_PROPS and not _DATES.fullmatch(value):
-        return f"{line.name} is not a date: {value[:40]!r}"
+        return f"{line.name} is not a valid date: {value[:40]!r}"
+    if line.name == "DURATION" and not _DURATION.fullmatch(value):
+        return f"DURATION is not a valid duration: {value[:40]!r}"
     if line.name == "UID" and value.startswith("$"):
         return f"UID is an unexpanded placeholder: {value[:40]!r}"
     return None
@@ -235,7 +253,7 @@ def parse(text: str) -> Parsed:
         else:
             stack[-1].props.append(line)
             if problem := value_problem(line):
-                stack[-1].problems.append(f"line {number}: {problem}")
+                stack[-1].findings.append(f"line {number}: {problem}")
     for component in stack:
         component.problems.append(f"BEGIN:{component.name} is never ended")
     return Parsed(top, problems, ignored, unfolded)
@@ -300,36 +318,46 @@ def info_of(component: Component, members: list[Component] | None = None) -> Ite
     return ItemInfo(kind, members[0].name, uid, summary, CALENDAR_TYPE)
 
 
+def _binary(data: bytes) -> bool:
+    if not _BINARY_BYTES.search(data):  # most items: no control byte at all, no decoding
+        return False
+    head = decode(data)[0][:4096]
+    return "\x00" in head or len(_BINARY.findall(head)) > 8
+
+
 def scan(data: bytes, source: str = "") -> ItemInfo:
     """Kind, UID and summary of ONE calendar object resource or ONE vCard.
 
-    Raises ItemError, naming `source` and the item where known, for anything else.
+    The destination decides what it stores, not this parser: what looks wrong (a bad date,
+    an unterminated component, two objects) comes back in `warnings` and the item is sent as
+    it is. Only what cannot be sent at all raises ItemError, naming `source` and the item
+    where known: binary data, no VCALENDAR or VCARD, or a calendar without any item (nothing
+    a UID could be given to).
     """
     tree = parsed(data)
     top = tree.components
+    if _binary(data):
+        raise ItemError(f"{source or 'item'}: binary data, not calendar or vCard text",
+                        source=source)  # fmt: skip
     if not top:
         raise ItemError(f"{source or 'item'}: no BEGIN:VCALENDAR or BEGIN:VCARD", source=source)
     first = top[0]
     members = items_of(first) if first.name == "VCALENDAR" else [first]
-    info = info_of(first, members) if members else None
-    uid, summary = (info.uid, info.summary) if info else (None, None)
-
-    def fail(reason: str) -> ItemError:
-        what = ", ".join(x for x in (source, uid and f"UID {uid}", summary and repr(summary)) if x)
-        return ItemError(f"{what or 'item'}: {reason}", source=source, uid=uid, summary=summary)
-
-    if tree.problems or len(top) > 1:
-        raise fail("; ".join(tree.problems) or f"{len(top)} objects where one was expected")
+    if not members:
+        what = source or "item"
+        raise ItemError(f"{what}: the calendar holds no event, task or journal", source=source)
+    info = info_of(first, members)
+    notes = [*tree.problems]
+    if len(top) > 1:
+        notes.append(f"{len(top)} objects where one was expected")
     if first.name not in ("VCALENDAR", "VCARD"):
-        raise fail(f"BEGIN:{first.name} is not inside a VCALENDAR")
-    if problems := first.broken():
-        raise fail("; ".join(problems[:3]))
-    if info is None:
-        raise fail("the calendar holds no event, task or journal")
+        notes.append(f"BEGIN:{first.name} is not inside a VCALENDAR")
+    notes += first.broken()
     uids = {describe(m)[0] for m in members}
     if len(uids) > 1:
-        raise fail(f"one resource holds {len(uids)} different UIDs")
-    return info
+        notes.append(f"one resource holds {len(uids)} different UIDs")
+    notes += first.found()
+    return replace(info, warnings=tuple(notes)) if notes else info
 
 
 def resource_name(uid: str, kind: str) -> str:

@@ -5,9 +5,11 @@ together, the VTIMEZONEs they reference copied in, and the VCALENDAR's own prope
 (VERSION, PRODID, CALSCALE, X-WR-*, and METHOD, which `fixups` strips) kept. A vCard file
 becomes one vCard per card. The content, not the file extension, decides which.
 
-Damage never stops the file: each broken item, and damage outside any item, comes out as an
-`ItemError` naming the file and the item (UID, summary) where known, and every good item still
-comes out. What `split` repaired is said in `Item.warnings`:
+Damage never stops the file: each item whose structure is broken (its boundaries are not
+known), and damage outside any item, comes out as an `ItemError` naming the file and the item
+(UID, summary) where known, and every other item still comes out. A value that is not what it
+says (a bad date) is no reason to hold an item back: the destination decides (`items.scan`
+reports it when the item is copied). What `split` repaired is said in `Item.warnings`:
 
 - no UID: a stable one is derived from the content (`derive_uid`), the same that the `add-uid`
   fix-up writes into the item, so re-runs find the same item again;
@@ -37,7 +39,6 @@ from davtui.engine.items.scan import (
     items_of,
     parse,
     split_line,
-    value_problem,
 )
 
 
@@ -127,10 +128,9 @@ def _normal_hash(component: Component) -> str:
 
 
 def _assemble_calendar(calendar: Component, zones: list[Component], members: list[Component]):
-    """One resource: the calendar's own properties (but a damaged one, reported with the
-    calendar already), the time zones its members use, the members."""
-    props = [p.raw for p in calendar.props if value_problem(p) is None]
-    lines = [calendar.begin.raw, *props]
+    """One resource: the calendar's own properties, the time zones its members use, the
+    members. A property with an odd value is kept: the destination decides."""
+    lines = [calendar.begin.raw, *(p.raw for p in calendar.props)]
     for part in [*zones, *members]:
         lines.extend(part.raw_lines())
     return "\r\n".join([*lines, "END:VCALENDAR", ""])

@@ -42,7 +42,10 @@ def describe(event: Event) -> tuple[str, str] | None:
                 text += f" — {reason}"
             if fixes:
                 text += f" (fix-ups: {', '.join(fixes)})"
-            return LEVELS.get(outcome, "info"), text
+            if event.warnings:
+                text += f" — {'; '.join(event.warnings)}"
+            level = LEVELS.get(outcome, "warning" if event.warnings else "info")
+            return level, text
         case Message(level=level, text=text):
             return level, text
         case CollectionCreated(name=name, href=href, not_kept=not_kept):

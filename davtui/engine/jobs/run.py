@@ -9,6 +9,8 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
+from peewee import SqliteDatabase
+
 from davtui.engine.errors import EngineError
 from davtui.engine.events import Finished, Listener, Message, Phase, ignore
 from davtui.engine.jobs.recorder import Recorder
@@ -16,6 +18,7 @@ from davtui.engine.jobs.state import JobState
 from davtui.engine.schema import url_kind
 from davtui.engine.storages.contract import AccountSpec
 from davtui.engine.sync.gate import Gate
+from davtui.engine.sync.leftovers import Leftovers, run_folder
 from davtui.engine.sync.mapping import Choice
 from davtui.engine.sync.migration import Migration, Options
 from davtui.store.models import Account, Job, Run, database, utcnow
@@ -159,7 +162,10 @@ def run_job(
                 recorder(Message("warning", f"TLS verification is off for {spec.url}."))
         accounts = (job.source, job.destination)
         source, destination = _open_both(sources, accounts, recorder, opened)
-        finished = Migration(source, destination, JobState(job_id), options, recorder, gate).run()
+        leftovers = Leftovers(_leftovers_folder(job_id, run.id))
+        finished = Migration(
+            source, destination, JobState(job_id), options, recorder, gate, leftovers
+        ).run()
         _store_discoveries(accounts, sources, (source, destination))
     except EngineError as exc:
         recorder(Message("error", str(exc)))
@@ -195,6 +201,17 @@ def unexpected(exc: Exception) -> str:
     log.debug("the run stopped on an unexpected error", exc_info=exc)
     reason = " ".join(str(exc).split()).rstrip(".?!") or "no details"
     return f"The run stopped on an unexpected error ({type(exc).__name__}: {reason})."
+
+
+def _leftovers_folder(job_id: int, run_id: int):
+    """Beside the SQLite database; in the data directory for a server database."""
+    sqlite = isinstance(database.obj, SqliteDatabase)
+    folder = run_folder(database.obj.database if sqlite else None, job_id, run_id)
+    if folder is None:
+        from davtui.paths import data_dir
+
+        folder = data_dir() / "leftovers" / f"{job_id}-{run_id}"
+    return folder
 
 
 def release(job_id: int, status: str) -> None:

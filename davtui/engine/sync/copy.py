@@ -30,6 +30,7 @@ from davtui.engine.items.scan import scan, version_of
 from davtui.engine.storages.contract import Fetched, WritableStorage
 from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.gate import Gate, Stopped
+from davtui.engine.sync.leftovers import Leftovers
 from davtui.engine.sync.plan import CollectionPlan
 from davtui.engine.sync.records import COPIED, ItemRecord
 from davtui.engine.sync.writers import MAX_TRANSIENT_STREAK, ServerDown, Writers
@@ -50,6 +51,8 @@ class _Work:
     body: bytes
     summary: str | None
     applied: tuple[str, ...]
+    #: what `scan` found odd: the item is sent as it is and the destination decides
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -59,6 +62,8 @@ class Settings:
     suppress_invitations: bool = False
     # one per job run, shared by its collections; off unless the source mounts shares
     aliases: Aliases = field(default_factory=lambda: Aliases(enabled=False))
+    # where items refused before any PUT are kept, byte for byte
+    leftovers: Leftovers = field(default_factory=Leftovers)
 
 
 class CollectionActor:
@@ -153,6 +158,8 @@ class CollectionActor:
         applied: tuple[str, ...] = (),
         size: int = 0,
         server: bool = True,
+        warnings: tuple[str, ...] = (),
+        kept: str | None = None,
     ) -> None:
         """Report one outcome; a failure counts toward the streak that takes the server as
         down unless `server` is False (one collection's folder failed, not the server)."""
@@ -167,6 +174,8 @@ class CollectionActor:
             outcome=outcome,
             reason=reason,
             fixups=applied,
+            warnings=warnings,
+            kept=kept,
         )
         if outcome in COPIED:
             self.settings.aliases.copied(record, self.plan.pair.source.name)
@@ -189,9 +198,9 @@ class CollectionActor:
         label = f"{self.plan.pair.source.name}/{fetched.href}"
         try:
             info = scan(data, source=label)
-        except ItemError as exc:
+        except ItemError as exc:  # nothing a server could store: kept, never lost
             record.uid, record.kind = exc.uid, None
-            self._done(record, "refused", str(exc), exc.summary)
+            self._refuse(record, str(exc), exc.summary, data)
             return
         record.kind, record.uid = info.kind, info.uid
         record.source_hash = content_hash(data)
@@ -207,7 +216,7 @@ class CollectionActor:
                 suppress_invitations=self.settings.suppress_invitations,
             )
         except ItemError as exc:
-            self._done(record, "refused", str(exc), info.summary)
+            self._refuse(record, str(exc), info.summary, data)
             return
         applied = tuple(fixed)
         if "add-uid" in applied:
@@ -228,15 +237,31 @@ class CollectionActor:
             self._done(record, "unchanged", None, info.summary)
             return
         record.dest_hash = record.source_hash if body is data else content_hash(body)
-        work = _Work(record, body, info.summary, applied)
+        work = _Work(record, body, info.summary, applied, info.warnings)
         try:
             self._write(work, previous)
         except FATAL:
             raise
         except CollectionError as exc:  # retried next run; the other collections go on
             self._done(record, "failed", str(exc), info.summary, server=False)
-        except DavError as exc:
-            self._done(record, "failed" if exc.retryable else "refused", str(exc), info.summary)
+        except DavError as exc:  # the destination's answer decides, with its reason
+            reason = str(exc)
+            if info.warnings:
+                reason += f" (davtui found: {'; '.join(info.warnings)})"
+            self._done(record, "failed" if exc.retryable else "refused", reason, info.summary)
+
+    def _refuse(self, record: ItemRecord, reason: str, summary: str | None, data: bytes):
+        """An item that cannot be sent at all: refused, its bytes kept in the leftovers."""
+        if self.settings.dry_run:
+            self._done(record, "refused", reason, summary)
+            return
+        try:
+            kept = self.settings.leftovers.keep(self.plan.pair.source.name, record.source_href,
+                                                data)  # fmt: skip
+        except OSError as exc:
+            self._done(record, "refused", f"{reason}; not kept: {exc}", summary)
+            return
+        self._done(record, "refused", f"{reason}; kept at {kept}", summary, kept=kept)
 
     def _duplicate(self, record: ItemRecord, summary: str | None) -> bool:
         """A second source item with a UID already seen in this collection is reported."""
@@ -252,8 +277,11 @@ class CollectionActor:
         return True
 
     def _finish(self, work: _Work, outcome: str, reason: str | None = None) -> None:
-        size = len(work.body) if outcome in ("created", "updated") else 0
-        self._done(work.record, outcome, reason, work.summary, work.applied, size)
+        written = outcome in ("created", "updated")
+        size = len(work.body) if written else 0
+        notes = tuple(f"stored as the source had it: {w}" for w in work.warnings)
+        self._done(work.record, outcome, reason, work.summary, work.applied, size,
+                   warnings=notes if written else ())  # fmt: skip
 
     def _write(self, work: _Work, previous: ItemRecord | None) -> None:
         dest = self.plan.dest_etags
@@ -273,14 +301,22 @@ class CollectionActor:
             return
         self._put(work, href, None, "created")
 
-    def _existing(self, work: _Work, href: str, etag: str | None) -> None:
-        """The target href is taken: adopt an identical item, else it is a conflict."""
+    def _existing(self, work: _Work, href: str, etag: str | None, ours: str = "") -> None:
+        """The target href is taken: adopt an identical item, else it is a conflict.
+        `ours`: the outcome of our own write, when an attempt of it may have landed (its
+        answer lost, a retry refused with 412): the same content there is that write."""
         work.record.dest_href = href
         found = next(iter(self.destination.fetch(self.plan.target, [href])), None)
         if found is not None and found.data and content_hash(found.data) == work.record.dest_hash:
             work.record.dest_etag = found.etag or etag
-            self._finish(work, "adopted")
+            if ours:
+                work.record.created_by_job = work.record.created_by_job or ours == "created"
+                work.record.verified_etag = None
+                self.writers.wrote = True
+            self._finish(work, ours or "adopted")
             return
+        if ours == "updated":  # someone else changed it meanwhile: not ours to overwrite
+            raise PreconditionFailed(f"{href} changed in the destination while it was written.")
         if self.settings.conflict == "skip":
             reason = f"an item with this UID already exists in the destination at {href}"
             self._finish(work, "conflict", reason)
@@ -301,9 +337,10 @@ class CollectionActor:
                 record.created_by_job = True
             else:
                 ref = self.destination.update(target, href, work.body, etag)
-        except PreconditionFailed:
-            if outcome == "created":  # someone (or our own lost response) created it first
-                self._existing(work, href, None)
+        except PreconditionFailed as exc:
+            ours = outcome if getattr(exc, "retried", False) else ""  # PreconditionAfterRetry
+            if outcome == "created" or ours:  # someone, or our own lost answer, was first
+                self._existing(work, href, None, ours)
                 return
             raise
         self.writers.window.answered(time.monotonic() - started)

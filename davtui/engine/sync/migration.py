@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from davtui.engine.errors import CollectionError, EngineError
+from davtui.engine.errors import (
+    AuthFailed,
+    CollectionError,
+    DavError,
+    EngineError,
+    Throttled,
+    Unreachable,
+)
 from davtui.engine.events import (
     CollectionCreated,
     Finished,
@@ -33,6 +40,7 @@ from davtui.engine.storages.contract import (
 from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.copy import CollectionActor, Settings
 from davtui.engine.sync.gate import Gate, Stopped
+from davtui.engine.sync.leftovers import Leftovers
 from davtui.engine.sync.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
 from davtui.engine.sync.overlap import LISTINGS, few_at_once, meanwhile, read_ahead
 from davtui.engine.sync.plan import CollectionPlan, DeleteGuard, plan_collection
@@ -47,8 +55,11 @@ SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
     "suppressed (SCHEDULE-AGENT=CLIENT); set suppress_invitations = false to send them."
 )
-#: Failures of one collection's folder: that collection fails, the others are copied.
-LOCAL = (CollectionError, OSError)
+#: Failures of one collection (its folder, or a server's error on its listing: a 500, a 403,
+#: a collection gone): that collection fails, the others are copied.
+LOCAL = (CollectionError, OSError, DavError)
+#: ... except those that say the whole server is out of reach: they end the run.
+SERVER_DOWN = (AuthFailed, Unreachable, Throttled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,7 @@ class Migration:
         options: Options,
         listener: Listener = ignore,
         gate: Gate | None = None,
+        leftovers: Leftovers | None = None,
     ) -> None:
         self.source = source
         self.destination = destination
@@ -93,6 +105,9 @@ class Migration:
         # Zimbra: the same item in two source collections (a mounted share) is copied once
         self.aliases = Aliases(enabled=source.mounts_shared_collections)
         self.errors: list[dict] = []
+        self.warnings: list[dict] = []  # items stored with what davtui found odd in them
+        self.leftovers = leftovers or Leftovers()
+        self._kept = False  # some refused item was kept in the leftovers folder
         self.progress = ProgressMeter(listener)
         self.verification: Verification | None = None
         self._plans: list[CollectionPlan] = []
@@ -121,6 +136,8 @@ class Migration:
             verification=self.verification.as_dict() if self.verification else None,
             errors=self.errors,
             error=error,
+            warnings=self.warnings,
+            leftovers=str(self.leftovers.folder) if self._kept else None,
             exit_code=code,
             dry_run=self.options.dry_run,
             plan=self._plan_summary() if self.options.dry_run else None,
@@ -168,6 +185,8 @@ class Migration:
             listing = listings.pop()
             try:
                 plan = self._plan(*listing)
+            except SERVER_DOWN:
+                raise
             except LOCAL as exc:
                 self._collection_failed(listing[0], exc)
                 continue
@@ -392,6 +411,7 @@ class Migration:
                 dry_run=self.options.dry_run,
                 suppress_invitations=self.suppress_invitations,
                 aliases=self.aliases,
+                leftovers=self.leftovers,
             ),
             self._on_item,
             self.gate,
@@ -409,16 +429,18 @@ class Migration:
             else:
                 self.state.record(record)
         self.stats.item(event.kind, event.outcome, event.fixups, size)
+        entry = {
+            "collection": event.collection,
+            "href": event.href,
+            "uid": event.uid,
+            "summary": event.summary,
+        }
         if event.outcome in ("failed", "refused"):
-            self.errors.append(
-                {
-                    "collection": event.collection,
-                    "href": event.href,
-                    "uid": event.uid,
-                    "summary": event.summary,
-                    "reason": event.reason,
-                }
-            )
+            kept = {"kept": event.kept} if event.kept else {}
+            self.errors.append({**entry, "reason": event.reason, **kept})
+            self._kept = self._kept or event.kept is not None
+        elif event.warnings:
+            self.warnings.extend({**entry, "reason": w} for w in event.warnings)
         self.progress.advance()
         self.listener(event)
 

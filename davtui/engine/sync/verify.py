@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from davtui.engine.items import fixups
-from davtui.engine.items.compare import content_hash, first_difference
+from davtui.engine.items.compare import content_hash, first_difference, rewritten_only
 from davtui.engine.items.scan import version_of
 from davtui.engine.storages.contract import Collection, Fetched, Storage, WritableStorage
 from davtui.engine.sync.plan import CollectionPlan, vouched
@@ -37,6 +37,8 @@ class Verification:
     checked: int = 0
     fetched: int = 0
     converted: int = 0  # stored equal in meaning but converted (SOGo: vCard 4.0 -> 3.0)
+    #: items whose only difference is a value davtui found invalid, rewritten by the server
+    rewritten: list[dict[str, str | None]] = field(default_factory=list)
     missing: list[dict[str, str | None]] = field(default_factory=list)
     different: list[dict[str, str | None]] = field(default_factory=list)
 
@@ -49,6 +51,7 @@ class Verification:
         self.checked += other.checked
         self.fetched += other.fetched
         self.converted += other.converted
+        self.rewritten += other.rewritten
         self.missing += other.missing
         self.different += other.different
 
@@ -58,6 +61,7 @@ class Verification:
             "checked": self.checked,
             "fetched": self.fetched,
             "converted": self.converted,
+            "rewritten": self.rewritten,
             "missing": self.missing,
             "different": self.different,
         }
@@ -115,7 +119,7 @@ def _read_back(
             result.converted += sent != b"" and version_of(fetched.data) != sent
     result.missing.extend(_entry(plan, record) for record in to_read.values())
     if suspects and source is not None:
-        _confirm(source, plan, suspects, suppress_invitations, state, verified)
+        _confirm(source, plan, suspects, suppress_invitations, state, verified, result)
     result.different.extend(suspect.entry for suspect in suspects.values())
     if verified:
         state.mark_verified(plan.pair.source.href, verified)
@@ -149,9 +153,12 @@ def _confirm(
     suppress_invitations: bool,
     state: ItemStates,
     verified: dict[str, str | None],
+    result: Verification,
 ) -> None:
     """Compare each suspect with its source as it would be sent now: equal, it is verified (and
-    its stored hash renewed) and leaves `suspects`; else its entry gets the reason."""
+    its stored hash renewed) and leaves `suspects`; else its entry gets the reason. A server
+    that rewrote only values davtui found invalid (the item was sent with that warning) did
+    not change its meaning: verified too, and listed as `rewritten`."""
     for fetched in source.fetch(plan.pair.source, list(suspects)):
         suspect = suspects.get(fetched.href)
         if suspect is None:
@@ -160,8 +167,13 @@ def _confirm(
             suspect.entry["reason"] = "the source item can no longer be read"
             continue
         sent, _ = fixups.apply(fetched.data, suppress_invitations=suppress_invitations)
-        digest = content_hash(sent)
-        if digest == content_hash(suspect.stored):
+        digest, stored = content_hash(sent), content_hash(suspect.stored)
+        rewritten = [] if digest == stored else rewritten_only(sent, suspect.stored)
+        if rewritten:  # the stored form is what the next verification compares with
+            digest = stored
+            reason = f"the server rewrote what was not valid: {', '.join(rewritten)}"
+            result.rewritten.append({**suspect.entry, "reason": reason})
+        if digest == stored:
             suspect.record.dest_hash = digest
             state.record(suspect.record)
             verified[fetched.href] = suspect.etag
