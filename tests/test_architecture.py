@@ -32,7 +32,9 @@ def test_a_forbidden_import_breaks_a_contract(tmp_path: Path) -> None:
     """The contracts bite: the item model importing the job state (so, the database) is
     reported, on a copy of the package."""
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    shutil.copytree(ROOT / "davtui", tmp_path / "davtui", ignore=shutil.ignore_patterns("*.pyc"))
+    shutil.copytree(
+        ROOT / "davtui", tmp_path / "davtui", ignore=shutil.ignore_patterns("__pycache__")
+    )
     scan = tmp_path / "davtui" / "engine" / "items" / "scan.py"
     scan.write_text(scan.read_text() + "\nfrom davtui.engine.jobs.state import JobState  # noqa\n")
     done = lint_imports(tmp_path)
