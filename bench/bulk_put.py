@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.data import HEAD, generate, item_file
 from bench.dav import Dav
-from davtui.engine.compare import content_hash, first_difference
+from davtui.engine.items.compare import content_hash, first_difference
 from tests.servers import start_radicale
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"

@@ -80,7 +80,7 @@ HEADERS = {
 
 def wire_client(url: str) -> tuple[Callable[[str, str, bytes | None], bytes], Callable]:
     """davtui's Wire alone: the layer urllib3 would replace."""
-    from davtui.engine.wire import Wire
+    from davtui.engine.dav.wire import Wire
 
     wire = Wire(True, 15.0, 60.0)
 
@@ -95,8 +95,8 @@ def wire_client(url: str) -> tuple[Callable[[str, str, bytes | None], bytes], Ca
 
 def transport_client(url: str) -> tuple[Callable[[str, str, bytes | None], bytes], Callable]:
     """davtui's Transport: Wire plus retries, error mapping, slots, deadlines and limits."""
-    from davtui.engine.storage import AccountSpec
-    from davtui.engine.transport import Transport
+    from davtui.engine.dav.transport import Transport
+    from davtui.engine.storages.contract import AccountSpec
 
     transport = Transport(AccountSpec(url=url, username="alice", password="alicepw"))
     headers = {k: v for k, v in HEADERS.items() if k not in ("Authorization", "User-Agent")}

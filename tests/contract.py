@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import pytest
 
-from davtui.engine.compare import content_hash
 from davtui.engine.errors import DavError, NotFound, PreconditionFailed
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, WritableStorage
+from davtui.engine.items.compare import content_hash
+from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection, WritableStorage
 
 MakeCollection = Callable[[str], Collection]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from davtui.engine.errors import ItemError
-from davtui.engine.items import resource_name
-from davtui.engine.split import split
+from davtui.engine.items.scan import resource_name
+from davtui.engine.items.split import split
 from tests import dav
 from tests.conftest import CORPUS
 from tests.servers import Server

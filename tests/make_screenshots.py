@@ -18,12 +18,12 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select
 
-from davtui.app import DavtuiApp
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection
-from davtui.messages import JobProgress
+from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection
 from davtui.store import close_database, open_database
 from davtui.store.models import Account, Job, LogEntry, Run
-from davtui.widgets.collection_picker import CollectionPicker
+from davtui.tui.app import DavtuiApp
+from davtui.tui.messages import JobProgress
+from davtui.tui.widgets.collection_picker import CollectionPicker
 
 T0 = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 STATS = {

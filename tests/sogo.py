@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, AccountSpec
+from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, AccountSpec
 from tests import dav
 
 FRONT = "http://127.0.0.1:5243/SOGo/dav/"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from davtui.engine.bandwidth import BURST, Bandwidth, parse_rate
+from davtui.engine.dav.bandwidth import BURST, Bandwidth, parse_rate
 from tests import dav
 from tests.servers import Server
 from tests.test_migrate import config_file

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from davtui.engine import fixups
-from davtui.engine.compare import content_hash
 from davtui.engine.errors import ItemError
-from davtui.engine.items import scan
-from davtui.engine.split import Item, split
+from davtui.engine.items import fixups
+from davtui.engine.items.compare import content_hash
+from davtui.engine.items.scan import scan
+from davtui.engine.items.split import Item, split
 from tests.conftest import CORPUS, HAVE_CORPUS, OWN_CORPUS
 from tests.contract import sample_event, sample_vcard
 

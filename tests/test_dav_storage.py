@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from davtui.engine import davxml
-from davtui.engine.collprops import slugify
-from davtui.engine.davstore import DavStorage
-from davtui.engine.storage import CALENDAR, AccountSpec, Collection
+from davtui.engine.dav import davxml
+from davtui.engine.dav.properties import slugify
+from davtui.engine.dav.storage import DavStorage
+from davtui.engine.storages.contract import CALENDAR, AccountSpec, Collection
 from tests.contract import StorageContract, new_uid, sample_event
 from tests.proxy import Fault, Proxy
 from tests.servers import Server

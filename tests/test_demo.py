@@ -7,11 +7,11 @@ import asyncio
 import time
 from pathlib import Path
 
-from davtui import demo
-from davtui.app import DavtuiApp
-from davtui.screens import ConfirmScreen
+from davtui.cli import demo
 from davtui.store import Vault, close_database, open_database
 from davtui.store.models import Account, Job, Run
+from davtui.tui.app import DavtuiApp
+from davtui.tui.screens import ConfirmScreen
 from tests import dav
 from tests.servers import Server
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from davtui.engine.solo import Solo
+from davtui.engine.dav.solo import Solo
 from tests import dav
 from tests.proxy import Fault, Proxy
 from tests.servers import Server

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from davtui.engine import errors
-from davtui.engine.discovery import candidates, discover
-from davtui.engine.presets import PRESETS
-from davtui.engine.storage import AccountSpec
+from davtui.engine.dav.discovery import candidates, discover
+from davtui.engine.dav.presets import PRESETS
+from davtui.engine.storages.contract import AccountSpec
 from tests.proxy import Proxy
 from tests.servers import Server, free_port
 

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from davtui.engine.control import Gate
 from davtui.engine.events import Event, ItemDone
-from davtui.engine.mapping import Choice
-from davtui.engine.memory import MemoryStorage
-from davtui.engine.runner import Migration, Options
-from davtui.engine.state import JobState
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
+from davtui.engine.jobs.state import JobState
+from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
+from davtui.engine.storages.memory import MemoryStorage
+from davtui.engine.sync.gate import Gate
+from davtui.engine.sync.mapping import Choice
+from davtui.engine.sync.migration import Migration, Options
 from tests.contract import sample_event, sample_task, sample_vcard
 
 

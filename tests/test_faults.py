@@ -24,7 +24,7 @@ from urllib.parse import unquote, urljoin
 
 import pytest
 
-from davtui.engine.compare import content_hash
+from davtui.engine.items.compare import content_hash
 from tests import dav
 from tests.contract import sample_event, sample_task, sample_vcard
 from tests.proxy import Fault, Proxy

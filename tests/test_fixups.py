@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
-from davtui.engine import compare, fixups
-from davtui.engine.compare import content_hash
 from davtui.engine.errors import ItemError
-from davtui.engine.items import scan
-from davtui.engine.split import Item, split
+from davtui.engine.items import compare, fixups
+from davtui.engine.items.compare import content_hash
+from davtui.engine.items.scan import scan
+from davtui.engine.items.split import Item, split
 from tests.contract import sample_event, sample_task, sample_vcard
 from tests.dav import make_collection, put, request
 from tests.servers import Server

@@ -9,17 +9,17 @@ import uuid
 
 import pytest
 
-from davtui.engine import fixups
-from davtui.engine.compare import content_hash, derive_uid, first_difference
 from davtui.engine.errors import ItemError
-from davtui.engine.items import (
+from davtui.engine.items import fixups
+from davtui.engine.items.compare import content_hash, derive_uid, first_difference
+from davtui.engine.items.scan import (
     CALENDAR_TYPE,
     VCARD_TYPE,
     decode,
     resource_name,
     scan,
 )
-from davtui.engine.split import Item, split
+from davtui.engine.items.split import Item, split
 from tests.conftest import CORPUS
 from tests.contract import sample_event, sample_task, sample_vcard
 from tests.servers import Server

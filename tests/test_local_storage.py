@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from davtui.engine.compare import content_hash
 from davtui.engine.errors import NotFound, PreconditionFailed
-from davtui.engine.filestore import DamagedItem, FileStorage
-from davtui.engine.memory import MemoryStorage
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
-from davtui.engine.vdir import VdirStorage
+from davtui.engine.items.compare import content_hash
+from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
+from davtui.engine.storages.file import DamagedItem, FileStorage
+from davtui.engine.storages.memory import MemoryStorage
+from davtui.engine.storages.vdir import VdirStorage
 from tests.contract import StorageContract, new_uid, sample_event, sample_task, sample_vcard
 
 

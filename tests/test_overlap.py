@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
-from davtui.engine.overlap import FEW, read_ahead
+from davtui.engine.sync.overlap import FEW, read_ahead
 
 
 def test_few_item_collections_are_read_ahead_in_order() -> None:

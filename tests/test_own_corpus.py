@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from davtui.engine.split import Item, split
+from davtui.engine.items.split import Item, split
 from tests.conftest import OWN_CORPUS
 
 ENTRIES = json.loads((OWN_CORPUS / "manifest.json").read_text())["files"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from davtui.engine.split import Item, split
+from davtui.engine.items.split import Item, split
 from tests import dav
 from tests.conftest import OWN_CORPUS
 from tests.servers import Server

@@ -19,8 +19,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from davtui.engine.items import resource_name
-from davtui.engine.split import Item, split
+from davtui.engine.items.scan import resource_name
+from davtui.engine.items.split import Item, split
 from tests import dav
 from tests.conftest import OWN_CORPUS
 from tests.corpus_source import USER, corpus_groups

@@ -147,7 +147,7 @@ def seed_collections(server: Server, home: str, prefix: str, sizes: list[int]) -
 
 def make_jobs(pairs: list[tuple[str, str, str]]) -> None:
     """One queued job per (source account, destination account, source collection)."""
-    from davtui.engine.queue import enqueue
+    from davtui.engine.jobs.queue import enqueue
     from davtui.store.models import Account, Job
 
     for source, destination, collection in pairs:
@@ -169,7 +169,7 @@ def items_written(job_name: str) -> int:
 def test_three_runners_drain_thirty_jobs_one_killed(
     store_at: str, fresh_radicale: Server, fresh_xandikos: Server
 ) -> None:
-    from davtui.engine.jobs import runner_id
+    from davtui.engine.jobs.run import runner_id
     from davtui.store.models import CollectionState, Job, Run
 
     half = JOBS // 2
@@ -260,7 +260,7 @@ def test_claims_skip_live_leases_and_take_expired_ones(
 ) -> None:
     from datetime import timedelta
 
-    from davtui.engine.queue import Lease, claim, claim_next, lapsing
+    from davtui.engine.jobs.queue import Lease, claim, claim_next, lapsing
     from davtui.store.models import Account, Job, Run, utcnow
 
     account = Account.create(name="a", url="/tmp/none", kind="vdir")

@@ -17,11 +17,11 @@ import pytest
 from cryptography.fernet import Fernet
 
 from davtui.engine import errors
-from davtui.engine.davstore import DavStorage
-from davtui.engine.discovery import Discovery, as_json, discover, reusable
-from davtui.engine.origins import Origins
-from davtui.engine.storage import AccountSpec
-from davtui.engine.transport import Transport
+from davtui.engine.dav.discovery import Discovery, as_json, discover, reusable
+from davtui.engine.dav.origins import Origins
+from davtui.engine.dav.storage import DavStorage
+from davtui.engine.dav.transport import Transport
+from davtui.engine.storages.contract import AccountSpec
 from tests.contract import sample_event
 from tests.hostile import Answer, Hostile, Seen, hostile, multistatus
 from tests.test_bad_config import self_signed

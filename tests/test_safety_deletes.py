@@ -24,15 +24,16 @@ from pathlib import Path
 
 import pytest
 
-from davtui.engine.davstore import DavStorage
-from davtui.engine.discovery import Discovery
-from davtui.engine.filestore import FileStorage
-from davtui.engine.memory import MemoryStorage
-from davtui.engine.plan import DeleteGuard, plan_collection
-from davtui.engine.runner import Migration, Options
-from davtui.engine.state import ItemRecord, JobState
-from davtui.engine.storage import CALENDAR, AccountSpec, Changes, Collection, ReadOnly
-from davtui.engine.vdir import VdirStorage
+from davtui.engine.dav.discovery import Discovery
+from davtui.engine.dav.storage import DavStorage
+from davtui.engine.jobs.state import JobState
+from davtui.engine.storages.contract import CALENDAR, AccountSpec, Changes, Collection, ReadOnly
+from davtui.engine.storages.file import FileStorage
+from davtui.engine.storages.memory import MemoryStorage
+from davtui.engine.storages.vdir import VdirStorage
+from davtui.engine.sync.migration import Migration, Options
+from davtui.engine.sync.plan import DeleteGuard, plan_collection
+from davtui.engine.sync.records import ItemRecord
 from tests import dav
 from tests.contract import sample_event
 from tests.hostile import Answer, hostile, multistatus
@@ -218,7 +219,7 @@ def test_the_share_guard(job_id: int, dropped: int, options: dict, deleted: int)
 
 def test_incomplete_changes_never_delete(job_id: int) -> None:
     """A sync report with failed entries: the removals it names are not trusted either."""
-    from davtui.engine.mapping import Pair
+    from davtui.engine.sync.mapping import Pair
 
     work = Collection("/w/", CALENDAR, "Work")
     records = [

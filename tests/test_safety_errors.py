@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from davtui.engine import errors
-from davtui.engine.storage import AccountSpec
-from davtui.engine.transport import Transport
+from davtui.engine.dav.transport import Transport
+from davtui.engine.storages.contract import AccountSpec
 from tests import dav
 from tests.contract import sample_event
 from tests.hostile import Answer, Seen, hostile

@@ -338,10 +338,10 @@ def test_an_unexpected_error_fails_a_headless_run(tmp_path: Path) -> None:
 
 def test_an_unexpected_error_fails_a_job_in_the_tui_queue(store: Path) -> None:
     """The TUI's queue worker (the App's own `JobQueue`) ends the job `failed` and goes on."""
-    from davtui.engine.queue import enqueue
-    from davtui.messages import JobStateChanged
+    from davtui.engine.jobs.queue import enqueue
     from davtui.store.models import Account, Job, Run
-    from davtui.worker import JobQueue
+    from davtui.tui.messages import JobStateChanged
+    from davtui.tui.worker import JobQueue
 
     accounts = [
         Account.create(name=n, url=UNREACHABLE, username="alice", capabilities="not a table")

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from davtui.engine import errors
-from davtui.engine.davstore import DavStorage
-from davtui.engine.davxml import SYNC_TOKEN, iter_multistatus
-from davtui.engine.discovery import Discovery
-from davtui.engine.storage import CALENDAR, AccountSpec, Collection
-from davtui.engine.transport import Transport
+from davtui.engine.dav.davxml import SYNC_TOKEN, iter_multistatus
+from davtui.engine.dav.discovery import Discovery
+from davtui.engine.dav.storage import DavStorage
+from davtui.engine.dav.transport import Transport
+from davtui.engine.storages.contract import CALENDAR, AccountSpec, Collection
 from tests.contract import sample_event
 from tests.hostile import Answer, Seen, hostile
 
@@ -215,9 +215,9 @@ MEMORY = textwrap.dedent(
     """
     import json, resource, sys
     from davtui.engine import errors
-    from davtui.engine.davstore import DavStorage
-    from davtui.engine.discovery import Discovery
-    from davtui.engine.storage import CALENDAR, AccountSpec, Collection
+    from davtui.engine.dav.storage import DavStorage
+    from davtui.engine.dav.discovery import Discovery
+    from davtui.engine.storages.contract import CALENDAR, AccountSpec, Collection
 
     url = sys.argv[1]
     found = Discovery(url, url + "/p/", url + "/cal/", None)

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from davtui.engine.memory import MemoryStorage
-from davtui.engine.names import MAX_BYTES, folder_name, item_name, reserved
-from davtui.engine.runner import Migration, Options
-from davtui.engine.state import JobState
-from davtui.engine.storage import CALENDAR, Collection, ReadOnly
-from davtui.engine.vdir import STALE_SECONDS, VdirStorage, temp_prefix
+from davtui.engine.jobs.state import JobState
+from davtui.engine.storages.contract import CALENDAR, Collection, ReadOnly
+from davtui.engine.storages.memory import MemoryStorage
+from davtui.engine.storages.names import MAX_BYTES, folder_name, item_name, reserved
+from davtui.engine.storages.vdir import STALE_SECONDS, VdirStorage, temp_prefix
+from davtui.engine.sync.migration import Migration, Options
 from tests import dav
 from tests.contract import sample_event
 from tests.servers import Server

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from davtui.app import DavtuiApp
 from davtui.store import close_database
+from davtui.tui.app import DavtuiApp
 from tests.make_screenshots import SCENES, seed, settle
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}

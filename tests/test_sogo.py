@@ -19,17 +19,18 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from davtui.engine import events, fixups
-from davtui.engine.compare import content_hash
-from davtui.engine.davstore import DavStorage
-from davtui.engine.discovery import discover
+from davtui.engine import events
+from davtui.engine.dav.discovery import discover
+from davtui.engine.dav.storage import DavStorage
 from davtui.engine.errors import ItemError, PreconditionFailed
-from davtui.engine.items import resource_name
-from davtui.engine.memory import MemoryStorage
-from davtui.engine.runner import Migration, Options
-from davtui.engine.split import split
-from davtui.engine.state import JobState
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
+from davtui.engine.items import fixups
+from davtui.engine.items.compare import content_hash
+from davtui.engine.items.scan import resource_name
+from davtui.engine.items.split import split
+from davtui.engine.jobs.state import JobState
+from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
+from davtui.engine.storages.memory import MemoryStorage
+from davtui.engine.sync.migration import Migration, Options
 from davtui.store.models import Account, Job
 from tests import dav
 from tests.conftest import CORPUS

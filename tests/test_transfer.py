@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from davtui.commands.transfer import Sealer
+from davtui.cli.commands.transfer import Sealer
 from tests.contract import sample_event
 
 SOURCE_PW = "Src-pässword-8v3!"

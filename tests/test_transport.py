@@ -10,8 +10,13 @@ import uuid
 import pytest
 
 from davtui.engine import errors, events
-from davtui.engine.storage import AccountSpec
-from davtui.engine.transport import PreconditionAfterRetry, Transport, host_slots, parse_retry_after
+from davtui.engine.dav.transport import (
+    PreconditionAfterRetry,
+    Transport,
+    host_slots,
+    parse_retry_after,
+)
+from davtui.engine.storages.contract import AccountSpec
 from tests.contract import sample_event
 from tests.proxy import Fault, Proxy
 from tests.servers import Server

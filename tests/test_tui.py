@@ -1,6 +1,6 @@
 """The TUI driven with keys as a user drives it, against the real Radicale and Xandikos.
 
-Jobs run in the App's own queue worker (`davtui.worker`) against real servers; tests wait on
+Jobs run in the App's own queue worker (`davtui.tui.worker`) against real servers; tests wait on
 conditions (`until`) with a deadline, never on fixed sleeps. Tests whose accounts point at
 made-up hosts start the App with `run_jobs=False`, so nothing tries to reach them.
 """
@@ -20,12 +20,12 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from davtui.app import DavtuiApp
-from davtui.messages import JobLog, JobProgress, JobStateChanged, LogLine
-from davtui.screens import AccountsScreen, ConfirmScreen, JobsScreen, LogsScreen
 from davtui.store import Vault, close_database
 from davtui.store.models import Account, ItemState, Job, LogEntry, Run, Setting
-from davtui.widgets.log_view import LogView
+from davtui.tui.app import DavtuiApp
+from davtui.tui.messages import JobLog, JobProgress, JobStateChanged, LogLine
+from davtui.tui.screens import AccountsScreen, ConfirmScreen, JobsScreen, LogsScreen
+from davtui.tui.widgets.log_view import LogView
 from tests import dav
 from tests.contract import sample_event, sample_task, sample_vcard
 from tests.proxy import Proxy

@@ -17,14 +17,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Label
 
-from davtui.app import DavtuiApp
-from davtui.engine.discovery import candidates
-from davtui.engine.storage import AccountSpec
-from davtui.screens import AccountForm, JobForm
-from davtui.screens.account_form import GUIDED, guided_url
-from davtui.screens.job_form import SOGO_HINT
+from davtui.engine.dav.discovery import candidates
+from davtui.engine.storages.contract import AccountSpec
 from davtui.store import close_database
 from davtui.store.models import Account, Job
+from davtui.tui.app import DavtuiApp
+from davtui.tui.screens import AccountForm, JobForm
+from davtui.tui.screens.account_form import GUIDED, guided_url
+from davtui.tui.screens.job_form import SOGO_HINT
 from tests.sogo import Sogo
 from tests.test_tui import until
 

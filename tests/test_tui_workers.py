@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from davtui.app import DavtuiApp
 from davtui.store import close_database
 from davtui.store.models import Account, Job, Run, Setting
+from davtui.tui.app import DavtuiApp
 from tests import dav
 from tests.contract import sample_event
 from tests.proxy import Proxy

@@ -4,10 +4,10 @@ server) and real SQLite state."""
 
 from __future__ import annotations
 
-from davtui.engine.memory import MemoryStorage
-from davtui.engine.runner import Migration, Options
-from davtui.engine.state import JobState
-from davtui.engine.storage import CALENDAR, Collection, ReadOnly
+from davtui.engine.jobs.state import JobState
+from davtui.engine.storages.contract import CALENDAR, Collection, ReadOnly
+from davtui.engine.storages.memory import MemoryStorage
+from davtui.engine.sync.migration import Migration, Options
 from tests.contract import sample_event
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 import time
 
-from davtui.engine.window import START, Window
-from davtui.engine.writers import Writers
+from davtui.engine.sync.window import START, Window
+from davtui.engine.sync.writers import Writers
 
 
 def test_the_window_opens_on_fast_answers_up_to_the_pool() -> None:

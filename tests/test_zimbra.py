@@ -14,13 +14,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from davtui.engine import fixups
-from davtui.engine.davstore import DavStorage
-from davtui.engine.discovery import candidates
+from davtui.engine.dav.discovery import candidates
+from davtui.engine.dav.storage import DavStorage
 from davtui.engine.events import CollectionCreated, Event, Finished, ItemDone, Progress
-from davtui.engine.runner import Migration, Options
-from davtui.engine.state import JobState
-from davtui.engine.storage import ADDRESSBOOK, CALENDAR, AccountSpec, ReadOnly
+from davtui.engine.items import fixups
+from davtui.engine.jobs.state import JobState
+from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, AccountSpec, ReadOnly
+from davtui.engine.sync.migration import Migration, Options
 from tests import dav
 from tests.conftest import CORPUS
 from tests.proxy import Fault, Proxy

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from davtui.engine.errors import EngineError
 from davtui.engine.events import Listener, ignore
-from davtui.engine.storage import AccountSpec, ReadOnly, Storage, WritableStorage
+from davtui.engine.storages.contract import AccountSpec, ReadOnly, Storage, WritableStorage
 
 if TYPE_CHECKING:
-    from davtui.engine.discovery import Discovery
+    from davtui.engine.dav.discovery import Discovery
 
 
 class ConfigError(EngineError):
@@ -25,16 +25,16 @@ def open_storage(
     """The storage behind `spec` (writable where the backend can write); a DAV account with
     `discovery` (stored by an earlier run) skips discovering its server."""
     if spec.kind == "dav":
-        from davtui.engine.davstore import DavStorage
+        from davtui.engine.dav.storage import DavStorage
 
         return DavStorage(spec, listener, discovery)
     path = Path(spec.url).expanduser()
     if spec.kind == "vdir":
-        from davtui.engine.vdir import VdirStorage
+        from davtui.engine.storages.vdir import VdirStorage
 
         return VdirStorage(path)
     if spec.kind == "file":
-        from davtui.engine.filestore import FileStorage
+        from davtui.engine.storages.file import FileStorage
 
         if not path.is_file():
             raise ConfigError(f"The file {path} does not exist.")

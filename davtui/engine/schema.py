@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from davtui.engine.connect import ConfigError
-from davtui.engine.presets import PRESETS
+from davtui.engine.dav.presets import PRESETS
 
 KINDS = ("dav", "vdir", "file")
 WHAT = ("calendars", "contacts", "both")

@@ -1,0 +1,39 @@
+"""`davtui hook`: show, set or clear the global notification command (see
+`davtui.engine.jobs.hooks`, which runs it after every run)."""
+
+from __future__ import annotations
+
+import argparse
+
+from davtui import exitcodes
+from davtui.engine.jobs.hooks import SETTING
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    hook = sub.add_parser(
+        "hook",
+        help="the global notification command (gets each run's JSON report on stdin)",
+        description="Show, set or clear the command run after every job's run; a job's own "
+        "hook (`davtui job add --hook`) takes precedence.",
+    )
+    hook.add_argument(
+        "hook_command", nargs="?", metavar="CMD", help="the command to set, e.g. 'notify --mail'"
+    )
+    hook.add_argument("--clear", action="store_true", help="remove the global hook")
+    hook.set_defaults(handler=_configure)
+
+
+def _configure(ctx) -> int:
+    from davtui.store.models import Setting
+
+    args = ctx.args
+    if args.clear:
+        Setting.delete().where(Setting.key == SETTING).execute()
+        print("Removed the global hook.")
+    elif args.hook_command:
+        Setting.replace(key=SETTING, value=args.hook_command).execute()
+        print("Set the global hook.")
+    else:
+        setting = Setting.get_or_none(Setting.key == SETTING)
+        print(setting.value if setting else "No global hook is set.")
+    return exitcodes.OK

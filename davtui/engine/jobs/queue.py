@@ -1,0 +1,311 @@
+"""The job queue: jobs run in queue order, up to `workers` at once per process, and a job is
+claimed atomically so runners (the TUI, headless runners on any number of machines) never run
+the same job twice.
+
+A claim is one conditional UPDATE on SQLite (the database serialises writers); on PostgreSQL
+the first takeable job is picked with `SELECT ... FOR UPDATE SKIP LOCKED`, so runners never
+wait for each other. A runner holds a lease on the job it runs (`Job.lease_until`), renewed
+by a small thread; a job whose lease expired — its runner died, hung or lost the database — is
+taken over by any runner and resumes from its item state. Runners' clocks must agree to well
+within the lease (NTP).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from peewee import DatabaseError, PostgresqlDatabase, fn
+
+from davtui.engine.events import Finished, Listener, ignore
+from davtui.engine.jobs.run import run_job, runner_id
+from davtui.store.models import Job, Run, database, utcnow
+
+RUNNABLE = ("queued", "interrupted")
+HELD = ("running", "paused")  # a runner has the job; takeable once its lease expired
+DEFAULT_LEASE = 60.0
+
+DRY_RUN = "dry-run"  # the `control` of a job queued for one dry run (the TUI's "Dry" key)
+
+
+def lease_seconds() -> float:
+    """How long a claim lasts without renewal: `DAVTUI_LEASE_SECONDS`, else 60 s."""
+    return float(os.environ.get("DAVTUI_LEASE_SECONDS") or DEFAULT_LEASE)
+
+
+def enqueue(job_id: int, dry_run: bool = False) -> None:
+    """Put a job at the end of the queue; with `dry_run`, its next run only plans."""
+    with database.atomic():
+        last = Job.select(fn.MAX(Job.queue_position)).scalar() or 0
+        Job.update(
+            status="queued",
+            control=DRY_RUN if dry_run else None,
+            queue_position=last + 1,
+            updated_at=utcnow(),
+        ).where(Job.id == job_id).execute()
+
+
+def _alive(runner: str | None) -> bool:
+    """Whether the runner that claimed a job is still alive (same host: by pid)."""
+    if not runner or ":" not in runner:
+        return False
+    host, _, pid = runner.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another machine: leases decide (multi-runner setups)
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _close_runs(job_id: int, runner: str | None, at) -> None:
+    """End the open run rows a dead runner left: `interrupted`, at the latest moment it could
+    still have acted (its lease's end, or now)."""
+    Run.update(status="interrupted", finished_at=at or utcnow()).where(
+        (Run.job == job_id) & Run.finished_at.is_null() & (Run.runner == runner)
+    ).execute()
+
+
+def mark_interrupted() -> list[int]:
+    """Jobs left running or paused by a process of this host that died are `interrupted`."""
+    stale = [
+        job
+        for job in Job.select(Job.id, Job.runner).where(Job.status.in_(HELD))
+        if not _alive(job.runner) or job.runner == runner_id()
+    ]
+    for job in stale:
+        with database.atomic():
+            Job.update(status="interrupted", runner=None, lease_until=None).where(
+                (Job.id == job.id) & (Job.runner == job.runner)
+            ).execute()
+            _close_runs(job.id, job.runner, None)
+    return [job.id for job in stale]
+
+
+def _takeable():
+    """Queued or interrupted, or held under a lease that expired."""
+    expired = Job.status.in_(HELD) & (Job.lease_until < utcnow())
+    return Job.status.in_(RUNNABLE) | expired
+
+
+def _free():
+    """Held by no live runner: in any state but running or paused, or under a lease that
+    expired. What a run asked for by name (`davtui migrate`) may take."""
+    return Job.status.not_in(HELD) | (Job.lease_until < utcnow())
+
+
+def _candidates(only: Iterable[int] | None, explicit: bool = False):
+    query = Job.select(Job.id, Job.status, Job.runner, Job.lease_until)
+    query = query.where(_free() if explicit else _takeable())
+    if only is not None:
+        query = query.where(Job.id.in_(list(only)))
+    return query.order_by(Job.queue_position.asc(nulls="LAST"), Job.id)
+
+
+def _take(job: Job, explicit: bool = False) -> bool:
+    """Make `job` (as read while takeable, or free when `explicit`) this runner's, unless
+    another runner was faster; the run a dead runner left open is closed."""
+    unchanged = Job.runner.is_null() if job.runner is None else Job.runner == job.runner
+    wanted = _free() if explicit else _takeable()
+    taken = (
+        Job.update(
+            status="running",
+            runner=runner_id(),
+            lease_until=utcnow() + timedelta(seconds=lease_seconds()),
+            updated_at=utcnow(),
+        )
+        .where((Job.id == job.id) & wanted & unchanged)
+        .execute()
+    )
+    if taken and job.status in HELD:
+        _close_runs(job.id, job.runner, job.lease_until)
+    return taken == 1
+
+
+def claim(job_id: int, explicit: bool = False) -> bool:
+    """Take a takeable job for this process; False when another runner got it first.
+
+    Every runner claims through here before it runs a job (the queue of the TUI and of
+    `--headless`, and `davtui migrate`), so one job never runs twice at once. `explicit`: a
+    run asked for by name takes the job in any state no live runner holds (completed,
+    failed ...), where the queue takes only queued and interrupted jobs."""
+    job = _candidates([job_id], explicit).first()
+    if job is None:
+        return False
+    with database.atomic():
+        return _take(job, explicit)
+
+
+def is_held(job_id: int) -> bool:
+    """Whether a runner holds the job under a lease that has not expired."""
+    live = Job.lease_until.is_null() | (Job.lease_until >= utcnow())
+    return Job.select().where((Job.id == job_id) & Job.status.in_(HELD) & live).exists()
+
+
+def already_running(job_id: int, name: str) -> str:
+    """The sentence for a second runner of a job that another runner holds."""
+    runner = Job.select(Job.runner).where(Job.id == job_id).scalar() or ""
+    host, _, pid = runner.rpartition(":")
+    where = f"pid {pid} on host {host}" if host and pid else "in another process"
+    return f"job '{name}' is already running ({where})."
+
+
+def claim_next(only: Iterable[int] | None = None) -> int | None:
+    """Claim the first takeable job in queue order (of `only`); None when there is none."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        with database.atomic():
+            job = _candidates(only).for_update(skip_locked=True).first()
+            return job.id if job is not None and _take(job) else None
+    while (job_id := next_runnable(only)) is not None:
+        if claim(job_id):
+            return job_id
+    return None
+
+
+def next_runnable(only: Iterable[int] | None = None) -> int | None:
+    row = _candidates(only).first()
+    return row.id if row else None
+
+
+def lapsing(only: Iterable[int] | None = None) -> bool:
+    """Whether a job is held under a lease that missed its renewals (its runner is probably
+    gone): worth waiting for, to take it over when the lease ends."""
+    soon = utcnow() + timedelta(seconds=lease_seconds() / 3)
+    query = Job.select(Job.id).where(Job.status.in_(HELD) & (Job.lease_until < soon))
+    if only is not None:
+        query = query.where(Job.id.in_(list(only)))
+    return query.exists()
+
+
+class Lease:
+    """Keeps this runner's claim on a job alive while it runs (a thread renews `lease_until`
+    every third of the lease), and sets `stop` — the run then ends at the next item boundary
+    — when this process shuts down or the lease was lost (taken over after a stall)."""
+
+    def __init__(self, job_id: int, shutdown: threading.Event | None) -> None:
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self._shutdown = shutdown
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._keep, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _renew(self) -> bool:
+        """Extend the lease; False when the job is no longer this runner's."""
+        until = utcnow() + timedelta(seconds=lease_seconds())
+        return bool(
+            Job.update(lease_until=until)
+            .where((Job.id == self.job_id) & (Job.runner == runner_id()))
+            .execute()
+        )
+
+    def _keep(self) -> None:
+        period = lease_seconds() / 3
+        held_until = time.monotonic() + lease_seconds()
+        renew_at = time.monotonic() + period
+        try:
+            while not self._done.wait(0.2):
+                if self._shutdown is not None and self._shutdown.is_set():
+                    self.stop.set()
+                if time.monotonic() < renew_at:
+                    continue
+                renew_at = time.monotonic() + period
+                try:
+                    if not self._renew():
+                        self.stop.set()
+                        continue
+                    held_until = time.monotonic() + lease_seconds()
+                except DatabaseError:
+                    database.close()  # reconnect on the next try
+                if time.monotonic() > held_until:
+                    self.stop.set()  # unrenewable past its end: another runner may take over
+        finally:
+            database.close()  # this thread's connection
+
+
+def run_queue(
+    listener: Listener = ignore,
+    shutdown: threading.Event | None = None,
+    only: Iterable[int] | None = None,
+    on_finished: Callable[[int, Finished], None] | None = None,
+    workers: int = 1,
+    listener_for: Callable[[int], Listener] | None = None,
+    recover: bool = True,
+) -> list[tuple[int, Finished]]:
+    """Run takeable jobs (or just `only`), up to `workers` at once, until none is left or
+    `shutdown` is set; `on_finished(job_id, finished)` is called as each job ends (reports,
+    notifications), from the worker thread that ran it. `listener_for(job_id)`, when given,
+    makes each job's listener (labelled output of parallel jobs). A job held under a lease
+    that stopped being renewed is waited for and taken over before the queue counts as done.
+    `recover=False` leaves this process's held jobs alone (no `mark_interrupted`): for a caller
+    running several `run_queue` at once (the TUI's job slots), whose held jobs are alive.
+    """
+    if recover:
+        mark_interrupted()
+    wanted = None if only is None else set(only)
+    results: list[tuple[int, Finished]] = []
+    picking = threading.Lock()
+
+    def stopping() -> bool:
+        return shutdown is not None and shutdown.is_set()
+
+    def pick() -> int | None:
+        with picking:
+            while not stopping():
+                job_id = claim_next(wanted)
+                if job_id is not None:
+                    if wanted is not None:
+                        wanted.discard(job_id)
+                    return job_id
+                if not lapsing(wanted):
+                    return None
+                time.sleep(min(1.0, lease_seconds() / 6))
+            return None
+
+    def work() -> None:
+        while (job_id := pick()) is not None:
+            dry = Job.select(Job.control).where(Job.id == job_id).scalar() == DRY_RUN
+            job_listener = listener_for(job_id) if listener_for else listener
+            with Lease(job_id, shutdown) as lease:
+                finished, _run = run_job(
+                    job_id, job_listener, lease.stop, dry_run=True if dry else None
+                )
+            results.append((job_id, finished))
+            if on_finished is not None:
+                on_finished(job_id, finished)
+
+    if workers <= 1:
+        work()
+        return results
+    threads = [threading.Thread(target=_closing(work), name=f"worker-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _closing(body: Callable[[], None]) -> Callable[[], None]:
+    """`body` for a worker thread that closes the thread's database connection at the end."""
+
+    def run() -> None:
+        try:
+            body()
+        finally:
+            database.close()
+
+    return run

@@ -1,0 +1,388 @@
+"""Acting on one planned collection: take what the plan needs, decide per item, write, record.
+
+The source items arrive as a stream (multiget batches read on the calling thread, or read
+ahead for a collection with few changes) while the run's writer threads (`writers.Writers`)
+PUT to the destination, so neither side waits for the other. Each
+finished item is recorded in its own transaction before it counts as done.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from davtui.engine.errors import (
+    AuthFailed,
+    CollectionError,
+    DavError,
+    ItemError,
+    NotFound,
+    PreconditionFailed,
+    TLSFailed,
+    Unreachable,
+)
+from davtui.engine.events import ItemDone
+from davtui.engine.items import fixups
+from davtui.engine.items.compare import content_hash
+from davtui.engine.items.scan import scan, version_of
+from davtui.engine.storages.contract import Fetched, WritableStorage
+from davtui.engine.sync.aliases import Aliases
+from davtui.engine.sync.gate import Gate, Stopped
+from davtui.engine.sync.leftovers import Leftovers
+from davtui.engine.sync.plan import CollectionPlan
+from davtui.engine.sync.records import COPIED, ItemRecord
+from davtui.engine.sync.writers import MAX_TRANSIENT_STREAK, ServerDown, Writers
+
+T = TypeVar("T")
+#: Errors that concern the whole server, not one item: the run stops, the state stays.
+FATAL = (AuthFailed, TLSFailed, Unreachable)
+#: A destination listing older than this is read again before creating on servers that
+#: ignore `If-None-Match: *`.
+FRESH_SECONDS = 20.0
+
+
+@dataclass(slots=True)
+class _Work:
+    """One item on its way to the destination."""
+
+    record: ItemRecord
+    body: bytes
+    summary: str | None
+    applied: tuple[str, ...]
+    #: what `scan` found odd: the item is sent as it is and the destination decides
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Settings:
+    conflict: str = "skip"
+    dry_run: bool = False
+    suppress_invitations: bool = False
+    # one per job run, shared by its collections; off unless the source mounts shares
+    aliases: Aliases = field(default_factory=lambda: Aliases(enabled=False))
+    # where items refused before any PUT are kept, byte for byte
+    leftovers: Leftovers = field(default_factory=Leftovers)
+
+
+class CollectionActor:
+    """Carries out one `CollectionPlan`; `report(item_done, record)` receives each outcome."""
+
+    def __init__(
+        self,
+        plan: CollectionPlan,
+        destination: WritableStorage,
+        settings: Settings,
+        report,
+        gate: Gate,
+        writers: Writers,
+    ) -> None:
+        self.plan = plan
+        self.destination = destination
+        self.settings = settings
+        self.report = report
+        self.gate = gate
+        self.writers = writers
+        #: UID -> the source href of the first item with it: only the href, as the table
+        #: holds every UID of the collection (40,000 summaries were ~6 MB at the large run)
+        self._uids: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._item = threading.local()  # the ticket of the item this writer thread carries
+
+    # -- the loop -------------------------------------------------------------------------
+    def _refresh_listing(self) -> None:
+        """Where the server ignores `If-None-Match: *` (SOGo overwrites), creating is only
+        safe over hrefs known to be free: re-list the destination if the plan's listing is
+        older than FRESH_SECONDS, so an item created meanwhile is adopted, never replaced."""
+        plan = self.plan
+        stale = time.monotonic() - plan.listed_at > FRESH_SECONDS
+        risky = self.destination.ignores_if_none_match and plan.target is not None
+        if risky and stale and plan.may_create:
+            plan.dest_etags = self.destination.etags(plan.target)
+            plan.listed_at = time.monotonic()
+
+    def run(self, items: Iterable[Fetched]) -> None:
+        """Hand the plan's source `items` and deletions to the writers; the run waits for
+        them at its end."""
+        if not self.settings.dry_run:
+            self._refresh_listing()
+        for fetched in items:
+            self.gate.checkpoint()
+            self.writers.submit(lambda ticket, f=fetched: self._carry(ticket, self._one, f, f.href))
+        for record in self.plan.deletes:
+            self.gate.checkpoint()
+            self.writers.submit(lambda ticket, r=record: self._carry(ticket, self._delete, r, None))
+
+    def _carry(self, ticket: int, work: Callable[[T], None], item: T, href: str | None) -> None:
+        """One item in a writer's hands, inside the gate: it waits while the job is paused,
+        and the pause is announced only when every writer has put its item down. On stop or
+        after a fatal error the item is left to the next run."""
+        try:
+            with self.gate.working():
+                if self.writers.fatal is not None:
+                    return
+                self._item.ticket = ticket
+                work(item)
+        except Stopped:
+            return
+        except FATAL as exc:
+            self.writers.fatal = exc
+        except Exception as exc:  # a bug must not lose the item silently: report it
+            if href is None:
+                raise
+            self._done(self._base(href), "failed", f"internal error: {exc!r}")
+
+    # -- one item -------------------------------------------------------------------------
+    def _base(self, href: str) -> ItemRecord:
+        previous = self.plan.records.get(href)
+        return ItemRecord(
+            source_collection=self.plan.pair.source.href,
+            source_href=href,
+            outcome="failed",
+            source_etag=self.plan.source_etags.get(href),
+            dest_collection=self.plan.target.href if self.plan.target else None,
+            dest_href=previous.dest_href if previous else None,
+            dest_etag=previous.dest_etag if previous else None,
+            dest_hash=previous.dest_hash if previous else None,
+            verified_etag=previous.verified_etag if previous else None,
+            created_by_job=previous.created_by_job if previous else False,
+        )
+
+    def _done(
+        self,
+        record: ItemRecord,
+        outcome: str,
+        reason: str | None = None,
+        summary: str | None = None,
+        applied: tuple[str, ...] = (),
+        size: int = 0,
+        server: bool = True,
+        warnings: tuple[str, ...] = (),
+        kept: str | None = None,
+    ) -> None:
+        """Report one outcome; a failure counts toward the streak that takes the server as
+        down unless `server` is False (one collection's folder failed, not the server)."""
+        record.outcome = outcome
+        record.error = reason if outcome in ("failed", "refused", "skipped", "conflict") else None
+        event = ItemDone(
+            collection=self.plan.pair.source.name,
+            href=record.source_href,
+            uid=record.uid,
+            summary=summary,
+            kind=record.kind,
+            outcome=outcome,
+            reason=reason,
+            fixups=applied,
+            warnings=warnings,
+            kept=kept,
+        )
+        if outcome in COPIED:
+            self.settings.aliases.copied(record, self.plan.pair.source.name)
+        failed = outcome == "failed"
+        streak = self.writers.streak.add(getattr(self._item, "ticket", 0), failed) if server else 0
+        if streak >= MAX_TRANSIENT_STREAK and self.writers.fatal is None:
+            self.writers.fatal = ServerDown(
+                f"{streak} items in a row failed ({reason}): stopping this run."
+            )
+        self.report(event, None if self.settings.dry_run else record, size)
+
+    def _one(self, fetched: Fetched) -> None:
+        record = self._base(fetched.href)
+        if fetched.error is not None or fetched.data is None:
+            error = fetched.error
+            transient = error is not None and error.retryable
+            self._done(record, "failed" if transient else "refused", str(error or "no content"))
+            return
+        data = fetched.data
+        label = f"{self.plan.pair.source.name}/{fetched.href}"
+        try:
+            info = scan(data, source=label)
+        except ItemError as exc:  # nothing a server could store: kept, never lost
+            record.uid, record.kind = exc.uid, None
+            self._refuse(record, str(exc), exc.summary, data)
+            return
+        record.kind, record.uid = info.kind, info.uid
+        record.source_hash = content_hash(data)
+        target = self.plan.target
+        if target is not None and not target.accepts(info.component):
+            reason = f"the destination collection '{target.name}' does not accept {info.component}"
+            self._done(record, "skipped", reason, info.summary)
+            return
+        try:
+            body, fixed = fixups.apply(
+                data,
+                accepts=target.components if target else (),
+                suppress_invitations=self.settings.suppress_invitations,
+            )
+        except ItemError as exc:
+            self._refuse(record, str(exc), info.summary, data)
+            return
+        applied = tuple(fixed)
+        if "add-uid" in applied:
+            info = scan(body, source=label)
+            record.uid = info.uid
+        if self._duplicate(record, info.summary):
+            return
+        if alias := self.settings.aliases.alias_of(record, self.plan.pair.source.name):
+            self._done(record, "skipped", alias, info.summary)
+            return
+        previous = self.plan.records.get(fetched.href)
+        if (
+            previous is not None
+            and previous.outcome in COPIED
+            and previous.source_hash == record.source_hash
+            and previous.dest_href in self.plan.dest_etags
+        ):
+            self._done(record, "unchanged", None, info.summary)
+            return
+        record.dest_hash = record.source_hash if body is data else content_hash(body)
+        work = _Work(record, body, info.summary, applied, info.warnings)
+        try:
+            self._write(work, previous)
+        except FATAL:
+            raise
+        except CollectionError as exc:  # retried next run; the other collections go on
+            self._done(record, "failed", str(exc), info.summary, server=False)
+        except DavError as exc:  # the destination's answer decides, with its reason
+            reason = str(exc)
+            if info.warnings:
+                reason += f" (davtui found: {'; '.join(info.warnings)})"
+            self._done(record, "failed" if exc.retryable else "refused", reason, info.summary)
+
+    def _refuse(self, record: ItemRecord, reason: str, summary: str | None, data: bytes):
+        """An item that cannot be sent at all: refused, its bytes kept in the leftovers."""
+        if self.settings.dry_run:
+            self._done(record, "refused", reason, summary)
+            return
+        try:
+            kept = self.settings.leftovers.keep(self.plan.pair.source.name, record.source_href,
+                                                data)  # fmt: skip
+        except OSError as exc:
+            self._done(record, "refused", f"{reason}; not kept: {exc}", summary)
+            return
+        self._done(record, "refused", f"{reason}; kept at {kept}", summary, kept=kept)
+
+    def _duplicate(self, record: ItemRecord, summary: str | None) -> bool:
+        """A second source item with a UID already seen in this collection is reported."""
+        with self._lock:
+            first = self._uids.setdefault(record.uid or "", record.source_href)
+        if record.uid is None or first == record.source_href:
+            return False
+        reason = (
+            f"duplicate UID {record.uid}: '{summary or '?'}' at {record.source_href} has the "
+            f"UID of the item at {first}, which was copied"
+        )
+        self._done(record, "skipped", reason, summary)
+        return True
+
+    def _finish(self, work: _Work, outcome: str, reason: str | None = None) -> None:
+        written = outcome in ("created", "updated")
+        size = len(work.body) if written else 0
+        notes = tuple(f"stored as the source had it: {w}" for w in work.warnings)
+        self._done(work.record, outcome, reason, work.summary, work.applied, size,
+                   warnings=notes if written else ())  # fmt: skip
+
+    def _write(self, work: _Work, previous: ItemRecord | None) -> None:
+        dest = self.plan.dest_etags
+        if previous is not None and previous.dest_href and previous.dest_href in dest:
+            current = dest[previous.dest_href]
+            changed = current is not None and previous.dest_etag not in (None, current)
+            if changed and self.settings.conflict == "skip":
+                reason = "changed in the destination since this job copied it (policy: skip)"
+                self._finish(work, "conflict", reason)
+                return
+            self._put(work, previous.dest_href, current, "updated")
+            return
+        record = work.record
+        href = self.destination.href_for(self.plan.target, record.uid or record.source_href)
+        if href in dest:
+            self._existing(work, href, dest[href])
+            return
+        self._put(work, href, None, "created")
+
+    def _existing(
+        self,
+        work: _Work,
+        href: str,
+        etag: str | None,
+        ours: str = "",
+        refusal: PreconditionFailed | None = None,
+    ) -> None:
+        """The target href is taken: adopt an identical item, else it is a conflict.
+        `ours`: the outcome of our own write, when an attempt of it may have landed (its
+        answer lost, a retry refused with 412): the same content there is that write.
+        `refusal`: the 412 that answered our create; with nothing at `href` it did not mean
+        "exists" but "not taken" (Xandikos answers invalid data so): the item is refused."""
+        work.record.dest_href = href
+        found = next(iter(self.destination.fetch(self.plan.target, [href])), None)
+        nothing = found is None or (found.data is None and isinstance(found.error, NotFound))
+        if nothing and refusal is not None:
+            said = f": {refusal.detail}" if refusal.detail else ""
+            raise PreconditionFailed(
+                f"The destination refused the item with 412 and stores nothing at {href}: "
+                f"its content was not taken (not an existing UID){said}.",
+                status=412,
+                url=refusal.url,
+                detail=refusal.detail,
+            )
+        if found is not None and found.data and content_hash(found.data) == work.record.dest_hash:
+            work.record.dest_etag = found.etag or etag
+            if ours:
+                work.record.created_by_job = work.record.created_by_job or ours == "created"
+                work.record.verified_etag = None
+                self.writers.wrote = True
+            self._finish(work, ours or "adopted")
+            return
+        if ours == "updated":  # someone else changed it meanwhile: not ours to overwrite
+            raise PreconditionFailed(f"{href} changed in the destination while it was written.")
+        if self.settings.conflict == "skip":
+            reason = f"an item with this UID already exists in the destination at {href}"
+            self._finish(work, "conflict", reason)
+            return
+        self._put(work, href, found.etag if found else etag, "updated")
+
+    def _put(self, work: _Work, href: str, etag: str | None, outcome: str) -> None:
+        record = work.record
+        record.dest_href = href
+        if self.settings.dry_run:
+            self._finish(work, outcome)
+            return
+        target = self.plan.target
+        started = time.monotonic()
+        try:
+            if outcome == "created":
+                ref = self.destination.create(target, href, work.body)
+                record.created_by_job = True
+            else:
+                ref = self.destination.update(target, href, work.body, etag)
+        except PreconditionFailed as exc:
+            ours = outcome if getattr(exc, "retried", False) else ""  # PreconditionAfterRetry
+            if outcome == "created" or ours:  # someone, or our own lost answer, was first
+                self._existing(work, href, None, ours, exc if outcome == "created" else None)
+                return
+            raise
+        self.writers.window.answered(time.monotonic() - started)
+        self.writers.wrote = True
+        if record.kind == "contact":
+            self.plan.sent_versions[href] = version_of(work.body)
+        record.dest_etag = ref.etag
+        record.verified_etag = None
+        self._finish(work, outcome)
+
+    def _delete(self, record: ItemRecord) -> None:
+        current = self.plan.dest_etags.get(record.dest_href or "")
+        reason = None
+        if current is not None and record.dest_etag not in (None, current):
+            reason = "changed in the destination since this job copied it: not deleted"
+            self._done(record, "conflict", reason)
+            return
+        if not self.settings.dry_run:
+            try:
+                self.destination.delete(self.plan.target, record.dest_href, record.dest_etag)
+            except DavError as exc:
+                self._done(record, "failed", str(exc), server=not isinstance(exc, CollectionError))
+                return
+            self.writers.wrote = True
+        self._done(record, "deleted")

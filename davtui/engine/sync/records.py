@@ -1,0 +1,75 @@
+"""What a run knows of each item, and the item state it reads and writes: plain data and a
+Protocol, so the sync layer needs no database. `davtui.engine.jobs.state.JobState` implements
+`ItemStates` on the job's SQLite/PostgreSQL tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+#: Outcomes after which the destination holds this job's copy of the item.
+COPIED = ("created", "updated", "unchanged", "adopted")
+#: Outcomes that stay as they are until the source item changes: no GET, no PUT on re-runs.
+SETTLED = ("refused", "skipped")
+
+
+@dataclass(slots=True)
+class ItemRecord:
+    """What the engine knows of one source item after acting on it."""
+
+    source_collection: str
+    source_href: str
+    outcome: str
+    source_etag: str | None = None
+    source_hash: str | None = None
+    uid: str | None = None
+    kind: str | None = None
+    dest_collection: str | None = None
+    dest_href: str | None = None
+    dest_etag: str | None = None
+    dest_hash: str | None = None
+    verified_etag: str | None = None
+    created_by_job: bool = False
+    error: str | None = None
+
+
+class ItemStates(Protocol):
+    """The item and collection state of one job, as a run uses it. Each `record` must be
+    durable on return: a stop or crash then loses at most the items in flight."""
+
+    def pages(
+        self, source_collection: str, size: int = ..., only: set[str] | None = None
+    ) -> Iterator[list[ItemRecord]]:
+        """The recorded items of a source collection, a page at a time in href order; with
+        `only`, just those hrefs."""
+        ...
+
+    def record(self, item: ItemRecord) -> None:
+        """Store one item's state (insert or replace)."""
+        ...
+
+    def forget(self, source_collection: str, source_href: str) -> None:
+        """Drop one item's state (it was deleted on both sides)."""
+        ...
+
+    def mark_verified(self, source_collection: str, verified: dict[str, str | None]) -> None:
+        """Store the destination ETags just verified, by source href."""
+        ...
+
+    def target_of(self, source_href: str) -> str | None:
+        """The destination collection this job mapped a source collection to, if any."""
+        ...
+
+    def versions(self, source_href: str) -> tuple[str | None, str | None] | None:
+        """The (source, destination) versions seen when this collection last ended complete."""
+        ...
+
+    def set_versions(self, source_href: str, source: str | None, dest: str | None) -> None:
+        """Mark a collection complete at these versions (None: not complete)."""
+        ...
+
+    def set_target(self, source_href: str, dest_href: str) -> None:
+        """Remember the destination collection of a source collection."""
+        ...

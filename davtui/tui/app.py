@@ -1,0 +1,239 @@
+"""The Textual app: three modes (Accounts, Jobs, Logs), the palette's commands, the header's
+worker indicator, and the hub through which job events reach every screen.
+
+Engine events arrive as messages (`davtui.tui.messages`) posted to the App from worker threads;
+the App keeps the latest progress per job, updates the indicator and republishes each
+message on `job_events`, so a screen that is not on display stays current without polling.
+The App owns the queue worker (`davtui.tui.worker.JobQueue` in a thread worker), so leaving a
+screen or opening a modal never stops a migration; quitting while a job runs asks first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from functools import partial
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
+from textual.theme import Theme
+from textual.worker import Worker, WorkerState
+
+from davtui.engine.jobs.queue import mark_interrupted
+from davtui.store import open_database
+from davtui.store.models import Account, Job, Setting
+from davtui.tui.messages import JobLog, JobProgress, JobsChanged, JobStateChanged
+from davtui.tui.screens import AccountsScreen, ConfirmScreen, JobsScreen, LogsScreen
+from davtui.tui.worker import JobQueue
+
+THEME_KEY = "theme"
+WORKERS_KEY = "workers"
+MAX_WORKERS = 8
+FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
+MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3"}
+
+
+class DavtuiApp(App[None]):
+    """davtui's terminal UI over the database at `db_path`."""
+
+    TITLE = "davtui"
+    CSS_PATH = "app.tcss"
+    MODES = {"accounts": AccountsScreen, "jobs": JobsScreen, "logs": LogsScreen}
+    DEFAULT_MODE = "jobs"
+    BINDINGS = [
+        Binding("1", "show_mode('accounts')", "Accounts", id="mode.accounts"),
+        Binding("2", "show_mode('jobs')", "Jobs", id="mode.jobs"),
+        Binding("3", "show_mode('logs')", "Logs", id="mode.logs"),
+    ]
+
+    def __init__(self, db_path: str, run_jobs: bool = True) -> None:
+        """`run_jobs=False` leaves the queue alone (pictures of a fixed state)."""
+        super().__init__()
+        open_database(db_path)
+        self.run_jobs = run_jobs
+        if run_jobs:
+            mark_interrupted()  # left running by a process that died: shown as interrupted
+        self.queue = JobQueue(self.post_message, workers=saved_workers())
+        """The job queue the App's worker runs; screens `nudge` it when they queue a job."""
+        self.job_events: Signal[Message] = Signal(self, "job-events")
+        """Every job message (progress, log line, state change), for screens to subscribe."""
+        self.progress: dict[int, JobProgress] = {}
+        """The latest progress of each job seen running in this session."""
+
+    def on_mount(self) -> None:
+        saved = Setting.get_or_none(Setting.key == THEME_KEY)
+        if saved is not None and saved.value in self.available_themes:
+            self.theme = saved.value
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.show_worker_state()
+        if not Account.select().exists():  # a newcomer starts where the first step is
+            self.switch_mode("accounts")
+        if self.run_jobs:
+            self.queue.stopped.clear()
+            self.run_queue()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue", description="queue")
+    def run_queue(self) -> None:
+        """Queued and interrupted jobs, up to the parallel-jobs setting at once, until the App
+        stops the queue."""
+        self.queue.run()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug, not a server error, ended the queue: say so rather than sit idle."""
+        if event.worker.group == "queue" and event.state == WorkerState.ERROR:
+            self.notify(str(event.worker.error), title="The job queue stopped", severity="error")
+
+    def on_unmount(self) -> None:
+        """Stop the queue and wait for its thread, which ends at the next item boundary."""
+        self.queue.stop()
+        self.queue.stopped.wait(timeout=60)
+
+    async def action_quit(self) -> None:
+        jobs = list(Job.select().where(Job.id.in_(list(self.queue.current))).order_by(Job.id))
+        if not jobs:
+            self.exit()
+            return
+        if len(jobs) == 1:
+            what, left = f"Job {jobs[0].name} is {jobs[0].status}.", "It is left interrupted"
+        else:
+            what, left = f"{len(jobs)} jobs are running.", "They are left interrupted"
+        question = f"{what} Quit after the items in flight? {left} and resume on the next start."
+        self.push_screen(ConfirmScreen("Quit", question, yes="Quit"), self._quit_confirmed)
+
+    def _quit_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.queue.stop()
+            self.sub_title = "stopping after the items in flight…"
+            self._exit_when_stopped()
+
+    @work(group="quit", exclusive=True)
+    async def _exit_when_stopped(self) -> None:
+        await asyncio.to_thread(self.queue.stopped.wait)
+        self.exit()
+
+    def _remember_theme(self, theme: Theme) -> None:
+        Setting.insert(key=THEME_KEY, value=theme.name).on_conflict_replace().execute()
+
+    def set_workers(self, count: int) -> None:
+        """Run up to `count` jobs at once from the next job started on; remembered."""
+        Setting.insert(key=WORKERS_KEY, value=count).on_conflict_replace().execute()
+        self.queue.workers = count
+        self.queue.nudge()  # more room: the next queued job starts now
+        self.show_worker_state()
+
+    def choose_workers(self) -> None:
+        """The palette's second step: how many jobs may run at once."""
+        self.search_commands(
+            [
+                (
+                    f"{count} jobs at once" if count > 1 else "1 job at a time",
+                    partial(self.set_workers, count),
+                    "current setting" if count == self.queue.workers else None,
+                )
+                for count in range(1, MAX_WORKERS + 1)
+            ],
+            placeholder="Run how many jobs at once?",
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_mode":
+            if isinstance(self.screen, ModalScreen):
+                return False
+            return bool(parameters) and parameters[0] != self.current_mode
+        return True
+
+    async def action_show_mode(self, mode: str) -> None:
+        await self.switch_mode(mode)
+        self.refresh_bindings()
+
+    async def run_on(self, mode: str, action: str) -> None:
+        """Switch to `mode` and run one of its screen's actions (for the command palette)."""
+        await self.switch_mode(mode)
+        await self.screen.run_action(action)
+
+    async def open_log(self, job_id: int | None, run_id: int | None = None) -> None:
+        await self.switch_mode("logs")
+        screen = self.screen
+        if isinstance(screen, LogsScreen):
+            screen.show(job_id, run_id)
+
+    def show_worker_state(self) -> None:
+        """Header: the running and paused jobs (by whichever process), else idle and how many
+        are queued; and how many may run at once, when that is more than one."""
+        held = Job.select(Job.name, Job.status).where(Job.status.in_(("running", "paused")))
+        names: dict[str, list[str]] = {"running": [], "paused": []}
+        for job in held.order_by(Job.id):
+            names[job.status].append(job.name)
+        state = ", ".join(
+            f"{status} job {jobs[0]}" if len(jobs) == 1 else f"{status} {len(jobs)} jobs"
+            for status, jobs in names.items()
+            if jobs
+        )
+        if not state:
+            queued = Job.select().where(Job.status == "queued").count()
+            state = f"idle, {queued} queued" if queued else "idle"
+        workers = self.queue.workers
+        self.sub_title = state if workers == 1 else f"{state} · up to {workers} at once"
+
+    def on_job_progress(self, message: JobProgress) -> None:
+        self.progress[message.job_id] = message
+        self.job_events.publish(message)
+
+    def on_job_log(self, message: JobLog) -> None:
+        self.job_events.publish(message)
+
+    def on_job_state_changed(self, message: JobStateChanged) -> None:
+        self.show_worker_state()
+        self.job_events.publish(message)
+        if message.status in FINAL_STATES:  # say it, also to someone on another screen
+            job = Job.get_or_none(Job.id == message.job_id)
+            name = job.name if job else f"#{message.job_id}"
+            severity = "information" if message.status == "completed" else "warning"
+            self.notify(f"{name}: {message.status.replace('_', ' ')}", severity=severity)
+            self.bell()
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        self.queue.nudge()  # a job may have been queued
+        self.show_worker_state()
+        self.job_events.publish(message)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand(
+            "Add account", "A CalDAV/CardDAV login", lambda: self.run_on("accounts", "add")
+        )
+        yield SystemCommand(
+            "Test connection",
+            "Discover the selected account's calendars and address books",
+            lambda: self.run_on("accounts", "test"),
+        )
+        yield SystemCommand(
+            "New job", "Copy from one account to another", lambda: self.run_on("jobs", "new")
+        )
+        yield SystemCommand(
+            "Start queue",
+            "Queue every pending or interrupted job",
+            lambda: self.run_on("jobs", "queue_all"),
+        )
+        yield SystemCommand(
+            "Parallel jobs",
+            f"How many jobs run at once (now {self.queue.workers})",
+            self.choose_workers,
+        )
+        for mode, key in MODE_KEYS.items():
+            yield SystemCommand(
+                f"Show {mode}",
+                f"The {mode} screen (key {key})",
+                lambda m=mode: self.action_show_mode(m),
+            )
+        yield from super().get_system_commands(screen)
+
+
+def saved_workers() -> int:
+    """The parallel-jobs setting: 1 unless set (a value out of range is brought back in)."""
+    saved = Setting.get_or_none(Setting.key == WORKERS_KEY)
+    value = saved.value if saved is not None else 1
+    return min(max(value, 1), MAX_WORKERS) if isinstance(value, int) else 1

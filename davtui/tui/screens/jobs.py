@@ -1,0 +1,279 @@
+"""The Jobs screen: every job with its live status and progress, and the keys that control it.
+
+Control requests are written to the job row (queued through `engine.jobs.queue.enqueue`, `control`
+"pause"/"resume"/"stop"), where the App's queue worker (or a headless runner in another process)
+picks them up; what actually happens comes back as `JobStateChanged`/`JobProgress` messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header
+
+from davtui.engine.jobs.queue import enqueue
+from davtui.store.models import Account, Job, utcnow
+from davtui.tui.messages import JobProgress, JobsChanged, JobStateChanged
+from davtui.tui.screens.confirm import ConfirmScreen
+from davtui.tui.screens.job_form import JobFields, JobForm
+from davtui.tui.widgets.format import badge, bar, duration
+from davtui.tui.widgets.job_detail import JobDetail
+
+IDLE = {"pending", "completed", "completed_with_errors", "failed", "cancelled", "interrupted"}
+ACTIVE = {"queued", "running", "paused"}
+# action -> the statuses of the selected job in which it applies (None: any job).
+APPLIES: dict[str, set[str] | None] = {
+    "edit": IDLE,
+    "start": IDLE,
+    "dry_run": IDLE,
+    "delete": IDLE,
+    "stop": ACTIVE,
+    "pause": {"running"},
+    "resume": {"paused"},
+    "duplicate": None,
+    "log": None,
+}
+COPIED = (
+    "source",
+    "destination",
+    "what",
+    "mode",
+    "conflict",
+    "dry_run",
+    "suppress_invitations",
+    "default_collections",
+    "collections",
+    "hook",
+    "rename",
+)
+# Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
+COLUMNS = (
+    ("Name", "name", 14),
+    ("Status", "status", 11),
+    ("Progress", "progress", 13),
+    ("Done", "done", 9),
+    ("Rate", "rate", 5),
+    ("ETA", "eta", 5),
+    ("What", "what", 9),
+    ("Source → destination", "route", None),
+)
+
+
+class JobsScreen(Screen[None]):
+    """Jobs table above a detail panel (last run's statistics and the run history)."""
+
+    BINDINGS = [
+        Binding("n", "new", "New", id="job.new"),
+        Binding("e", "edit", "Edit", id="job.edit"),
+        Binding("s", "start", "Start", id="job.start"),
+        Binding("t", "dry_run", "Dry", id="job.dry_run", tooltip="Queue a dry run: plan only"),
+        Binding("p", "pause", "Pause", id="job.pause"),
+        Binding("r", "resume", "Resume", id="job.resume"),
+        Binding("x", "stop", "Stop", id="job.stop"),
+        Binding("c", "duplicate", "Copy", id="job.duplicate"),
+        Binding("d", "delete", "Delete", id="job.delete"),
+        Binding("l", "log", "Log", id="job.log"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        table: DataTable[Any] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        for label, key, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        yield table
+        yield JobDetail(id="job-panel")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.app.job_events.subscribe(self, self.on_job_event)
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Back on this screen: other processes (the CLI, a headless runner) may have written."""
+        self.reload()
+
+    def on_job_event(self, message: Message) -> None:
+        if isinstance(message, JobProgress):
+            self.show_progress(message)
+        elif isinstance(message, (JobStateChanged, JobsChanged)):
+            self.reload()
+
+    def reload(self, select: int | None = None) -> None:
+        """Reread the jobs with their accounts in one query, keeping or moving the cursor."""
+        table = self.query_one("#jobs", DataTable)
+        current = select if select is not None else self.selected_id()
+        source, destination = Account.alias(), Account.alias()
+        jobs = (
+            Job.select(Job, source.name.alias("src"), destination.name.alias("dst"))
+            .join(source, on=Job.source == source.id)
+            .switch(Job)
+            .join(destination, on=Job.destination == destination.id)
+            .order_by(Job.id)
+            .objects()
+        )
+        theme = self.app.theme_variables
+        table.clear()
+        for job in jobs:
+            table.add_row(
+                job.name,
+                badge(job.status, theme),
+                "",
+                "",
+                "",
+                "",
+                job.what,
+                f"{job.src} → {job.dst}",
+                key=str(job.id),
+            )
+            live = self.app.progress.get(job.id)
+            if live is not None and job.status in ACTIVE:
+                self.show_progress(live)
+        if current is not None and str(current) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(current)))
+        self._selection_changed()
+
+    def show_progress(self, progress: JobProgress) -> None:
+        table = self.query_one("#jobs", DataTable)
+        row = str(progress.job_id)
+        if row not in table.rows:
+            return
+        table.update_cell(row, "progress", bar(progress.done, progress.total))
+        table.update_cell(row, "done", f"{progress.done}/{progress.total}")
+        table.update_cell(row, "rate", f"{progress.rate:.0f}/s" if progress.rate else "")
+        table.update_cell(row, "eta", duration(progress.eta))
+
+    def selected_id(self) -> int | None:
+        table = self.query_one("#jobs", DataTable)
+        if not table.row_count:
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or 0)
+
+    def selected(self) -> Job | None:
+        job_id = self.selected_id()
+        return None if job_id is None else Job.get_or_none(Job.id == job_id)
+
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _selection_changed(self) -> None:
+        self.query_one(JobDetail).show(self.selected_id())
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in APPLIES:
+            return True
+        job = self.selected()
+        statuses = APPLIES[action]
+        # Hidden, not greyed: at 80 columns the footer only has room for what applies.
+        return job is not None and (statuses is None or job.status in statuses)
+
+    def _applicable(self, action: str) -> Job | None:
+        """The selected job when `action` applies to it (keys and the palette share this)."""
+        return self.selected() if self.check_action(action, ()) is True else None
+
+    def _changed(self, job: Job, note: str) -> None:
+        self.reload(select=job.id)
+        self.app.post_message(JobsChanged())
+        self.notify(note)
+
+    def action_new(self) -> None:
+        self.app.push_screen(JobForm(), lambda fields: self.save(Job(), fields))
+
+    @on(DataTable.RowSelected, "#jobs")
+    def action_edit(self) -> None:
+        job = self._applicable("edit")
+        if job is not None:
+            self.app.push_screen(JobForm(job), lambda fields: self.save(job, fields))
+
+    def save(self, job: Job, fields: JobFields | None) -> None:
+        if fields is None:
+            return
+        job.name, job.what, job.mode = fields.name, fields.what, fields.mode
+        job.source, job.destination = fields.source_id, fields.destination_id
+        job.conflict, job.dry_run = fields.conflict, fields.dry_run
+        job.suppress_invitations, job.updated_at = fields.suppress_invitations, utcnow()
+        job.default_collections = fields.default_collections
+        job.collections = fields.collections
+        job.save()
+        self._changed(job, f"Saved job {job.name}.")
+
+    def _queue(self, job: Job, dry_run: bool) -> None:
+        enqueue(job.id, dry_run=dry_run)
+        self._changed(job, f"Queued job {job.name}{' for a dry run' if dry_run else ''}.")
+
+    def action_start(self) -> None:
+        if job := self._applicable("start"):
+            self._queue(job, dry_run=False)
+
+    def action_dry_run(self) -> None:
+        if job := self._applicable("dry_run"):
+            self._queue(job, dry_run=True)
+
+    def action_queue_all(self) -> None:
+        """Queue every pending or interrupted job, in creation order."""
+        waiting = Job.select().where(Job.status.in_(("pending", "interrupted"))).order_by(Job.id)
+        for job in waiting:
+            self._queue(job, dry_run=False)
+
+    def _control(self, action: str, request: str) -> None:
+        if job := self._applicable(action):
+            job.control, job.updated_at = request, utcnow()
+            job.save()
+            self._changed(job, f"Asked job {job.name} to {request}.")
+
+    def action_pause(self) -> None:
+        self._control("pause", "pause")
+
+    def action_resume(self) -> None:
+        self._control("resume", "resume")
+
+    def action_stop(self) -> None:
+        job = self._applicable("stop")
+        if job is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            if job.status == "queued":  # never started: simply leave the queue
+                job.status, job.queue_position, job.control = "pending", None, None
+                job.save()
+                self._changed(job, f"Removed job {job.name} from the queue.")
+            else:
+                self._control("stop", "stop")
+
+        question = f"Stop job {job.name}? Items copied so far are kept; start resumes it."
+        self.app.push_screen(ConfirmScreen("Stop job", question, yes="Stop"), confirmed)
+
+    def action_duplicate(self) -> None:
+        job = self._applicable("duplicate")
+        if job is None:
+            return
+        name, number = f"{job.name} copy", 2
+        while Job.select().where(Job.name == name).exists():
+            name, number = f"{job.name} copy {number}", number + 1
+        copy = Job.create(name=name, **{field: getattr(job, field) for field in COPIED})
+        self._changed(copy, f"Created job {name}.")
+
+    def action_delete(self) -> None:
+        job = self._applicable("delete")
+        if job is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                job.delete_instance()
+                self.reload()
+                self.app.post_message(JobsChanged())
+                self.notify(f"Deleted job {job.name}.")
+
+        runs = job.runs.count()
+        question = f"Delete job {job.name} with its {runs} run(s) and their logs?"
+        self.app.push_screen(ConfirmScreen("Delete job", question, yes="Delete"), confirmed)
+
+    async def action_log(self) -> None:
+        if job := self._applicable("log"):
+            await self.app.open_log(job.id)

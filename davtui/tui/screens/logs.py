@@ -1,0 +1,141 @@
+"""The Logs screen: one job's (or run's) log lines with a level filter and a text search.
+
+Lines come from SQLite page by page (`LogView`), and live lines arrive as `JobLog` messages.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Select, Static
+
+from davtui.store.models import Job, Run
+from davtui.tui.messages import JobLog, JobsChanged, JobStateChanged
+from davtui.tui.widgets.format import local_time
+from davtui.tui.widgets.log_view import LogFilter, LogView
+
+LEVEL_CHOICES = (
+    ("All levels", "debug"),
+    ("Info and up", "info"),
+    ("Warnings and errors", "warning"),
+    ("Errors only", "error"),
+)
+ALL = -1  # the "every job" / "every run" choice of the selects
+
+
+class LogsScreen(Screen[None]):
+    """Filters on top, the virtualised log below, and a status line with the count."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="log.search"),
+        Binding("f", "next_level", "Level", id="log.level"),
+        Binding("escape", "focus_log", "To log", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="log-filters"):
+            yield Select([("All jobs", ALL)], allow_blank=False, id="log-job", compact=True)
+            yield Select([("All runs", ALL)], allow_blank=False, id="log-run", compact=True)
+            yield Select(
+                LEVEL_CHOICES, value="debug", allow_blank=False, id="log-level", compact=True
+            )
+            yield Input(placeholder="search  /", id="log-search", compact=True)
+        yield LogView(id="log")
+        yield Static(id="log-status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.app.job_events.subscribe(self, self.on_job_event)
+        self._fill_jobs(ALL)
+        self._fill_runs(ALL)
+        self.apply()
+        self.query_one(LogView).focus()
+
+    def _fill_jobs(self, value: int) -> None:
+        jobs = [("All jobs", ALL)] + [(j.name, j.id) for j in Job.select().order_by(Job.name)]
+        select = self.query_one("#log-job", Select)
+        with self.prevent(Select.Changed):
+            select.set_options(jobs)
+            select.value = value if value in {v for _l, v in jobs} else ALL
+
+    def _fill_runs(self, value: int) -> None:
+        job_id = self.query_one("#log-job", Select).value
+        runs = [("All runs", ALL)]
+        if job_id != ALL:
+            query = Run.select().where(Run.job == job_id).order_by(Run.id.desc()).limit(100)
+            runs += [(f"Run {r.id} {local_time(r.started_at)}", r.id) for r in query]
+        select = self.query_one("#log-run", Select)
+        with self.prevent(Select.Changed):
+            select.set_options(runs)
+            select.value = value if value in {v for _l, v in runs} else ALL
+
+    def show(self, job_id: int | None, run_id: int | None = None) -> None:
+        """Open the log of `job_id` (and `run_id`), clearing the search."""
+        self._fill_jobs(ALL if job_id is None else job_id)
+        self._fill_runs(ALL if run_id is None else run_id)
+        with self.prevent(Input.Changed):
+            self.query_one("#log-search", Input).value = ""
+        self.apply()
+        self.query_one(LogView).focus()
+
+    def current_filter(self) -> LogFilter:
+        def chosen(name: str) -> int | None:
+            value = self.query_one(name, Select).value
+            return None if value == ALL else int(value)  # type: ignore[arg-type]
+
+        return LogFilter(
+            job_id=chosen("#log-job"),
+            run_id=chosen("#log-run"),
+            min_level=str(self.query_one("#log-level", Select).value),
+            search=self.query_one("#log-search", Input).value.strip(),
+        )
+
+    def apply(self) -> None:
+        log = self.query_one(LogView)
+        log.set_filter(self.current_filter())
+        self.show_count()
+
+    def show_count(self) -> None:
+        log = self.query_one(LogView)
+        found = f"{log.total:,} line{'s' if log.total != 1 else ''}"
+        search = log.filter.search
+        self.query_one("#log-status", Static).update(
+            f"{found} matching “{search}”" if search else found
+        )
+
+    @on(Select.Changed, "#log-job")
+    def _job_chosen(self) -> None:
+        self._fill_runs(ALL)
+        self.apply()
+
+    @on(Select.Changed, "#log-run")
+    @on(Select.Changed, "#log-level")
+    @on(Input.Changed, "#log-search")
+    def _filter_changed(self) -> None:
+        self.apply()
+
+    @on(Input.Submitted, "#log-search")
+    def action_focus_log(self) -> None:
+        self.query_one(LogView).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#log-search", Input).focus()
+
+    def action_next_level(self) -> None:
+        select = self.query_one("#log-level", Select)
+        values = [value for _label, value in LEVEL_CHOICES]
+        select.value = values[(values.index(str(select.value)) + 1) % len(values)]
+
+    def on_job_event(self, message: Message) -> None:
+        if isinstance(message, JobLog):
+            self.query_one(LogView).add_live(message.job_id, message.run_id, message.lines)
+            self.show_count()
+        elif isinstance(message, JobsChanged):
+            self._fill_jobs(self.query_one("#log-job", Select).value)  # type: ignore[arg-type]
+        elif isinstance(message, JobStateChanged) and message.run_id is not None:
+            self._fill_runs(self.query_one("#log-run", Select).value)  # type: ignore[arg-type]

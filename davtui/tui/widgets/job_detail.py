@@ -1,0 +1,108 @@
+"""The job detail panel: what the job does, its last run's statistics, and its run history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Static
+
+from davtui.store.models import Account, Job, Run
+from davtui.tui.widgets.format import as_datetime, badge, duration, local_time
+
+# suppress_invitations -> what the summary says (None: on where the server e-mails, SOGo)
+INVITATIONS = {True: ["no invitations"], False: [], None: ["invitations: auto"]}
+KINDS = ("calendars", "addressbooks", "events", "tasks", "journals", "contacts")
+# counter -> column heading (short: the panel is half of an 80-column terminal)
+COUNTERS = {
+    "created": "new",
+    "updated": "upd",
+    "unchanged": "same",
+    "skipped": "skip",
+    "failed": "fail",
+    "used": "used",
+    "deleted": "del",
+}
+LABELS = {"addressbooks": "address books"}
+HISTORY = 50
+
+
+def stats_table(stats: dict[str, Any]) -> Table:
+    """Kinds as rows, the counters that occur as columns; zero counts are dots."""
+    kinds = [k for k in KINDS if isinstance(stats.get(k), dict)]
+    kinds += sorted(k for k, v in stats.items() if isinstance(v, dict) and k not in KINDS)
+    present = {name for kind in kinds for name in stats[kind]}
+    counters = [c for c in COUNTERS if c in present] + sorted(present - set(COUNTERS))
+    table = Table(box=None, padding=(0, 0, 0, 1), show_edge=False, header_style="bold")
+    table.add_column("", no_wrap=True)
+    for counter in counters:
+        table.add_column(COUNTERS.get(counter, counter), justify="right", no_wrap=True)
+    for kind in kinds:
+        counts = stats[kind]
+        cells = [str(counts[c]) if counts.get(c) else "·" for c in counters]
+        table.add_row(LABELS.get(kind, kind), *cells)
+    return table
+
+
+def run_time(run: Run) -> str:
+    started, finished = as_datetime(run.started_at), as_datetime(run.finished_at)
+    if started is None or finished is None:
+        return ""
+    return duration((finished - started).total_seconds())
+
+
+class JobDetail(Vertical):
+    """Shows the job given to `show`: a hint when there is none or it never ran."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="job-summary")
+        with Horizontal():
+            yield Static(id="run-stats")
+            history: DataTable[Any] = DataTable(id="runs", cursor_type="none")
+            history.add_columns("Run", "Started", "Status", "Time")
+            history.can_focus = False
+            yield history
+
+    def show(self, job_id: int | None) -> None:
+        summary = self.query_one("#job-summary", Static)
+        stats = self.query_one("#run-stats", Static)
+        history = self.query_one("#runs", DataTable)
+        history.clear()
+        job = None if job_id is None else Job.get_or_none(Job.id == job_id)
+        if job is None:
+            summary.update("")
+            first = (
+                "press [b]n[/] to create one"
+                if Account.select().exists()
+                else "add accounts first ([b]1[/])"
+            )
+            stats.update(f"No jobs yet: {first}.")
+            return
+        options = [job.what, job.mode, f"conflicts: {job.conflict}"]
+        options += ["dry run"] * job.dry_run + INVITATIONS[job.suppress_invitations]
+        route = f"{job.source.name} → {job.destination.name}"
+        summary.update(Text.assemble((job.name, "bold"), f"  {route} · {' · '.join(options)}"))
+        runs = list(Run.select().where(Run.job == job_id).order_by(Run.id.desc()).limit(HISTORY))
+        if not runs:
+            waiting = "Queued: it starts when its turn comes."
+            idle = "Not run yet: [b]s[/] starts it, [b]t[/] makes a dry run."
+            stats.update(waiting if job.status == "queued" else idle)
+            return
+        theme = self.app.theme_variables
+        for run in runs:
+            started = local_time(run.started_at, "%m-%d %H:%M")
+            label = f"{run.id}{' dry' if run.dry_run else ''}"
+            history.add_row(label, started, badge(run.status, theme), run_time(run))
+        last = runs[0]
+        parts: list[Any] = [Text(f"Run {last.id}, {local_time(last.started_at)}", style="bold")]
+        if last.stats:
+            parts.append(stats_table(last.stats))
+        elif last.status == "running":
+            parts.append(Text("Running: statistics follow when it ends."))
+        if last.error:
+            parts.append(Text(last.error, style=theme["error"]))
+        stats.update(Group(*parts))

@@ -1,0 +1,200 @@
+"""A virtualised log view that pages `LogEntry` rows from SQLite as they scroll into sight.
+
+Only the visible lines are rendered and only their pages (`PAGE` rows) are read, so a run of
+100,000 lines opens as fast as one of ten. Live lines of a running job are appended to a tail
+until the next filter change rereads the database (where the queue has stored them too).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from peewee import Expression
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from davtui.store.models import LogEntry
+from davtui.tui.messages import LogLine
+from davtui.tui.widgets.format import local_time
+
+LEVELS = ("debug", "info", "warning", "error")
+PAGE = 200
+CACHED_PAGES = 64
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which lines to show: a job (None: all), a run (None: all), a minimum level, a text."""
+
+    job_id: int | None = None
+    run_id: int | None = None
+    min_level: str = "debug"
+    search: str = ""
+
+    def levels(self) -> tuple[str, ...]:
+        return LEVELS[LEVELS.index(self.min_level) :]
+
+    def where(self) -> Expression:
+        clause = LogEntry.level.in_(self.levels())
+        if self.job_id is not None:
+            clause &= LogEntry.job == self.job_id
+        if self.run_id is not None:
+            clause &= LogEntry.run == self.run_id
+        if self.search:
+            pattern = f"%{self.search}%"
+            clause &= (
+                LogEntry.message**pattern
+                | LogEntry.uid**pattern
+                | LogEntry.summary**pattern
+                | LogEntry.collection**pattern
+            )
+        return clause
+
+    def matches(self, job_id: int, run_id: int | None, line: LogLine) -> bool:
+        """The same test as `where`, for a live line that is not read from the database."""
+        needle = self.search.lower()
+        text = " ".join(filter(None, (line.message, line.uid, line.summary, line.collection)))
+        return (
+            (self.job_id is None or self.job_id == job_id)
+            and (self.run_id is None or self.run_id == run_id)
+            and line.level in self.levels()
+            and needle in text.lower()
+        )
+
+
+class LogView(ScrollView, can_focus=True):
+    """Time, level, message and item of each line; the newest at the bottom."""
+
+    COMPONENT_CLASSES = {
+        "logview--time",
+        "logview--item",
+        "logview--debug",
+        "logview--info",
+        "logview--warning",
+        "logview--error",
+    }
+    DEFAULT_CSS = """
+    LogView {
+        background: $surface;
+        & > .logview--time { color: $text-muted; }
+        & > .logview--item { color: $text-muted; }
+        & > .logview--debug { color: $text-disabled; }
+        & > .logview--info { color: $primary; }
+        & > .logview--warning { color: $warning; text-style: bold; }
+        & > .logview--error { color: $error; text-style: bold; }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.filter = LogFilter()
+        self.stored = 0
+        self._pages: OrderedDict[int, list[LogLine]] = OrderedDict()
+        self._tail: list[LogLine] = []
+        self._widest = 0
+
+    @property
+    def total(self) -> int:
+        return self.stored + len(self._tail)
+
+    def set_filter(self, log_filter: LogFilter) -> None:
+        """Show the lines `log_filter` selects, scrolled to the newest."""
+        self.filter = log_filter
+        self.stored = LogEntry.select().where(log_filter.where()).count()
+        self._pages.clear()
+        self._tail.clear()
+        self._widest = 0
+        self._resized()
+        self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def add_live(self, job_id: int, run_id: int | None, lines: Sequence[LogLine]) -> None:
+        """Append the lines the filter selects; keep following the end if the view was there."""
+        shown = [line for line in lines if self.filter.matches(job_id, run_id, line)]
+        if not shown:
+            return
+        following = self.scroll_y >= self.max_scroll_y
+        self._tail.extend(shown)
+        self._widen(shown)
+        if following:
+            self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def _resized(self) -> None:
+        self.virtual_size = Size(self._widest, self.total)
+
+    def _widen(self, lines: list[LogLine]) -> None:
+        """Grow the scrollable width to the longest line read so far, then resize."""
+        self._widest = max(self._widest, *(cell_len(self._text(line)[-1]) for line in lines))
+        self._resized()
+
+    def on_resize(self) -> None:
+        self._resized()
+
+    def _page(self, number: int) -> list[LogLine]:
+        if number in self._pages:
+            self._pages.move_to_end(number)
+            return self._pages[number]
+        rows = (
+            LogEntry.select(
+                LogEntry.time,
+                LogEntry.level,
+                LogEntry.message,
+                LogEntry.collection,
+                LogEntry.uid,
+                LogEntry.summary,
+            )
+            .where(self.filter.where())
+            .order_by(LogEntry.id)
+            .limit(PAGE)
+            .offset(number * PAGE)
+            .tuples()
+        )
+        page = [LogLine(local_time(t, "%H:%M:%S"), *rest) for t, *rest in rows]
+        self._pages[number] = page
+        if page:
+            self._widen(page)
+        if len(self._pages) > CACHED_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
+    def line(self, index: int) -> LogLine | None:
+        if index >= self.stored:
+            tail = index - self.stored
+            return self._tail[tail] if tail < len(self._tail) else None
+        page = self._page(index // PAGE)
+        offset = index % PAGE
+        return page[offset] if offset < len(page) else None
+
+    @staticmethod
+    def _text(line: LogLine) -> tuple[str, str, str, str]:
+        """The four parts of a rendered line, and (last) the whole of it."""
+        item = " · ".join(filter(None, (line.collection, line.summary, line.uid)))
+        head = f"{line.time} {line.level.upper():7} "
+        tail = f"  {item}" if item else ""
+        return head, line.message, tail, head + line.message + tail
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        scroll_x, scroll_y = self.scroll_offset
+        line = self.line(scroll_y + y)
+        base = self.rich_style
+        if line is None:
+            return Strip.blank(width, base)
+        style = self.get_component_rich_style
+        level = line.level if line.level in LEVELS else "info"
+        head, message, item, _whole = self._text(line)
+        segments = [
+            Segment(head[:9], base + style("logview--time")),
+            Segment(head[9:], base + style(f"logview--{level}")),
+            Segment(message, base),
+            Segment(item, base + style("logview--item")),
+        ]
+        strip = Strip(segments).crop(scroll_x, scroll_x + width)
+        return strip.extend_cell_length(width, base or Style())
