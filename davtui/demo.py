@@ -25,7 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,7 @@ TIMEZONES = {
     "Europe/Berlin": ("+0100", "+0200", "CET", "CEST", "-1SU;BYMONTH=3", "-1SU;BYMONTH=10"),
     "America/New_York": ("-0500", "-0400", "EST", "EDT", "2SU;BYMONTH=3", "1SU;BYMONTH=11"),
 }
+SIDES = ("source", "destination")  # the two servers, in this order everywhere
 START = date(2026, 3, 2)  # a Monday: the sample weeks
 NOTICE_SECONDS = 120  # how long the servers' URLs and logins stay on screen
 STOP_WAIT = 2.0  # seconds a server gets to end on SIGTERM before it is killed
@@ -281,7 +282,7 @@ def server_lines(servers: list[Radicale], root: Path) -> list[str]:
     database: what a user needs to try the same data with the CLI or a calendar app."""
     lines = [
         f"{side}: {server.url} login {USER} / {server.password}"
-        for side, server in zip(("source", "destination"), servers, strict=True)
+        for side, server in zip(SIDES, servers, strict=True)
     ]
     env = f"DAVTUI_DB={root / 'davtui.db'} DAVTUI_KEY_FILE={root / 'key'}"
     return [*lines, f"CLI: {env} davtui job list"]
@@ -301,10 +302,17 @@ def demo_app(db: str, lines: list[str]) -> DavtuiApp:
 
 def start_servers(root: Path, meanwhile: Callable[[], object]) -> list[Radicale]:
     """Source and destination started side by side, `meanwhile` (loading the TUI) done while
-    they come up; if one fails to start, the other is stopped and the error raised."""
-    with ThreadPoolExecutor(2) as pool:
-        starting = [pool.submit(start_radicale, root / side) for side in ("source", "destination")]
-        meanwhile()
+    they come up. If one fails to start, or `meanwhile` fails or is interrupted (Ctrl+C), the
+    servers that did start are stopped: they run in sessions of their own and would outlive us.
+    """
+    starting: list[Future[Radicale]] = []
+    try:
+        with ThreadPoolExecutor(2) as pool:  # its exit waits for both starts, Ctrl+C or not
+            starting += [pool.submit(start_radicale, root / side) for side in SIDES]
+            meanwhile()
+    except BaseException:
+        stop_all([future.result() for future in starting if future.exception() is None])
+        raise
     started = [future.result() for future in starting if future.exception() is None]
     failed = [error for future in starting if (error := future.exception()) is not None]
     if failed:

@@ -4,11 +4,15 @@ in the TUI's real queue worker against two Radicale servers started the way the 
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from davtui import demo
 from davtui.app import DavtuiApp
@@ -76,6 +80,22 @@ def test_stop_all_ends_a_server_that_ignores_sigterm_promptly(tmp_path: Path) ->
     demo.stop_all([demo.Radicale("http://127.0.0.1:1/", "x", stubborn)])
     assert stubborn.returncode == -signal.SIGKILL
     assert time.monotonic() - started < 30  # generous: STOP_WAIT is 2 s
+
+
+def test_servers_that_started_are_stopped_when_loading_the_tui_fails(tmp_path: Path) -> None:
+    """The servers run in sessions of their own: an error (or Ctrl+C) while they start must
+    not leave them running."""
+
+    def broken() -> None:
+        raise ImportError("no TUI here")
+
+    with pytest.raises(ImportError):
+        demo.start_servers(tmp_path, broken)
+    for side in demo.SIDES:
+        port = re.search(r"hosts = 127.0.0.1:(\d+)", (tmp_path / side / "config").read_text())
+        assert port is not None
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", int(port[1])), timeout=5).close()
 
 
 def toasts(app: DavtuiApp) -> str:
