@@ -72,12 +72,13 @@ def status_cell(app: DavtuiApp, job_id: int) -> str:
 
 
 async def test_tui_job_list_says_dry_run_done_after_a_dry_run(home: Path, tmp_path: Path) -> None:
-    """`t` queues a dry run: its job reads "dry run done" and its detail says nothing was
-    written; `s` then runs it for real and it reads "done"."""
+    """A job whose last run was a dry run reads "dry run done" and its detail says nothing was
+    written; `s` runs it for real and it reads "done", `t` queues a dry run again and it reads
+    "dry run done", and the notification at its end says "dry run completed"."""
     assert davtui(home, "migrate", str(folders(tmp_path)), "--dry-run").returncode == 0
     app = DavtuiApp(str(home / "davtui.db"))
     try:
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await pilot.pause()
             assert status_cell(app, 1) == "dry run done"  # the CLI's dry run, read at start
             detail = text_of(app.screen.query_one("#run-stats", Static).content)
@@ -94,5 +95,10 @@ async def test_tui_job_list_says_dry_run_done_after_a_dry_run(home: Path, tmp_pa
                     assert time.monotonic() < deadline, (key, status_cell(app, 1))
                     await pilot.pause(0.05)
             assert [r.dry_run for r in Run.select().order_by(Run.id)] == [True, False, True]
+            name = Job.get_by_id(1).name
+            await pilot.pause()
+            said = [toast.render().plain for toast in app.screen.query("Toast")]
+            ended = [text for text in said if text.startswith(f"{name}: ")]
+            assert ended == [f"{name}: completed", f"{name}: dry run completed"], said
     finally:
         close_database()
