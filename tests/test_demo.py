@@ -4,8 +4,15 @@ in the TUI's real queue worker against two Radicale servers started the way the 
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from davtui.cli import demo
 from davtui.store import Vault, close_database, open_database
@@ -13,7 +20,6 @@ from davtui.store.models import Account, Job, Run
 from davtui.tui.app import DavtuiApp
 from davtui.tui.screens import ConfirmScreen
 from tests import dav
-from tests.servers import Server
 
 EVENTS = 150  # Personal 70 + Work 80 (one resource each, overrides included)
 
@@ -25,44 +31,92 @@ async def loop_lag(lags: list[float]) -> None:
         lags.append(time.monotonic() - before - 0.01)
 
 
-def test_seed_writes_realistic_sample_data_and_a_pending_job(
-    fresh_radicale: Server, home: Path
+def test_sample_is_written_as_files_that_radicale_serves_and_a_pending_job(
+    tmp_path: Path, home: Path
 ) -> None:
-    counts = demo.seed(fresh_radicale.url, "alicepw")
+    """The sample goes into the source's storage folder as files before the server starts
+    (no PUT one by one: the TUI's first frame comes at once), and Radicale serves all of it."""
+    storage = tmp_path / "source" / "data"
+    counts = demo.write_sample(storage)
     assert counts == {"Personal": 70, "Work": 80, "Tasks": 20, "Contacts": 60}
-    work = dav.listing(f"{fresh_radicale.url}alice/work/")
-    assert len(work) == 80
-    texts = [
-        dav.request(f"{fresh_radicale.url.rstrip('/')}{href}", "GET")[1].decode()
-        for href in sorted(work)[:40]
-    ]
+    assert len([p for p in storage.rglob("*") if p.suffix in (".ics", ".vcf")]) == 230
+    server = demo.start_radicale(tmp_path / "source")
+    try:
+        auth = {"password": server.password}
+        for path, count in (("personal", 70), ("work", 80), ("tasks", 20), ("contacts", 60)):
+            assert len(dav.listing(f"{server.url}alice/{path}/", **auth)) == count, path
+        work = dav.listing(f"{server.url}alice/work/", **auth)
+        texts = [
+            dav.request(f"{server.url.rstrip('/')}{href}", "GET", **auth)[1].decode()
+            for href in sorted(work)[:40]
+        ]
+    finally:
+        server.stop()
     joined = "\n".join(texts)
     for feature in ("RRULE:", "EXDATE;TZID=", "RECURRENCE-ID;TZID=", "VALUE=DATE:", "BEGIN:VALARM"):
         assert feature in joined, feature
     assert "ATTENDEE;" in joined and "BEGIN:VTIMEZONE" in joined
-    assert len(dav.listing(f"{fresh_radicale.url}alice/contacts/")) == 60
 
     open_database(str(home / "demo.db"))
     try:
-        source = demo.Radicale(fresh_radicale.url, "alicepw")
+        source = demo.Radicale(server.url, server.password)
         job_id = demo.create_job(source, demo.Radicale("http://127.0.0.1:1/", "other"))
         job = Job.get_by_id(job_id)
         assert (job.status, job.what, job.suppress_invitations) == ("pending", "both", True)
-        assert Vault.open().password(Account.get(name="demo-source")) == "alicepw"
+        assert Vault.open().password(Account.get(name="demo-source")) == server.password
     finally:
         close_database()
 
 
+def test_stop_all_ends_a_server_that_ignores_sigterm_promptly(tmp_path: Path) -> None:
+    """Quitting never waits long on a server: SIGTERM, a short wait, then SIGKILL."""
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, "
+         "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    assert stubborn.stdout is not None and stubborn.stdout.readline() == b"ready\n"
+    started = time.monotonic()
+    demo.stop_all([demo.Radicale("http://127.0.0.1:1/", "x", stubborn)])
+    assert stubborn.returncode == -signal.SIGKILL
+    assert time.monotonic() - started < 30  # generous: STOP_WAIT is 2 s
+
+
+def test_servers_that_started_are_stopped_when_loading_the_tui_fails(tmp_path: Path) -> None:
+    """The servers run in sessions of their own: an error (or Ctrl+C) while they start must
+    not leave them running."""
+
+    def broken() -> None:
+        raise ImportError("no TUI here")
+
+    with pytest.raises(ImportError):
+        demo.start_servers(tmp_path, broken)
+    for side in demo.SIDES:
+        port = re.search(r"hosts = 127.0.0.1:(\d+)", (tmp_path / side / "config").read_text())
+        assert port is not None
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", int(port[1])), timeout=5).close()
+
+
+def toasts(app: DavtuiApp) -> str:
+    return "\n".join(toast.render().plain for toast in app.screen.query("Toast"))
+
+
 async def test_demo_job_runs_to_completion_in_the_tui(tmp_path: Path, home: Path) -> None:
-    servers = [demo.start_radicale(tmp_path / "src"), demo.start_radicale(tmp_path / "dst")]
+    demo.write_sample(tmp_path / "source" / "data")
+    servers = demo.start_servers(tmp_path, lambda: None)
     try:
-        demo.seed(servers[0].url, servers[0].password)
         db = str(home / "demo.db")
         open_database(db)
         job_id = demo.create_job(*servers)
-        app = DavtuiApp(db)
-        async with app.run_test(size=(80, 24)) as pilot:
+        app = demo.demo_app(db, demo.server_lines(servers, tmp_path))
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
             assert app.current_mode == "jobs"
+            await pilot.pause()
+            shown = toasts(app)  # where the servers are and how to log in, for the CLI
+            for server in servers:
+                assert server.url in shown and server.password in shown, shown
+            assert "login alice" in shown and f"DAVTUI_DB={tmp_path / 'davtui.db'}" in shown
             lags: list[float] = []  # how late a 10 ms timer of the App's event loop fires
             probe = asyncio.create_task(loop_lag(lags))
             await pilot.press("s")
@@ -102,9 +156,9 @@ async def test_demo_job_runs_to_completion_in_the_tui(tmp_path: Path, home: Path
 async def test_quit_while_running_asks_leaves_it_interrupted_and_the_next_start_resumes(
     tmp_path: Path, home: Path
 ) -> None:
-    servers = [demo.start_radicale(tmp_path / "src"), demo.start_radicale(tmp_path / "dst")]
+    demo.write_sample(tmp_path / "source" / "data")
+    servers = demo.start_servers(tmp_path, lambda: None)
     try:
-        demo.seed(servers[0].url, servers[0].password)
         db = str(home / "demo.db")
         open_database(db)
         job_id = demo.create_job(*servers)

@@ -9,7 +9,7 @@ import time
 from typing import TextIO
 
 from davtui.engine.events import Event, Finished, ItemDone, Phase, Progress
-from davtui.engine.jobs.recorder import describe
+from davtui.engine.jobs.recorder import WOULD, describe
 
 QUIET_LEVELS = {"debug"}
 
@@ -21,6 +21,16 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+def _counts(counts: dict[str, int], dry_run: bool) -> str:
+    """`created 5, updated 0, …`; a dry run's as what a real run would do, since it wrote
+    nothing: `would create 5, update 0, skip 0; unchanged 0, failed 0`."""
+    if not dry_run:
+        return ", ".join(f"{k} {v}" for k, v in counts.items())
+    would = [f"{WOULD[k].removeprefix('would ')} {v}" for k, v in counts.items() if k in WOULD]
+    rest = ", ".join(f"{k} {v}" for k, v in counts.items() if k not in WOULD)
+    return "would " + ", ".join(would) + (f"; {rest}" if rest else "")
+
+
 def summary_lines(finished: Finished) -> list[str]:
     """The run's statistics in a few human lines."""
     stats = finished.stats
@@ -28,13 +38,16 @@ def summary_lines(finished: Finished) -> list[str]:
     for key in ("calendars", "addressbooks"):
         counts = stats.get(key, {})
         if any(counts.values()):
-            lines.append(f"{key:13} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            lines.append(f"{key:13} " + _counts(counts, finished.dry_run))
     for key in ("events", "tasks", "journals", "contacts", "other"):
         counts = stats.get(key, {})
         if any(counts.values()):
-            lines.append(f"{key:13} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            lines.append(f"{key:13} " + _counts(counts, finished.dry_run))
     if stats.get("fixups"):
-        lines.append("fix-ups       " + ", ".join(f"{k} {v}" for k, v in stats["fixups"].items()))
+        would = "would apply " if finished.dry_run else ""
+        lines.append(
+            f"fix-ups       {would}" + ", ".join(f"{k} {v}" for k, v in stats["fixups"].items())
+        )
     verification = finished.verification
     if verification is not None:
         state = "ok" if verification["ok"] else "FAILED"
@@ -106,5 +119,9 @@ class Console:
                 self._line_shown = False
             for line in summary_lines(finished):
                 self.out.write(f"{self.label}{line}\n")
-            self.out.write(f"{self.label}{finished.status} in {duration:.1f} s\n")
+            if finished.dry_run:
+                ended = f"dry run {finished.status} in {duration:.1f} s: nothing was written"
+            else:
+                ended = f"{finished.status} in {duration:.1f} s"
+            self.out.write(f"{self.label}{ended}\n")
             self.out.flush()

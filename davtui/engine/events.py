@@ -44,6 +44,7 @@ class ItemDone:
     warnings: tuple[str, ...] = ()
     #: where an item refused before any PUT is kept, byte for byte (see `leftovers`)
     kept: str | None = None
+    dry_run: bool = False  # the outcome is what a real run would do: nothing was written
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from davtui.engine.jobs.queue import mark_interrupted
 from davtui.store import open_database
-from davtui.store.models import Account, Job, Setting
+from davtui.store.models import Account, Job, Run, Setting
 from davtui.tui.messages import JobLog, JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens import AccountsScreen, ConfirmScreen, JobsScreen, LogsScreen
 from davtui.tui.worker import JobQueue
@@ -193,7 +193,9 @@ class DavtuiApp(App[None]):
             job = Job.get_or_none(Job.id == message.job_id)
             name = job.name if job else f"#{message.job_id}"
             severity = "information" if message.status == "completed" else "warning"
-            self.notify(f"{name}: {message.status.replace('_', ' ')}", severity=severity)
+            run = Run.get_or_none(Run.id == message.run_id) if message.run_id else None
+            dry = "dry run " if run is not None and run.dry_run else ""  # it wrote nothing
+            self.notify(f"{name}: {dry}{message.status.replace('_', ' ')}", severity=severity)
             self.bell()
 
     def on_jobs_changed(self, message: JobsChanged) -> None:

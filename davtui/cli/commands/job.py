@@ -204,6 +204,9 @@ def _show(ctx) -> int:
     if ctx.args.json:
         print(json.dumps(row, indent=2))
         return exitcodes.OK
+    last = row["last_run"]
+    if last and last["dry_run"] and last["status"] == row["status"]:  # nothing was written
+        row["status"] = f"{row['status']} (dry run: nothing was written)"
     for key in ("name", "source", "destination", "what", "mode", "conflict", "status"):
         print(f"{key:12} {row[key]}")
     print("runs:")
@@ -214,7 +217,8 @@ def _show(ctx) -> int:
             for k, v in stats.items()
             if isinstance(v, dict) and k not in ("fixups",) and sum(v.values())
         )
-        print(f"  #{run['id']:<4} {run['started_at'][:19]}  {run['status']:22} {counts}")
+        status = f"dry run {run['status']}" if run["dry_run"] else run["status"]
+        print(f"  #{run['id']:<4} {run['started_at'][:19]}  {status:22} {counts}")
         if run["error"]:
             print(f"        {run['error']}")
     return exitcodes.OK

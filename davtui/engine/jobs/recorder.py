@@ -31,13 +31,22 @@ LEVELS = {
     "conflict": "warning",
     "skipped": "warning",
 }
+#: A dry run's outcomes as what a real run would do: it writes nothing, so nothing "created".
+WOULD = {
+    "created": "would create",
+    "updated": "would update",
+    "deleted": "would delete",
+    "skipped": "would skip",
+    "used": "would use",
+}
 
 
 def describe(event: Event) -> tuple[str, str] | None:
     """(level, message) for an event worth a log line, else None."""
     match event:
         case ItemDone(outcome=outcome, reason=reason, summary=summary, fixups=fixes):
-            text = f"{outcome}: {summary or event.uid or event.href}"
+            said = WOULD.get(outcome, outcome) if event.dry_run else outcome
+            text = f"{said}: {summary or event.uid or event.href}"
             if reason:
                 text += f" — {reason}"
             if fixes:
@@ -59,8 +68,9 @@ def describe(event: Event) -> tuple[str, str] | None:
             return "warning", f"{host} asked to slow down: waiting {delay:.0f} s"
         case Phase(name=name, collection=collection) if collection is None:
             return "debug", f"phase: {name}"
-        case Finished(status=status, error=error):
-            return ("error" if error else "info"), f"run {status}" + (f": {error}" if error else "")
+        case Finished(status=status, error=error, dry_run=dry_run):
+            text = f"dry run {status}, nothing was written" if dry_run else f"run {status}"
+            return ("error" if error else "info"), text + (f": {error}" if error else "")
     return None
 
 

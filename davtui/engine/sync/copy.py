@@ -177,6 +177,7 @@ class CollectionActor:
             fixups=applied,
             warnings=warnings,
             kept=kept,
+            dry_run=self.settings.dry_run,
         )
         if outcome in COPIED:
             self.settings.aliases.copied(record, self.plan.pair.source.name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from peewee import fn
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
 from davtui.engine.jobs.queue import enqueue
-from davtui.store.models import Account, Job, utcnow
+from davtui.store.models import Account, Job, Run, utcnow
 from davtui.tui.messages import JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
@@ -54,7 +55,7 @@ COPIED = (
 # Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
 COLUMNS = (
     ("Name", "name", 14),
-    ("Status", "status", 11),
+    ("Status", "status", 12),
     ("Progress", "progress", 13),
     ("Done", "done", 9),
     ("Rate", "rate", 5),
@@ -62,6 +63,12 @@ COLUMNS = (
     ("What", "what", 9),
     ("Source → destination", "route", None),
 )
+
+
+def dry_run_jobs() -> set[int]:
+    """The jobs whose last run was a dry run (one query): their status says so."""
+    last = Run.select(fn.MAX(Run.id)).group_by(Run.job)
+    return {run.job_id for run in Run.select(Run.job).where(Run.id.in_(last) & Run.dry_run)}
 
 
 class JobsScreen(Screen[None]):
@@ -117,11 +124,12 @@ class JobsScreen(Screen[None]):
             .objects()
         )
         theme = self.app.theme_variables
+        dry = dry_run_jobs()
         table.clear()
         for job in jobs:
             table.add_row(
                 job.name,
-                badge(job.status, theme),
+                badge(job.status, theme, job.id in dry),
                 "",
                 "",
                 "",

@@ -18,6 +18,8 @@ STATUS_COLOR: dict[str, str | None] = {
     "cancelled": None,
     "interrupted": "error",
 }
+# A finished dry run's word: it wrote nothing, so it must not read like a finished copy.
+DRY_RUN_LABEL = {"completed": "dry run done", "completed_with_errors": "dry errors"}
 
 
 def as_datetime(value: datetime | str | None) -> datetime | None:
@@ -45,9 +47,11 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-def badge(status: str, theme: dict[str, str]) -> Text:
-    """The job status as a short word in its theme colour (`theme`: the app's variables)."""
+def badge(status: str, theme: dict[str, str], dry_run: bool = False) -> Text:
+    """The job status as a short word in its theme colour (`theme`: the app's variables);
+    `dry_run`: the status is that of a dry run."""
     label = {"completed_with_errors": "errors", "completed": "done"}.get(status, status)
+    label = DRY_RUN_LABEL.get(status, label) if dry_run else label
     color = STATUS_COLOR.get(status)
     return Text(label, style=f"bold {theme[color]}" if color else "")
 

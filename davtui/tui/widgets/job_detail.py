@@ -99,6 +99,8 @@ class JobDetail(Vertical):
             history.add_row(label, started, badge(run.status, theme), run_time(run))
         last = runs[0]
         parts: list[Any] = [Text(f"Run {last.id}, {local_time(last.started_at)}", style="bold")]
+        if last.dry_run and last.status != "running":
+            parts.append(Text("Dry run: nothing was written; the counts say what a run would do."))
         if last.stats:
             parts.append(stats_table(last.stats))
         elif last.status == "running":
