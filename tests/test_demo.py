@@ -20,6 +20,7 @@ from davtui.store.models import Account, Job, Run
 from davtui.tui.app import DavtuiApp
 from davtui.tui.screens import ConfirmScreen
 from tests import dav
+from tests.proxy import Proxy
 
 EVENTS = 150  # Personal 70 + Work 80 (one resource each, overrides included)
 
@@ -158,10 +159,13 @@ async def test_quit_while_running_asks_leaves_it_interrupted_and_the_next_start_
 ) -> None:
     demo.write_sample(tmp_path / "source" / "data")
     servers = demo.start_servers(tmp_path, lambda: None)
+    # Writes slowed down, so that the job is surely still running when ctrl+q comes (the
+    # demo's own servers copy its 230 items in about a second).
+    slow = Proxy(servers[1].url, latency=0.05)
     try:
         db = str(home / "demo.db")
         open_database(db)
-        job_id = demo.create_job(*servers)
+        job_id = demo.create_job(servers[0], demo.Radicale(slow.url, servers[1].password))
         first = DavtuiApp(db)
         async with first.run_test(size=(80, 24)) as pilot:
             await pilot.press("s")
@@ -190,5 +194,6 @@ async def test_quit_while_running_asks_leaves_it_interrupted_and_the_next_start_
         assert sum(stats[kind].get("unchanged", 0) for kind in expected) >= 20
     finally:
         close_database()
+        slow.close()
         for server in servers:
             server.stop()

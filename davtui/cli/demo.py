@@ -53,7 +53,6 @@ TIMEZONES = {
 }
 SIDES = ("source", "destination")  # the two servers, in this order everywhere
 START = date(2026, 3, 2)  # a Monday: the sample weeks
-NOTICE_SECONDS = 120  # how long the servers' URLs and logins stay on screen
 STOP_WAIT = 2.0  # seconds a server gets to end on SIGTERM before it is killed
 
 
@@ -292,12 +291,7 @@ def demo_app(db: str, lines: list[str]) -> DavtuiApp:
     """The TUI on the demo's database; it opens with the servers' URLs and logins shown."""
     from davtui.tui.app import DavtuiApp
 
-    class DemoApp(DavtuiApp):
-        def on_mount(self) -> None:  # runs before DavtuiApp's own on_mount
-            text = "\n".join(lines)
-            self.notify(text, title="Demo servers", timeout=NOTICE_SECONDS, markup=False)
-
-    return DemoApp(db)
+    return DavtuiApp(db, greeting="\n".join(lines))
 
 
 def start_servers(root: Path, meanwhile: Callable[[], object]) -> list[Radicale]:

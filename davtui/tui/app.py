@@ -37,6 +37,10 @@ FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
 MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3"}
 
 
+#: How long a greeting stays on screen: long enough to copy a URL from it.
+GREETING_SECONDS = 120
+
+
 class DavtuiApp(App[None]):
     """davtui's terminal UI over the database at `db_path`."""
 
@@ -50,11 +54,13 @@ class DavtuiApp(App[None]):
         Binding("3", "show_mode('logs')", "Logs", id="mode.logs"),
     ]
 
-    def __init__(self, db_path: str, run_jobs: bool = True) -> None:
-        """`run_jobs=False` leaves the queue alone (pictures of a fixed state)."""
+    def __init__(self, db_path: str, run_jobs: bool = True, greeting: str | None = None) -> None:
+        """`run_jobs=False` leaves the queue alone (pictures of a fixed state); `greeting` is
+        shown once the app is up (the demo's servers and logins)."""
         super().__init__()
         open_database(db_path)
         self.run_jobs = run_jobs
+        self.greeting = greeting
         if run_jobs:
             mark_interrupted()  # left running by a process that died: shown as interrupted
         self.queue = JobQueue(self.post_message, workers=saved_workers())
@@ -65,6 +71,8 @@ class DavtuiApp(App[None]):
         """The latest progress of each job seen running in this session."""
 
     def on_mount(self) -> None:
+        if self.greeting:
+            self.notify(self.greeting, title="Welcome", timeout=GREETING_SECONDS, markup=False)
         saved = Setting.get_or_none(Setting.key == THEME_KEY)
         if saved is not None and saved.value in self.available_themes:
             self.theme = saved.value
