@@ -10,12 +10,8 @@ import uuid
 import pytest
 
 from davtui.engine import errors, events
-from davtui.engine.dav.transport import (
-    PreconditionAfterRetry,
-    Transport,
-    host_slots,
-    parse_retry_after,
-)
+from davtui.engine.dav.failures import PreconditionAfterRetry, parse_retry_after
+from davtui.engine.dav.transport import Transport, host_slots
 from davtui.engine.storages.contract import AccountSpec
 from tests.contract import sample_event
 from tests.proxy import Fault, Proxy

@@ -21,9 +21,10 @@ from urllib.parse import urljoin, urlsplit
 
 from davtui.engine import errors, events
 from davtui.engine.dav import davxml
+from davtui.engine.dav.failures import redirect_loop
 from davtui.engine.dav.origins import Origins
 from davtui.engine.dav.presets import PRESETS, base_url, guess_server, preset_url
-from davtui.engine.dav.transport import REDIRECTS, Transport, redirect_loop
+from davtui.engine.dav.transport import REDIRECTS, Transport
 from davtui.engine.storages.contract import AccountSpec
 
 if TYPE_CHECKING:

@@ -21,8 +21,9 @@ from davtui.engine import errors, events
 from davtui.engine.dav import davxml
 from davtui.engine.dav import listing as davlisting
 from davtui.engine.dav.discovery import Discovery, discover
+from davtui.engine.dav.failures import ExistsAfterRetry, PreconditionAfterRetry
 from davtui.engine.dav.properties import from_response, not_kept, props_for, slugify
-from davtui.engine.dav.transport import ExistsAfterRetry, PreconditionAfterRetry, Transport
+from davtui.engine.dav.transport import Transport
 from davtui.engine.items.scan import resource_name
 from davtui.engine.storages.contract import (
     ADDRESSBOOK,

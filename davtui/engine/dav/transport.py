@@ -2,8 +2,9 @@
 
 On `wire.Wire` (http.client, kept-alive connections), with Basic auth sent preemptively:
 some servers answer anonymous requests with 207 and never challenge. Redirects, retries,
-backoff, throttling and the mapping of failures to `davtui.engine.errors` are here, so every
-caller sees one sentence per failure that names the host and never the password. Every
+backoff and throttling are here; what each failure means is `failures`' and an answer is a
+`reply.Reply`, so every caller sees one sentence per failure that names the host and never
+the password. Every
 request passes `Transport.url`, which refuses any URL outside the account's origins
 (`davtui.engine.dav.origins`): no caller can send the login elsewhere by forgetting a check.
 """
@@ -11,26 +12,34 @@ request passes `Transport.url`, which refuses any URL outside the account's orig
 from __future__ import annotations
 
 import base64
-import email.utils
 import http.client
 import logging
-import random
 import re
 import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
 from davtui import __version__
 from davtui.engine import errors, events
 from davtui.engine.dav import davxml, presets
 from davtui.engine.dav.bandwidth import LIMIT
+from davtui.engine.dav.failures import (
+    MAX_REDIRECTS,
+    ExistsAfterRetry,
+    PreconditionAfterRetry,
+    backoff,
+    closed_before_answer,
+    never_connected,
+    redirect_loop,
+    status_error,
+)
 from davtui.engine.dav.origins import Origins, shown
+from davtui.engine.dav.reply import Reply, chain, root_cause, too_slow
 from davtui.engine.dav.solo import Solo
-from davtui.engine.dav.wire import ConnectFailed, Deadline, DeadlinePassed, Headers, Wire
+from davtui.engine.dav.wire import Deadline, DeadlinePassed, Headers, Wire
 from davtui.engine.storages.contract import AccountSpec
 
 log = logging.getLogger("davtui.http")
@@ -50,11 +59,6 @@ RETRIES_AFTER_500 = 2
 #: Collection creations: repeatable, as they fail where the collection exists.
 MAKES = frozenset({"MKCOL", "MKCALENDAR"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-MAX_REDIRECTS = 10
-RETRY_AFTER_MIN = 1.0
-RETRY_AFTER_MAX = 7200.0
-BACKOFF_BASE = 0.5
-BACKOFF_MAX = 30.0
 #: The deadline of one answer when the account sets none: a few read timeouts, at least 60 s.
 DEADLINE_MIN = 60.0
 DEADLINE_TIMEOUTS = 4
@@ -78,162 +82,6 @@ def host_slots(url: str, size: int) -> threading.BoundedSemaphore:
     key = (parts.scheme, parts.hostname or "", port)
     with _slots_lock:
         return _slots.setdefault(key, threading.BoundedSemaphore(max(1, size)))
-
-
-class PreconditionAfterRetry(errors.PreconditionFailed):
-    """412 to a conditional request we had to send twice: the first attempt may have landed
-    (a create that got its answer lost looks exactly like this)."""
-
-    retried = True
-
-
-class ExistsAfterRetry(errors.DavError):
-    """403/405/409 to a MKCOL/MKCALENDAR sent twice (a resource exists there: 403 by RFC 4791
-    5.3.1, 405 by RFC 4918 9.3.1): the first attempt may have made it; the caller reads it
-    back."""
-
-
-@dataclass(slots=True)
-class Reply:
-    """A successful answer. `retried`: the request was sent again after an attempt that may
-    have reached the server (a connection closed before the answer, a timeout, a 502/503/504)."""
-
-    status: int
-    url: str
-    headers: Mapping[str, str]
-    retried: bool = False
-    _response: http.client.HTTPResponse | None = field(default=None, repr=False)
-    _wire: Wire | None = field(default=None, repr=False)
-    _slot: threading.BoundedSemaphore | None = field(default=None, repr=False)
-    _content: bytes | None = field(default=None, repr=False)
-    _limit: int | None = field(default=None, repr=False)
-    _answered: Callable[[bool], None] | None = field(default=None, repr=False)
-
-    @property
-    def content(self) -> bytes:
-        if self._content is None:
-            body = b"".join(self.iter_bytes()) if self._response is not None else b""
-            self._content = body
-        return self._content
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-
-    def iter_bytes(self, size: int = 65536) -> Iterator[bytes]:
-        """The body in chunks, without holding all of it in memory; refused once it passes
-        the reply's size limit (a server can send an endless body) or its deadline."""
-        if self._content is not None:
-            yield self._content
-            return
-        assert self._response is not None
-        host = urlsplit(self.url).netloc
-        limit = self._limit
-        received = 0
-        try:
-            length = self.headers.get("Content-Length", "")
-            if limit is not None and length.isdigit() and int(length) > limit:
-                raise _too_large(host, limit)
-            while chunk := self._response.read(size):
-                received += len(chunk)
-                if limit is not None and received > limit:
-                    raise _too_large(host, limit)
-                LIMIT.take(len(chunk))
-                yield chunk
-            if self._answered is not None:
-                self._answered(True)
-        except DeadlinePassed as exc:  # a timeout of the whole answer
-            if self._answered is not None:
-                self._answered(False)
-            raise errors.Unreachable(_too_slow(host, exc.seconds), url=self.url) from None
-        except (OSError, http.client.HTTPException) as exc:  # cut off, stalled or corrupt
-            reason = _root_cause(exc)
-            raise errors.BadResponse(f"The answer of {host} broke off ({reason}).") from None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Give the connection back (a streamed reply holds a per-host slot until then)."""
-        if self._response is not None and self._wire is not None:
-            self._wire.done(self._response)
-            self._wire = None
-        if self._slot is not None:
-            self._slot.release()
-            self._slot = None
-
-    def __enter__(self) -> Reply:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-
-def _too_slow(host: str, seconds: float) -> str:
-    return f"{host} sent its answer too slowly: no complete answer within {seconds:.0f} s."
-
-
-def _too_large(host: str, limit: int) -> errors.BadResponse:
-    return errors.BadResponse(
-        f"{host} sent more than {limit / 2**20:.4g} MB for one answer; refused."
-    )
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _closed_before_answer(exc: BaseException) -> bool:
-    """The connection was dropped before any status line: a stale keep-alive connection."""
-    return any(
-        isinstance(e, ConnectionResetError | BrokenPipeError | ConnectionAbortedError)
-        or "closed connection without response" in str(e)
-        for e in _chain(exc)
-    )
-
-
-def _never_connected(exc: BaseException) -> bool:
-    return any(isinstance(e, ConnectFailed) for e in _chain(exc))
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), clamped 1 s..2 h."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        delay = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        delay = when.timestamp() - (time.time() if now is None else now)
-    return min(max(delay, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
-
-
-def backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter on top: 0.5, 1, 2, 4 ... seconds, capped."""
-    base = min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_MAX)
-    return base + random.uniform(0, base)
-
-
-_STATUS_ERRORS: dict[int, tuple[type[errors.DavError], str]] = {
-    401: (errors.AuthFailed, "{host} refused the login of {user!r}: check user name and password"),
-    403: (errors.Forbidden, "{host} forbids {method} on {path}"),
-    404: (errors.NotFound, "{host} has nothing at {path}"),
-    409: (errors.Conflict, "{host} refused {method} on {path} as a conflict"),
-    410: (errors.NotFound, "{host} says {path} is gone"),
-    412: (errors.PreconditionFailed, "{host} refused {method} on {path}: it changed or exists"),
-    413: (errors.TooLarge, "{host} refused {method} on {path} as too large"),
-    423: (errors.Throttled, "{host} kept {path} locked ({status}) for {method}"),
-    429: (errors.Throttled, "{host} kept asking to slow down ({status}) on {method} {path}"),
-    503: (errors.Throttled, "{host} is unavailable ({status}) for {method} {path}"),
-}
 
 
 class Transport:
@@ -326,32 +174,32 @@ class Transport:
             except ssl.SSLError as exc:
                 raise errors.TLSFailed(
                     f"The TLS certificate of {self.host} could not be verified "
-                    f"({_root_cause(exc)}).",
+                    f"({root_cause(exc)}).",
                     url=url,
                 ) from None
             except (OSError, http.client.HTTPException) as exc:
                 failures += 1
-                if _closed_before_answer(exc) and resets <= self.spec.max_connections:
+                if closed_before_answer(exc) and resets <= self.spec.max_connections:
                     resets += 1  # stale pooled connection: once more on a fresh one, no wait
                     doubt = True
                     self._emit_retry(method, url, attempt, 0.0, "connection closed")
                     continue
-                slow = next((e for e in _chain(exc) if isinstance(e, DeadlinePassed)), None)
+                slow = next((e for e in chain(exc) if isinstance(e, DeadlinePassed)), None)
                 if slow is not None:
                     self._answered(False)
                 if (
-                    (repeatable or _never_connected(exc))
+                    (repeatable or never_connected(exc))
                     and attempt <= self.retries
                     and self.slow_answers < SLOW_ANSWERS
                 ):
-                    doubt = doubt or not _never_connected(exc)
+                    doubt = doubt or not never_connected(exc)
                     delay = backoff(attempt)
-                    reason = _root_cause(exc)
+                    reason = root_cause(exc)
                 elif slow is not None:
-                    raise errors.Unreachable(_too_slow(self.host, slow.seconds), url=url) from None
+                    raise errors.Unreachable(too_slow(self.host, slow.seconds), url=url) from None
                 else:
                     raise errors.Unreachable(
-                        f"{self.host} could not be reached ({_root_cause(exc)}).", url=url
+                        f"{self.host} could not be reached ({root_cause(exc)}).", url=url
                     ) from None
             except errors.DavError as exc:
                 again = RETRY_DELETE_STATUSES if method in WRITES else RETRY_STATUSES
@@ -452,36 +300,10 @@ class Transport:
         raise redirect_loop(self.host, url)
 
     def _error(
-        self,
-        method: str,
-        url: str,
-        status: int,
-        headers: Mapping[str, str],
-        said: str | None = None,
+        self, method: str, url: str, status: int, headers: Mapping[str, str], said: str | None
     ) -> errors.DavError:
-        cls, template = _STATUS_ERRORS.get(
-            status,
-            (
-                (errors.ServerError, "{host} failed ({status}) on {method} {path}")
-                if status >= 500
-                else (errors.DavError, "{host} answered {status} to {method} {path}")
-            ),
-        )
-        message = (
-            template.format(
-                host=self.host,
-                user=self.spec.username,
-                method=method,
-                path=urlsplit(url).path,
-                status=status,
-            )
-            + "."
-            + (f" It says: {self._scrubbed(said).rstrip('.')}." if said and status != 401 else "")
-        )
-        if cls is errors.Throttled:
-            retry_after = parse_retry_after(headers.get("Retry-After"))
-            return errors.Throttled(message, retry_after=retry_after, status=status, url=url)
-        return cls(message, status=status, url=url, detail=said and self._scrubbed(said))
+        said = said and self._scrubbed(said)
+        return status_error(self.host, self.spec.username, method, url, status, headers, said)
 
     def _scrubbed(self, said: str) -> str:
         """A server's words without our secret in them: a server may echo what it got."""
@@ -492,19 +314,3 @@ class Transport:
 
     def close(self) -> None:
         self._wire.close()
-
-
-def redirect_loop(host: str, url: str, hops: int = MAX_REDIRECTS) -> errors.RedirectLoop:
-    """The sentence for a server that redirected more than `hops` times."""
-    return errors.RedirectLoop(
-        f"{host} redirects in a loop: more than {hops} redirects, the last one to "
-        f"{urlsplit(url).path or '/'}; check the account's URL.",
-        url=url,
-    )
-
-
-def _root_cause(exc: BaseException) -> str:
-    """The innermost message of an exception chain, short enough for one sentence."""
-    *_, last = _chain(exc)
-    text = str(last) or type(last).__name__
-    return text.split("] ", 1)[-1][:160]

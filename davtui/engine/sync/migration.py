@@ -43,13 +43,13 @@ from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.leftovers import Leftovers
 from davtui.engine.sync.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
 from davtui.engine.sync.overlap import LISTINGS, few_at_once, meanwhile, read_ahead
-from davtui.engine.sync.plan import CollectionPlan, DeleteGuard, plan_collection
+from davtui.engine.sync.plan import CollectionPlan, DeleteGuard, plan_collection, summarize
 from davtui.engine.sync.progress import ProgressMeter
 from davtui.engine.sync.records import ItemRecord, ItemStates
-from davtui.engine.sync.stats import Stats
+from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.verify import Verification, verify_collection
 from davtui.engine.sync.writers import Writers
-from davtui.exitcodes import CANCELLED, ITEM_ERRORS, OK, VERIFY
+from davtui.exitcodes import CANCELLED
 
 SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
@@ -101,46 +101,36 @@ class Migration:
         )
         self.listener = listener
         self.gate = gate or Gate()
-        self.stats = Stats()
+        self.tally = Tally()
         # Zimbra: the same item in two source collections (a mounted share) is copied once
         self.aliases = Aliases(enabled=source.mounts_shared_collections)
-        self.errors: list[dict] = []
-        self.warnings: list[dict] = []  # items stored with what davtui found odd in them
         self.leftovers = leftovers or Leftovers()
-        self._kept = False  # some refused item was kept in the leftovers folder
         self.progress = ProgressMeter(listener)
         self.verification: Verification | None = None
         self._plans: list[CollectionPlan] = []
-        self._troubled: set[str] = set()  # source collections with failures or conflicts
-        self._refusals: list[str] = []  # why a collection's listing or deletes were refused
 
     def run(self) -> Finished:
         """Run to the end, a stop, or a failure; never raises for expected failures."""
-        status, error, code = "completed", None, OK
+        tally = self.tally
         try:
             self._run()
+            status, error, code = tally.verdict(self.verification)
         except Stopped:
-            status, code = "cancelled", CANCELLED
+            status, error, code = "cancelled", None, CANCELLED
         except EngineError as exc:
             status, error, code = "failed", str(exc), exc.exit_code
             self.listener(Message("error", str(exc)))
-        if status == "completed":
-            if self.verification is not None and not self.verification.ok:
-                status, code = "completed_with_errors", VERIFY
-            elif self.errors:
-                status, code = "completed_with_errors", ITEM_ERRORS
-                error = " ".join(self._refusals) or None  # `job show` and the TUI say why
         finished = Finished(
             status=status,
-            stats=self.stats.as_dict(),
+            stats=tally.stats.as_dict(),
             verification=self.verification.as_dict() if self.verification else None,
-            errors=self.errors,
+            errors=tally.errors,
             error=error,
-            warnings=self.warnings,
-            leftovers=str(self.leftovers.folder) if self._kept else None,
+            warnings=tally.warnings,
+            leftovers=str(self.leftovers.folder) if tally.kept else None,
             exit_code=code,
             dry_run=self.options.dry_run,
-            plan=self._plan_summary() if self.options.dry_run else None,
+            plan=summarize(self._plans) if self.options.dry_run else None,
         )
         self.listener(Phase("done"))
         self.listener(finished)
@@ -210,7 +200,7 @@ class Migration:
         results = few_at_once(self._plans, one, lambda plan: len(plan.fetch) + len(plan.recheck))
         for plan, result in zip(self._plans, results, strict=True):
             self.verification.merge(result)
-            if result.ok and plan.pair.source.href not in self._troubled:
+            if result.ok and plan.pair.source.href not in self.tally.troubled:
                 clean.append(plan)
         return clean
 
@@ -293,29 +283,23 @@ class Migration:
         )
         plan.source_version = (changes.token if changes else None) or pair.source.version
         if problem := plan.problem:  # an error of the run; listed whole next time
-            self._troubled.add(pair.source.href)
-            self._refusals.append(problem)
-            self.errors.append({"collection": pair.source.name, "href": None, "uid": None,
-                                "summary": None, "reason": problem})  # fmt: skip
+            self.tally.refused(pair.source, problem)
             self.listener(Message("error", problem, pair.source.name))
         return plan
 
     def _collection_failed(self, pair: Pair, exc: Exception) -> None:
         """A collection that could not be listed is this run's error, not its end."""
-        self._troubled.add(pair.source.href)
-        self.stats.collection(pair.source.kind, "failed")
-        error = {"collection": pair.source.name, "href": None, "uid": None, "summary": None}
-        self.errors.append({**error, "reason": str(exc)})
+        self.tally.collection_failed(pair.source, str(exc))
         self.listener(Message("error", str(exc), pair.source.name))
 
     def _unchanged(self, record: ItemRecord, pair: Pair) -> None:
-        self.stats.item(record.kind, "unchanged")
+        self.tally.stats.item(record.kind, "unchanged")
         self.aliases.copied(record, pair.source.name)
 
     def _report_planned(self, plan: CollectionPlan) -> None:
         """Report what the plan settled without reading items; keep what the act needs."""
         if plan.conflicts:
-            self._troubled.add(plan.pair.source.href)
+            self.tally.troubled.add(plan.pair.source.href)
         for record in plan.settled + plan.conflicts:  # a conflict's stored outcome: "conflict"
             reason = f"unchanged since an earlier run: {record.error}"
             self._emit_item(plan, record, record.outcome, reason)
@@ -324,38 +308,28 @@ class Migration:
         plan.records = {h: plan.records[h] for h in plan.fetch if h in plan.records}
 
     def _emit_item(self, plan: CollectionPlan, record: ItemRecord, outcome: str, reason: str):
-        self._on_item(
-            ItemDone(
-                plan.pair.source.name,
-                record.source_href,
-                record.uid,
-                None,
-                record.kind,
-                outcome,
-                reason,
-            ),
-            None,
-            0,
-        )
+        source = plan.pair.source.name
+        event = ItemDone(source, record.source_href, record.uid, None, record.kind, outcome, reason)
+        self._on_item(event, None, 0)
 
     def _ensure_target(self, plan: CollectionPlan) -> bool:
         pair = plan.pair
         if plan.target is not None:
-            self.stats.collection(pair.source.kind, "used")
+            self.tally.stats.collection(pair.source.kind, "used")
             self.state.set_target(
                 pair.source.href, plan.target.href
             ) if not self.options.dry_run else None
             return True
         if self.options.dry_run:  # a stand-in, so the items can be planned into it
             plan.target = replace(pair.source, href="", name=pair.create_name or pair.source.name)
-            self.stats.collection(pair.source.kind, "created")
+            self.tally.stats.collection(pair.source.kind, "created")
             return True
         try:
             made = self.destination.create_collection(
                 pair.source, pair.create_name or pair.source.name
             )
         except (EngineError, OSError) as exc:
-            self.stats.collection(pair.source.kind, "failed")
+            self.tally.stats.collection(pair.source.kind, "failed")
             reason = f"the destination collection '{pair.create_name}' could not be created: {exc}"
             for href in plan.fetch:
                 self._emit_item(
@@ -363,7 +337,7 @@ class Migration:
                 )
             return False
         plan.target = made.collection
-        self.stats.collection(pair.source.kind, "created")
+        self.tally.stats.collection(pair.source.kind, "created")
         self.state.set_target(pair.source.href, made.collection.href)
         self.listener(
             CollectionCreated(made.collection.href, made.collection.name, tuple(made.not_kept))
@@ -395,7 +369,7 @@ class Migration:
         needed)."""
         self.gate.checkpoint()
         if not plan.fetch and not plan.deletes and plan.target is not None:
-            self.stats.collection(plan.pair.source.kind, "used")
+            self.tally.stats.collection(plan.pair.source.kind, "used")
             return False
         return self._ensure_target(plan)
 
@@ -422,34 +396,10 @@ class Migration:
     def _on_item(self, event: ItemDone, record: ItemRecord | None, size: int) -> None:
         """Commit the item's state first, then count and tell the listener."""
         if record is not None:
-            if event.outcome in ("failed", "conflict"):
-                self._troubled.add(record.source_collection)
             if event.outcome == "deleted":
                 self.state.forget(record.source_collection, record.source_href)
             else:
                 self.state.record(record)
-        self.stats.item(event.kind, event.outcome, event.fixups, size)
-        entry = {
-            "collection": event.collection,
-            "href": event.href,
-            "uid": event.uid,
-            "summary": event.summary,
-        }
-        if event.outcome in ("failed", "refused"):
-            kept = {"kept": event.kept} if event.kept else {}
-            self.errors.append({**entry, "reason": event.reason, **kept})
-            self._kept = self._kept or event.kept is not None
-        elif event.warnings:
-            self.warnings.extend({**entry, "reason": w} for w in event.warnings)
+        self.tally.item(event, size, record.source_collection if record else None)
         self.progress.advance()
         self.listener(event)
-
-    def _plan_summary(self) -> dict:
-        return {
-            p.pair.source.name: {
-                "target": p.target.name if p.target else p.pair.create_name,
-                "create_collection": p.pair.target is None,
-                **p.counts(),
-            }
-            for p in self._plans
-        }

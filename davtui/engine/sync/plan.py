@@ -236,3 +236,15 @@ def _drop_stored(plan: CollectionPlan, record: ItemRecord, keep_dest: bool) -> N
     del plan.source_etags[record.source_href]
     if not keep_dest and record.dest_href:
         plan.dest_etags.pop(record.dest_href, None)
+
+
+def summarize(plans: list[CollectionPlan]) -> dict:
+    """What a dry run would do, per source collection: where it goes and what it counts."""
+    return {
+        p.pair.source.name: {
+            "target": p.target.name if p.target else p.pair.create_name,
+            "create_collection": p.pair.target is None,
+            **p.counts(),
+        }
+        for p in plans
+    }
