@@ -62,7 +62,7 @@ def store_at(pg_url: str, home: Path) -> Iterator[str]:  # noqa: F811
 
 
 def test_schema_versioning_is_the_same_on_postgres(store_at: str) -> None:
-    from davtui.store import StoreError, open_database
+    from davtui.store import StoreError, close_database, open_database
     from davtui.store.db import MIGRATIONS, schema_version
     from davtui.store.models import Setting, database
 
@@ -82,8 +82,10 @@ def test_schema_versioning_is_the_same_on_postgres(store_at: str) -> None:
     Setting.replace(key="theme", value="light").execute()
     assert Setting.get_by_id("theme").value == "light"
     assert Setting.select().where(Setting.key == "theme").count() == 1
-    # A database newer than this davtui is refused with one sentence.
+    # A database newer than this davtui is refused with one sentence (when a process opens
+    # it: an open database is not opened twice, see test_safety_lifecycle).
     database.obj.execute_sql("UPDATE davtui_schema SET version = 99")
+    close_database()
     with pytest.raises(StoreError, match="newer than this davtui"):
         open_database(store_at)
 

@@ -146,10 +146,11 @@ def test_the_callers_own_time_between_reads_of_a_listing_does_not_count() -> Non
 
 
 def test_a_dripping_server_ends_davtui_migrate_with_one_sentence(tmp_path: Path) -> None:
-    with hostile(drip(b"HTTP/1.1 207 Multi-Status\r\n" + b"X" * 1000)) as h:
+    # A byte a second: each read comes well within the 5 s timeout, only the deadline ends it.
+    with hostile(drip(b"HTTP/1.1 207 Multi-Status\r\n" + b"X" * 1000, every=1.0)) as h:
         config = tmp_path / "m.toml"
         config.write_text(
-            f'[source]\nurl = "{h.url}/"\ntimeout = 2\ndeadline = 3\n'
+            f'[source]\nurl = "{h.url}/"\ntimeout = 5\ndeadline = 3\n'
             f'[destination]\nurl = "{tmp_path / "out"}"\n'
         )
         started = time.monotonic()
