@@ -56,6 +56,21 @@ IDLE = (S.PENDING, *FINISHED, S.INTERRUPTED)
 
 DRY_RUN = "dry-run"  # the `control` of a job queued for one dry run (the TUI's "Dry" key)
 
+#: What a duplicate takes over from its original: the settings, not the history.
+SETTINGS = (
+    "source",
+    "destination",
+    "what",
+    "mode",
+    "conflict",
+    "dry_run",
+    "suppress_invitations",
+    "default_collections",
+    "collections",
+    "hook",
+    "rename",
+)
+
 #: transition -> the states it applies in (the TUI shows a key only where it applies).
 APPLIES: dict[str, tuple[JobStatus, ...]] = {
     "start": IDLE,
@@ -160,8 +175,9 @@ def remove(job: Job) -> str:
     return f"Removed job '{job.name}'."
 
 
-def duplicate(job: Job, fields: tuple[str, ...]) -> Job:
-    """A new pending job with `fields` of `job`, named '<name> copy' (or copy 2, 3 ...)."""
+def duplicate(job: Job, fields: tuple[str, ...] = SETTINGS) -> Job:
+    """A new pending job with the settings of `job`, named '<name> copy' (or copy 2, 3 ...):
+    its history (runs, item state, status) is its own."""
     name, number = f"{job.name} copy", 2
     while Job.select().where(Job.name == name).exists():
         name, number = f"{job.name} copy {number}", number + 1

@@ -39,19 +39,6 @@ APPLIES: dict[str, tuple[str, ...] | None] = {
     "duplicate": None,
     "log": None,
 }
-COPIED = (
-    "source",
-    "destination",
-    "what",
-    "mode",
-    "conflict",
-    "dry_run",
-    "suppress_invitations",
-    "default_collections",
-    "collections",
-    "hook",
-    "rename",
-)
 # Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
 COLUMNS = (
     ("Name", "name", 14),
@@ -260,7 +247,7 @@ class JobsScreen(Screen[None]):
         job = self._applicable("duplicate")
         if job is None:
             return
-        copy = lifecycle.duplicate(job, COPIED)
+        copy = lifecycle.duplicate(job)
         self._changed(copy, f"Created job {copy.name}.")
 
     def action_delete(self) -> None:
