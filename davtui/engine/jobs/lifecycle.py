@@ -5,18 +5,10 @@ This module is the only code that writes a job's status (besides the queue's ato
 headless runners cannot disagree on what a key or a command does. A transition that does not
 apply to the job's state raises `Refused` with one sentence, which both front ends show as is.
 
-The rules (README "Jobs and their states" has the same table):
-
-- start: any state but queued, running, paused -> queued (a dry run: the next run only plans).
-- pause: running -> the control request "pause"; the runner shows the job paused.
-- resume: paused -> the control request "resume".
-- stop: queued -> pending (taken off the queue, it never started); interrupted -> cancelled
-  (it will not resume by itself); running or paused -> the control request "stop", and the
-  run ends cancelled. Items copied so far are kept; start resumes from them.
-- remove: any state but queued, running, paused ("stop it first"); its runs and logs go too.
-- duplicate: any state -> a new pending job with the same settings.
-- recover: a job held by a process that died -> interrupted (the queue resumes it).
-- finish: the runner leaves its job with the run's outcome (or interrupted on shutdown).
+The rules are README's table "Jobs and their states" (`APPLIES` below says which state each
+transition applies in). Stop is the one with three outcomes: a queued job never started, so it
+simply leaves the queue (pending); an interrupted one will not resume by itself (cancelled); a
+running or paused one is asked through its row, and the run ends cancelled.
 """
 
 from __future__ import annotations
@@ -29,6 +21,8 @@ from davtui.store.models import Account, Job, database, utcnow
 
 
 class JobStatus(StrEnum):
+    """What the TUI, the CLI, JSON and logs call a job's state (a str: rows store the value)."""
+
     PENDING = "pending"
     QUEUED = "queued"
     RUNNING = "running"
