@@ -103,13 +103,8 @@ def resolve_jobs(names: list[str]) -> list[int]:
     """Job ids for names or ids; named jobs that are not runnable are queued. A named job
     that a live runner holds is refused: it never runs twice at once."""
     from davtui.cli.commands import lookup
-    from davtui.engine.jobs.queue import (
-        RUNNABLE,
-        already_running,
-        enqueue,
-        is_held,
-        mark_interrupted,
-    )
+    from davtui.engine.jobs.lifecycle import HELD, RUNNABLE, enqueue
+    from davtui.engine.jobs.queue import already_running, is_held, mark_interrupted
     from davtui.store.models import Job
 
     mark_interrupted()  # held by a runner that died: `interrupted`, runnable again
@@ -120,7 +115,7 @@ def resolve_jobs(names: list[str]) -> list[int]:
             raise LookupError(f"No job named '{name}'.")
         if is_held(job.id):
             raise LookupError(already_running(job.id, job.name))
-        if job.status not in RUNNABLE and job.status not in ("running", "paused"):
+        if job.status not in (*RUNNABLE, *HELD):
             enqueue(job.id)
         ids.append(job.id)
     return ids
@@ -141,7 +136,8 @@ def run(
 ) -> int:
     from davtui.cli.console import Console
     from davtui.engine.jobs.hooks import notify
-    from davtui.engine.jobs.queue import enqueue, run_queue
+    from davtui.engine.jobs.lifecycle import enqueue
+    from davtui.engine.jobs.queue import run_queue
     from davtui.engine.report import report
     from davtui.store.models import Job
 

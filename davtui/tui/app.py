@@ -23,6 +23,7 @@ from textual.signal import Signal
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
+from davtui.engine.jobs.lifecycle import FINISHED, HELD
 from davtui.engine.jobs.queue import mark_interrupted
 from davtui.store import open_database
 from davtui.store.models import Account, Job, Run, Setting
@@ -33,7 +34,6 @@ from davtui.tui.worker import JobQueue
 THEME_KEY = "theme"
 WORKERS_KEY = "workers"
 MAX_WORKERS = 8
-FINAL_STATES = ("completed", "completed_with_errors", "failed", "cancelled")
 MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3"}
 
 
@@ -172,7 +172,7 @@ class DavtuiApp(App[None]):
     def show_worker_state(self) -> None:
         """Header: the running and paused jobs (by whichever process), else idle and how many
         are queued; and how many may run at once, when that is more than one."""
-        held = Job.select(Job.name, Job.status).where(Job.status.in_(("running", "paused")))
+        held = Job.select(Job.name, Job.status).where(Job.status.in_(HELD))
         names: dict[str, list[str]] = {"running": [], "paused": []}
         for job in held.order_by(Job.id):
             names[job.status].append(job.name)
@@ -197,7 +197,7 @@ class DavtuiApp(App[None]):
     def on_job_state_changed(self, message: JobStateChanged) -> None:
         self.show_worker_state()
         self.job_events.publish(message)
-        if message.status in FINAL_STATES:  # say it, also to someone on another screen
+        if message.status in FINISHED:  # say it, also to someone on another screen
             job = Job.get_or_none(Job.id == message.job_id)
             name = job.name if job else f"#{message.job_id}"
             severity = "information" if message.status == "completed" else "warning"

@@ -20,13 +20,14 @@ from textual.message import Message
 
 from davtui.engine.events import Event, Finished, ItemDone, Phase, Progress
 from davtui.engine.events import Message as EngineMessage
+from davtui.engine.jobs.lifecycle import HELD
 from davtui.engine.jobs.queue import next_runnable, run_queue
 from davtui.engine.jobs.recorder import describe
 from davtui.store.models import Job, Run, database
 from davtui.tui.messages import JobLog, JobProgress, JobStateChanged, LogLine
 
 Post = Callable[[Message], object]
-GATE_STATES = ("paused", "running")  # the phases the pause gate reports
+GATE_STATES = HELD  # the phases the pause gate reports: paused, running
 
 
 def log_line(event: Event) -> LogLine | None:

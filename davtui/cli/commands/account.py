@@ -197,15 +197,15 @@ def _test(ctx) -> int:
 
 
 def _remove(ctx) -> int:
-    from davtui.store.models import Job
+    from davtui.engine.jobs.lifecycle import Refused, check_account_removable
 
     account = find_account(ctx.args.name)
     if account is None:
         return exitcodes.USAGE
-    users = Job.select().where((Job.source == account) | (Job.destination == account))
-    names = ", ".join(job.name for job in users)
-    if names:
-        print(f"davtui: account '{account.name}' is used by job(s) {names}.", file=sys.stderr)
+    try:
+        check_account_removable(account)
+    except Refused as exc:
+        print(f"davtui: {exc}", file=sys.stderr)
         return exitcodes.USAGE
     account.delete_instance()
     print(f"Removed account '{account.name}'.")

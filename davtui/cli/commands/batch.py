@@ -168,7 +168,7 @@ def _account(login: Login, line: int, vault, created: dict):
 
 def create(rows: list[Row], queue: bool) -> tuple[int, int]:
     """Accounts and jobs for `rows` in one transaction; (accounts created, jobs created)."""
-    from davtui.engine.jobs.queue import enqueue
+    from davtui.engine.jobs.lifecycle import enqueue
     from davtui.store import Vault
     from davtui.store.models import Job, database
 

@@ -126,7 +126,7 @@ def _checked(args) -> dict:
 
 
 def _add(ctx) -> int:
-    from davtui.engine.jobs.queue import enqueue
+    from davtui.engine.jobs.lifecycle import enqueue
     from davtui.store.models import Job
 
     args = ctx.args
@@ -225,36 +225,27 @@ def _show(ctx) -> int:
 
 
 def _control(ctx) -> int:
-    from davtui.engine.jobs.queue import enqueue
-    from davtui.store.models import Job
+    """start, pause, resume, stop, remove: the lifecycle's transitions, as the TUI's keys."""
+    from davtui.engine.jobs import lifecycle
 
     job = find_job(ctx.args.job)
     if job is None:
         return exitcodes.USAGE
-    action = ctx.args.action
-    if action == "remove":
-        if job.status in ("running", "paused"):
-            print(f"davtui: job '{job.name}' is {job.status}: stop it first.", file=sys.stderr)
-            return exitcodes.USAGE
-        job.delete_instance()
-        print(f"Removed job '{job.name}'.")
-        return exitcodes.OK
-    if action == "start":
-        if job.status in ("running", "paused", "queued"):
-            print(f"Job '{job.name}' is {job.status} already.")
-            return exitcodes.OK
-        enqueue(job.id)
-        print(f"Queued job '{job.name}': `davtui --headless` or the TUI runs it.")
-        return exitcodes.OK
-    if action == "stop" and job.status in ("queued", "interrupted"):
-        Job.update(status="cancelled", control=None).where(Job.id == job.id).execute()
-        print(f"Took job '{job.name}' off the queue.")
-        return exitcodes.OK
-    if job.status not in ("running", "paused"):
-        print(f"davtui: job '{job.name}' is not running (it is {job.status}).", file=sys.stderr)
+    transitions = {
+        "start": lifecycle.start,
+        "pause": lifecycle.pause,
+        "resume": lifecycle.resume,
+        "stop": lifecycle.stop,
+        "remove": lifecycle.remove,
+    }
+    try:
+        done = transitions[ctx.args.action](job)
+    except lifecycle.Refused as exc:
+        print(f"davtui: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    Job.update(control=action).where(Job.id == job.id).execute()
-    print(f"Asked job '{job.name}' to {action}.")
+    if ctx.args.action == "start":
+        done += " `davtui --headless` or the TUI runs it."
+    print(done)
     return exitcodes.OK
 
 

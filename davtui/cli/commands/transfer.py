@@ -225,7 +225,7 @@ def import_document(document: Any, sealer: Sealer | None) -> tuple[int, int, int
         for row in jobs:
             fields = {f: row[f] for f in JOB_FIELDS}
             job = Job.create(**fields, source=ids[row["source"]],
-                             destination=ids[row["destination"]], status="pending")  # fmt: skip
+                             destination=ids[row["destination"]])  # fmt: skip
             for item in row["runs"]:
                 run = Run.create(job=job, **{f: item[f] for f in RUN_FIELDS},
                                  started_at=_parse_time(item["started_at"]),

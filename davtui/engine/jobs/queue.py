@@ -19,34 +19,20 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from peewee import DatabaseError, PostgresqlDatabase, fn
+from peewee import DatabaseError, PostgresqlDatabase
 
 from davtui.engine.events import Finished, Listener, ignore
+from davtui.engine.jobs.lifecycle import DRY_RUN, HELD, RUNNABLE, JobStatus, enqueue, interrupt
 from davtui.engine.jobs.run import run_job, runner_id
 from davtui.store.models import Job, Run, database, utcnow
 
-RUNNABLE = ("queued", "interrupted")
-HELD = ("running", "paused")  # a runner has the job; takeable once its lease expired
+__all__ = ["DRY_RUN", "HELD", "RUNNABLE", "enqueue"]  # the lifecycle's, where callers look
 DEFAULT_LEASE = 60.0
-
-DRY_RUN = "dry-run"  # the `control` of a job queued for one dry run (the TUI's "Dry" key)
 
 
 def lease_seconds() -> float:
     """How long a claim lasts without renewal: `DAVTUI_LEASE_SECONDS`, else 60 s."""
     return float(os.environ.get("DAVTUI_LEASE_SECONDS") or DEFAULT_LEASE)
-
-
-def enqueue(job_id: int, dry_run: bool = False) -> None:
-    """Put a job at the end of the queue; with `dry_run`, its next run only plans."""
-    with database.atomic():
-        last = Job.select(fn.MAX(Job.queue_position)).scalar() or 0
-        Job.update(
-            status="queued",
-            control=DRY_RUN if dry_run else None,
-            queue_position=last + 1,
-            updated_at=utcnow(),
-        ).where(Job.id == job_id).execute()
 
 
 def _alive(runner: str | None) -> bool:
@@ -82,9 +68,7 @@ def mark_interrupted() -> list[int]:
     ]
     for job in stale:
         with database.atomic():
-            Job.update(status="interrupted", runner=None, lease_until=None).where(
-                (Job.id == job.id) & (Job.runner == job.runner)
-            ).execute()
+            interrupt(job.id, job.runner)
             _close_runs(job.id, job.runner, None)
     return [job.id for job in stale]
 
@@ -116,7 +100,7 @@ def _take(job: Job, explicit: bool = False) -> bool:
     wanted = _free() if explicit else _takeable()
     taken = (
         Job.update(
-            status="running",
+            status=JobStatus.RUNNING,  # the claim: the one status write outside the lifecycle
             runner=runner_id(),
             lease_until=utcnow() + timedelta(seconds=lease_seconds()),
             updated_at=utcnow(),

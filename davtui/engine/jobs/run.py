@@ -13,6 +13,7 @@ from peewee import SqliteDatabase
 
 from davtui.engine.errors import EngineError
 from davtui.engine.events import Finished, Listener, Message, Phase, ignore
+from davtui.engine.jobs import lifecycle
 from davtui.engine.jobs.recorder import Recorder
 from davtui.engine.jobs.state import JobState
 from davtui.engine.schema import url_kind
@@ -67,11 +68,6 @@ def options_of(
         max_delete_share=job.max_delete_share,
         writers=writers,
     )
-
-
-def set_status(job_id: int, status: str, **fields) -> None:
-    with database.atomic():
-        Job.update(status=status, updated_at=utcnow(), **fields).where(Job.id == job_id).execute()
 
 
 def read_control(job_id: int) -> str | None:
@@ -140,14 +136,14 @@ def run_job(
     job = Job.get_by_id(job_id)
     dry = job.dry_run if dry_run is None else dry_run
     run = Run.create(job=job, dry_run=dry, status="running", runner=runner_id())
-    set_status(job_id, "running", control=None, runner=runner_id())
+    lifecycle.begin(job_id, runner_id())
     recorder = Recorder(job_id, run.id, listener)
 
     def poll() -> str | None:
         return "stop" if shutdown is not None and shutdown.is_set() else read_control(job_id)
 
     def gate_changed(state: str) -> None:
-        set_status(job_id, state)
+        lifecycle.hold(job_id, paused=state == "paused")
         recorder(Phase(state))  # paused/running: listeners (the TUI's badge) learn of it
 
     gate = Gate(poll=poll, on_change=gate_changed)
@@ -191,7 +187,7 @@ def run_job(
     final = finished.status
     if final == "cancelled" and shutdown is not None and shutdown.is_set():
         final = "interrupted"
-    release(job_id, final)
+    lifecycle.finish(job_id, final, runner_id())
     return finished, run.id
 
 
@@ -212,12 +208,3 @@ def _leftovers_folder(job_id: int, run_id: int):
 
         folder = data_dir() / "leftovers" / f"{job_id}-{run_id}"
     return folder
-
-
-def release(job_id: int, status: str) -> None:
-    """Leave the job with its final status, unless another runner took it over meanwhile
-    (this one stalled past its lease): the job is then that runner's."""
-    with database.atomic():
-        Job.update(
-            status=status, control=None, runner=None, lease_until=None, updated_at=utcnow()
-        ).where((Job.id == job_id) & (Job.runner == runner_id())).execute()

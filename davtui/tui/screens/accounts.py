@@ -15,8 +15,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from davtui.engine.jobs.lifecycle import Refused, check_account_removable
 from davtui.store import StoreError, Vault
-from davtui.store.models import Account, Job
+from davtui.store.models import Account
 from davtui.tui.messages import DiscoveryDone
 from davtui.tui.screens.account_form import PRESET_LABELS, AccountFields, AccountForm
 from davtui.tui.screens.confirm import ConfirmScreen
@@ -134,11 +135,10 @@ class AccountsScreen(Screen[None]):
         account = self.selected()
         if account is None:
             return
-        users = Job.select(Job.name).where((Job.source == account) | (Job.destination == account))
-        names = ", ".join(job.name for job in users)
-        if names:
-            text = f"Account {account.name} is used by job(s) {names}: delete those jobs first."
-            self.app.push_screen(ConfirmScreen("Cannot delete", text, allowed=False))
+        try:
+            check_account_removable(account)
+        except Refused as exc:
+            self.app.push_screen(ConfirmScreen("Cannot delete", str(exc), allowed=False))
             return
         question = f"Delete account {account.name}? No job uses it."
 

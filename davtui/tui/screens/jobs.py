@@ -1,12 +1,14 @@
 """The Jobs screen: every job with its live status and progress, and the keys that control it.
 
-Control requests are written to the job row (queued through `engine.jobs.queue.enqueue`, `control`
-"pause"/"resume"/"stop"), where the App's queue worker (or a headless runner in another process)
-picks them up; what actually happens comes back as `JobStateChanged`/`JobProgress` messages.
+Keys call the transitions of `engine.jobs.lifecycle` (the CLI's `davtui job` calls the same):
+control requests go to the job row (`control` "pause"/"resume"/"stop"), where the App's queue
+worker (or a headless runner in another process) picks them up; what actually happens comes
+back as `JobStateChanged`/`JobProgress` messages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from peewee import fn
@@ -17,7 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
-from davtui.engine.jobs.queue import enqueue
+from davtui.engine.jobs import lifecycle
 from davtui.store.models import Account, Job, Run, utcnow
 from davtui.tui.messages import JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens.confirm import ConfirmScreen
@@ -25,33 +27,18 @@ from davtui.tui.screens.job_form import JobFields, JobForm
 from davtui.tui.widgets.format import badge, bar, duration
 from davtui.tui.widgets.job_detail import JobDetail
 
-IDLE = {"pending", "completed", "completed_with_errors", "failed", "cancelled", "interrupted"}
-ACTIVE = {"queued", "running", "paused"}
 # action -> the statuses of the selected job in which it applies (None: any job).
-APPLIES: dict[str, set[str] | None] = {
-    "edit": IDLE,
-    "start": IDLE,
-    "dry_run": IDLE,
-    "delete": IDLE,
-    "stop": ACTIVE,
-    "pause": {"running"},
-    "resume": {"paused"},
+APPLIES: dict[str, tuple[str, ...] | None] = {
+    "edit": lifecycle.IDLE,
+    "start": lifecycle.APPLIES["start"],
+    "dry_run": lifecycle.APPLIES["start"],
+    "delete": lifecycle.APPLIES["remove"],
+    "stop": lifecycle.APPLIES["stop"],
+    "pause": lifecycle.APPLIES["pause"],
+    "resume": lifecycle.APPLIES["resume"],
     "duplicate": None,
     "log": None,
 }
-COPIED = (
-    "source",
-    "destination",
-    "what",
-    "mode",
-    "conflict",
-    "dry_run",
-    "suppress_invitations",
-    "default_collections",
-    "collections",
-    "hook",
-    "rename",
-)
 # Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
 COLUMNS = (
     ("Name", "name", 14),
@@ -139,7 +126,7 @@ class JobsScreen(Screen[None]):
                 key=str(job.id),
             )
             live = self.app.progress.get(job.id)
-            if live is not None and job.status in ACTIVE:
+            if live is not None and job.status in lifecycle.ACTIVE:
                 self.show_progress(live)
         if current is not None and str(current) in table.rows:
             table.move_cursor(row=table.get_row_index(str(current)))
@@ -187,6 +174,17 @@ class JobsScreen(Screen[None]):
         self.app.post_message(JobsChanged())
         self.notify(note)
 
+    def _transition(self, job: Job, step: Callable[[Job], str]) -> None:
+        """Apply a lifecycle transition; what it refused (the job changed meanwhile, by
+        another process) is said in its one sentence."""
+        try:
+            note = step(job)
+        except lifecycle.Refused as exc:
+            self.reload(select=job.id)
+            self.notify(str(exc), severity="error")
+            return
+        self._changed(job, note)
+
     def action_new(self) -> None:
         self.app.push_screen(JobForm(), lambda fields: self.save(Job(), fields))
 
@@ -209,8 +207,7 @@ class JobsScreen(Screen[None]):
         self._changed(job, f"Saved job {job.name}.")
 
     def _queue(self, job: Job, dry_run: bool) -> None:
-        enqueue(job.id, dry_run=dry_run)
-        self._changed(job, f"Queued job {job.name}{' for a dry run' if dry_run else ''}.")
+        self._transition(job, lambda job: lifecycle.start(job, dry_run=dry_run))
 
     def action_start(self) -> None:
         if job := self._applicable("start"):
@@ -222,21 +219,17 @@ class JobsScreen(Screen[None]):
 
     def action_queue_all(self) -> None:
         """Queue every pending or interrupted job, in creation order."""
-        waiting = Job.select().where(Job.status.in_(("pending", "interrupted"))).order_by(Job.id)
+        waiting = Job.select().where(Job.status.in_(lifecycle.WAITING)).order_by(Job.id)
         for job in waiting:
             self._queue(job, dry_run=False)
 
-    def _control(self, action: str, request: str) -> None:
-        if job := self._applicable(action):
-            job.control, job.updated_at = request, utcnow()
-            job.save()
-            self._changed(job, f"Asked job {job.name} to {request}.")
-
     def action_pause(self) -> None:
-        self._control("pause", "pause")
+        if job := self._applicable("pause"):
+            self._transition(job, lifecycle.pause)
 
     def action_resume(self) -> None:
-        self._control("resume", "resume")
+        if job := self._applicable("resume"):
+            self._transition(job, lifecycle.resume)
 
     def action_stop(self) -> None:
         job = self._applicable("stop")
@@ -244,14 +237,8 @@ class JobsScreen(Screen[None]):
             return
 
         def confirmed(yes: bool | None) -> None:
-            if not yes:
-                return
-            if job.status == "queued":  # never started: simply leave the queue
-                job.status, job.queue_position, job.control = "pending", None, None
-                job.save()
-                self._changed(job, f"Removed job {job.name} from the queue.")
-            else:
-                self._control("stop", "stop")
+            if yes:
+                self._transition(job, lifecycle.stop)
 
         question = f"Stop job {job.name}? Items copied so far are kept; start resumes it."
         self.app.push_screen(ConfirmScreen("Stop job", question, yes="Stop"), confirmed)
@@ -260,11 +247,8 @@ class JobsScreen(Screen[None]):
         job = self._applicable("duplicate")
         if job is None:
             return
-        name, number = f"{job.name} copy", 2
-        while Job.select().where(Job.name == name).exists():
-            name, number = f"{job.name} copy {number}", number + 1
-        copy = Job.create(name=name, **{field: getattr(job, field) for field in COPIED})
-        self._changed(copy, f"Created job {name}.")
+        copy = lifecycle.duplicate(job)
+        self._changed(copy, f"Created job {copy.name}.")
 
     def action_delete(self) -> None:
         job = self._applicable("delete")
@@ -272,11 +256,15 @@ class JobsScreen(Screen[None]):
             return
 
         def confirmed(yes: bool | None) -> None:
-            if yes:
-                job.delete_instance()
-                self.reload()
-                self.app.post_message(JobsChanged())
-                self.notify(f"Deleted job {job.name}.")
+            if not yes:
+                return
+            try:
+                note = lifecycle.remove(job)
+            except lifecycle.Refused as exc:
+                note = str(exc)
+            self.reload()
+            self.app.post_message(JobsChanged())
+            self.notify(note)
 
         runs = job.runs.count()
         question = f"Delete job {job.name} with its {runs} run(s) and their logs?"
