@@ -195,3 +195,25 @@ def test_radicale_keeps_the_whole_text_and_a_rerun_reads_nothing(
     second = json.loads(run_migrate(config, home=tmp_path).stdout)
     assert second["verification"]["fetched"] == 0
     assert second["stats"]["events"]["created"] == second["stats"]["events"]["updated"] == 0
+
+
+def test_the_content_hash_is_the_one_already_stored() -> None:
+    """The stored hashes (`dest_hash`, a file's ETags) were made with this very hash: pinned
+    (values from before the semantic comparison), so an upgrade makes no stored item look
+    changed, and no re-run reads or writes it again. Conversions live in `meaning=True`."""
+    ical = (
+        event(
+            "SUMMARY:Boxing Day ",
+            "DTSTART;VALUE=DATE:20231224",
+            "DESCRIPTION:a\\, b",
+            "ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:MAILTO:A@B.org",
+            version="1.0",
+        )
+        .replace(b"UID:pair-1", b"UID:pin")
+        .replace(b"PRODID:-//test//EN\r\n", b"")
+    )
+    vcard = card("ADR;TYPE=HOME:;;;;;;", "EMAIL;TYPE=pref:jo@example.org").replace(
+        b"UID:card-1", b"UID:pin"
+    )
+    assert content_hash(ical) == "64e5cfd0db1f4d1dcd50476b18b2fa93eb54505d6978c3d997c7a4ad208e060f"
+    assert content_hash(vcard) == "ac0d1a080e896a06b7cca92a8af9318af520fe0301effa152efd5f0eaa8d9298"
