@@ -217,3 +217,26 @@ def test_the_content_hash_is_the_one_already_stored() -> None:
     )
     assert content_hash(ical) == "64e5cfd0db1f4d1dcd50476b18b2fa93eb54505d6978c3d997c7a4ad208e060f"
     assert content_hash(vcard) == "ac0d1a080e896a06b7cca92a8af9318af520fe0301effa152efd5f0eaa8d9298"
+
+
+def test_a_real_conversion_is_listed_exit_0_and_costs_nothing_next_time(
+    fresh_xandikos: Server, fresh_radicale: Server, tmp_path: Path
+) -> None:
+    """Radicale stores `DTSTART:20231224` as `DTSTART;VALUE=DATE:20231224`: the content hashes
+    differ, the meaning does not. The run exits 0 and lists the item as converted (it was
+    exit 6, `different`); the re-run reads nothing back and writes nothing."""
+    url = dav.make_collection(fresh_xandikos.url, "alice/calendars/work/", "work")
+    assert dav.put(url + "pair-1.ics", event("DTSTART:20231224", "SUMMARY:Xmas")) in (201, 204)
+    config = config_file(tmp_path / "x.toml", fresh_xandikos.url, fresh_radicale.url)
+    first = run_migrate(config, home=tmp_path)
+    assert first.returncode == OK, first.stdout
+    verification = json.loads(first.stdout)["verification"]
+    assert verification["different"] == [] and verification["converted"] == 1
+    [entry] = verification["conversions"]
+    assert entry["uid"] == "pair-1" and entry["reason"].endswith("VEVENT DTSTART")
+    assert b"DTSTART;VALUE=DATE:20231224" in _stored_items(fresh_radicale.url)[0]
+    again = run_migrate(config, home=tmp_path)
+    assert again.returncode == OK, again.stdout
+    second = json.loads(again.stdout)
+    assert second["verification"]["fetched"] == 0
+    assert second["stats"]["events"]["created"] == second["stats"]["events"]["updated"] == 0
