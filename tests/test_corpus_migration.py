@@ -44,6 +44,9 @@ def check_run(report: dict, code: int, total: int, label: str) -> int:
     print(
         f"\n{label}: {total} items on the source, {copied} copied, {skipped} skipped, "
         f"{failed} refused by the destination, verification ok={report['verification']['ok']}"
+        f", converted {report['verification']['converted']}"
+        f", rewritten {len(report['verification']['rewritten'])}"
+        f", different {len(report['verification']['different'])}, exit {code}"
     )
     for error in report["errors"][:20]:
         print(f"  refused: {error['collection']} {error['uid']}: {error['reason']}")
@@ -53,7 +56,7 @@ def check_run(report: dict, code: int, total: int, label: str) -> int:
     assert copied + failed + skipped == total
     assert all(e["reason"] for e in report["errors"]) and len(report["errors"]) == failed
     assert report["verification"]["ok"], report["verification"]
-    assert code == (1 if failed else 0)
+    assert code == (1 if failed or skipped else 0)
     return copied
 
 

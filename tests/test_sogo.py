@@ -257,7 +257,7 @@ def test_journals_skipped_defaults_mapped_invitations_suppressed_by_default(
     )  # fmt: skip
     with sogo.tidy(user, "bob"):
         code, report = _migrate(config, tmp_path / "state.db", ("alicepw", "carolpw"))
-        assert code == 0, report
+        assert code == 1, report  # the journal is skipped: not migrated, someone must look
         assert report["stats"]["events"]["created"] == 1
         assert report["stats"]["journals"]["skipped"] == 1
         assert sogo.collections(user) == {"Calendar/personal/", "Contacts/personal/"}

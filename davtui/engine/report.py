@@ -21,6 +21,9 @@ def report(finished: Finished, duration: float, job: str | None = None) -> dict[
             "different": verification["different"],
             "converted": verification.get("converted", 0),
             "rewritten": verification.get("rewritten", []),
+            # stored in another form of the same meaning, with the properties (no alarm)
+            "conversions": verification.get("conversions", []),
+            "fetched": verification.get("fetched", 0),  # items read back to verify
         },
         "errors": finished.errors,
         "exit_code": finished.exit_code,

@@ -21,37 +21,15 @@ from davtui.engine.items.compare import derive_uid
 from davtui.engine.items.normal import UTC_TIMES, bare_name, split_outside_quotes
 from davtui.engine.items.scan import Component, Line, decode, parsed, split_line
 
-#: Windows time-zone names (Outlook/Exchange) -> IANA; the common ones, from CLDR's table.
-WINDOWS_ZONES = {
-    "Dateline Standard Time": "Etc/GMT+12", "Hawaiian Standard Time": "Pacific/Honolulu",
-    "Alaskan Standard Time": "America/Anchorage", "Pacific Standard Time": "America/Los_Angeles",
-    "US Mountain Standard Time": "America/Phoenix", "Mountain Standard Time": "America/Denver",
-    "Central Standard Time": "America/Chicago", "Eastern Standard Time": "America/New_York",
-    "Atlantic Standard Time": "America/Halifax", "Canada Central Standard Time": "America/Regina",
-    "SA Pacific Standard Time": "America/Bogota", "US Eastern Standard Time":
-    "America/Indianapolis", "E. South America Standard Time": "America/Sao_Paulo",
-    "Argentina Standard Time": "America/Buenos_Aires", "Newfoundland Standard Time":
-    "America/St_Johns", "Mexico Standard Time": "America/Mexico_City",
-    "Central Standard Time (Mexico)": "America/Mexico_City", "UTC": "Etc/UTC",
-    "GMT Standard Time": "Europe/London", "Greenwich Standard Time": "Atlantic/Reykjavik",
-    "W. Europe Standard Time": "Europe/Berlin", "Central Europe Standard Time":
-    "Europe/Budapest", "Romance Standard Time": "Europe/Paris", "Central European Standard Time":
-    "Europe/Warsaw", "E. Europe Standard Time": "Europe/Chisinau", "FLE Standard Time":
-    "Europe/Kiev", "GTB Standard Time": "Europe/Bucharest", "Russian Standard Time":
-    "Europe/Moscow", "Turkey Standard Time": "Europe/Istanbul", "Israel Standard Time":
-    "Asia/Jerusalem", "South Africa Standard Time": "Africa/Johannesburg",
-    "Egypt Standard Time": "Africa/Cairo", "W. Central Africa Standard Time": "Africa/Lagos",
-    "Arabian Standard Time": "Asia/Dubai", "Arab Standard Time": "Asia/Riyadh",
-    "Iran Standard Time": "Asia/Tehran", "Pakistan Standard Time": "Asia/Karachi",
-    "India Standard Time": "Asia/Calcutta", "Nepal Standard Time": "Asia/Katmandu",
-    "SE Asia Standard Time": "Asia/Bangkok", "China Standard Time": "Asia/Shanghai",
-    "Singapore Standard Time": "Asia/Singapore", "Taipei Standard Time": "Asia/Taipei",
-    "Tokyo Standard Time": "Asia/Tokyo", "Korea Standard Time": "Asia/Seoul",
-    "AUS Eastern Standard Time": "Australia/Sydney", "E. Australia Standard Time":
-    "Australia/Brisbane", "Cen. Australia Standard Time": "Australia/Adelaide",
-    "W. Australia Standard Time": "Australia/Perth", "New Zealand Standard Time":
-    "Pacific/Auckland",
-}  # fmt: skip
+
+@functools.cache
+def windows_zones() -> dict[str, str]:
+    """Windows time-zone names (Outlook/Exchange) -> IANA: CLDR's whole table, as icalendar
+    ships it (a dependency of caldav). Loaded on first use: most runs never need it."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+    return dict(WINDOWS_TO_OLSON)
+
 
 Fixup = Callable[[bytes], bytes]
 Edit = Callable[["Line", list[str]], "list[str] | None"]
@@ -172,14 +150,14 @@ def fix_windows_tzid(data: bytes) -> bytes:
 
     def edit(line: Line, parents: list[str]) -> list[str] | None:
         if line.name == "TZID" and parents[-1:] == ["VTIMEZONE"]:
-            iana = WINDOWS_ZONES.get(line.value().strip())
+            iana = windows_zones().get(line.value().strip())
             return [f"TZID:{iana}"] if iana else None
         tzid = _param(line, "TZID") if "TZID=" in line.text[:300].upper() else None
-        if tzid is None or tzid not in WINDOWS_ZONES:
+        if tzid is None or tzid not in windows_zones():
             return None
         head, params, value = split_line(line.text)
         kept = [p for p in split_outside_quotes(params, ";") if not _is_tzid(p)]
-        return [";".join([head, *kept, f"TZID={WINDOWS_ZONES[tzid]}"]) + ":" + value]
+        return [";".join([head, *kept, f"TZID={windows_zones()[tzid]}"]) + ":" + value]
 
     return _edit(data, edit)
 
@@ -252,6 +230,32 @@ def fix_vcard_commas(data: bytes) -> bytes:
             return None
         head, params, value = split_line(line.text)
         escaped = _UNESCAPED_COMMA.sub(lambda m: m.group(1) or "\\,", value)
+        if escaped == value:
+            return None
+        return [";".join([head, *filter(None, [params])]) + ":" + escaped]
+
+    return _edit(data, edit)
+
+
+#: Single-value TEXT properties of iCalendar (RFC 5545 3.3.11); CATEGORIES and RESOURCES are
+#: comma-separated lists, their commas are separators and stay bare.
+_ICAL_TEXT = frozenset({"SUMMARY", "DESCRIPTION", "LOCATION", "COMMENT", "CONTACT"})
+_UNESCAPED_SEPARATOR = re.compile(r"(\\.)|([,;])")
+
+
+def fix_escape_text(data: bytes) -> bytes:
+    """Escape bare commas and semicolons in the single-value text of an iCalendar item: RFC
+    5545 requires it, and Radicale (vobject) cuts `DESCRIPTION:profiling, monitoring` at the
+    first bare comma, keeping `profiling`. Escaped, every word is kept; a valid item is left
+    as it is."""
+    if not data.lstrip()[:15].upper().startswith(b"BEGIN:VCALENDAR"):
+        return data
+
+    def edit(line: Line, parents: list[str]) -> list[str] | None:
+        if line.name not in _ICAL_TEXT or "ENCODING" in line.text[:200].upper():
+            return None
+        head, params, value = split_line(line.text)
+        escaped = _UNESCAPED_SEPARATOR.sub(lambda m: m.group(1) or "\\" + m.group(2), value)
         if escaped == value:
             return None
         return [";".join([head, *filter(None, [params])]) + ":" + escaped]
@@ -362,6 +366,7 @@ FIXUPS: dict[str, Fixup] = {
     "date-with-tzid": fix_date_with_tzid,
     "add-vtimezone": fix_add_vtimezone,
     "drop-duration": fix_drop_duration,
+    "escape-text": fix_escape_text,
     "vcard-commas": fix_vcard_commas,
     "vcard-bare-params": fix_vcard_bare_params,
 }

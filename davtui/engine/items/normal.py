@@ -142,9 +142,12 @@ def duration(value: str) -> str:
     return f"{factor * days_}d{factor * seconds_}s"
 
 
-def property_line(group: str, name: str, params_text: str, value: str, vcard: bool) -> str | None:
+def property_line(
+    group: str, name: str, params_text: str, value: str, vcard: bool, meaning: bool = False
+) -> str | None:
     """The normal form of one property, or None when it carries nothing (an empty value,
-    CLASS:PUBLIC in a calendar: the default, which SOGo adds)."""
+    CLASS:PUBLIC in a calendar: the default, which SOGo adds). `meaning`: also drop what
+    `meaning_only` lists (the looser form that tells a conversion from a change)."""
     if not value.strip() or (not vcard and name == "CLASS" and value.strip().upper() == "PUBLIC"):
         return None
     params_ = params(params_text) if params_text else ()
@@ -168,8 +171,64 @@ def property_line(group: str, name: str, params_text: str, value: str, vcard: bo
         value = ";".join(sorted(value.upper().split(";")))  # SOGo reorders the parts
     if "ENCODING=B" in params_:
         value = _SPACE.sub("", value)
+    if meaning:
+        found = meaning_only(name, list(params_), value)
+        if found is None:
+            return None
+        params_, value = found
     head = f"{group.lower()}.{name}" if group else name
     return ";".join([head, *params_]) + ":" + value
+
+
+#: Single-value text, whose trailing blanks servers strip (DAViCal -> Cyrus: `SUMMARY:Day `).
+_TEXT = frozenset({"SUMMARY", "DESCRIPTION", "LOCATION", "COMMENT", "CONTACT", "FN", "NOTE",
+                   "TITLE", "ROLE", "NICKNAME", "CATEGORIES"})  # fmt: skip
+_DATE_LIST = re.compile(r"\d{8}(?:,\d{8})*")
+_DATE_TIME_LIST = re.compile(r"\d{8}T\d{6}Z?(?:,\d{8}T\d{6}Z?)*")
+_MAILTO = re.compile(r"mailto:", re.IGNORECASE)
+
+
+def meaning_only(name: str, params_: list[str], value: str) -> tuple[list[str], str] | None:
+    """A normal property in a looser form that keeps only its meaning, or None when it has
+    none. Two items equal in this form but not in the content hash were *converted* by the
+    server, not changed: trailing blanks of a text value; `VALUE=DATE` on a date and
+    `VALUE=DATE-TIME` on a date-time (the type the value has anyway); an empty structured
+    value (`ADR;TYPE=HOME:;;;;;;`, SOGo drops it); RSVP=TRUE on an attendee (SOGo adds it) and
+    the case of a `mailto:` address; vCard 3's `TYPE=pref` and 4's `PREF=1`, 4's `tel:` URI."""
+    if name in _TEXT:
+        value = value.rstrip(" \t")
+    if name in _TRIMMED:
+        value = value.strip(";")
+    if not value.strip():
+        return None
+    if "VALUE=DATE" in params_ and _DATE_LIST.fullmatch(value):
+        params_.remove("VALUE=DATE")
+    elif "VALUE=DATE-TIME" in params_ and _DATE_TIME_LIST.fullmatch(value):
+        params_.remove("VALUE=DATE-TIME")
+    if name in _PEOPLE:
+        params_ = [p for p in params_ if p != "RSVP=TRUE"]
+        if _MAILTO.match(value):
+            value = value.lower()
+    if name == "TEL" and "VALUE=URI" in (p.upper() for p in params_):
+        params_ = [p for p in params_ if p.upper() != "VALUE=URI"]
+        value = value[4:] if value.lower().startswith("tel:") else value
+    return _pref_as_type(params_), value
+
+
+def _pref_as_type(params_: list[str]) -> list[str]:
+    """vCard 4's `PREF=1` as vCard 3's `TYPE=PREF` (any PREF: the most preferred is 1)."""
+    types: list[str] = []
+    rest = []
+    for param in params_:
+        if param.startswith("PREF="):
+            types.append("PREF")
+        elif param.startswith("TYPE="):
+            types += param[5:].split(",")
+        else:
+            rest.append(param)
+    if types:
+        rest.append("TYPE=" + ",".join(sorted(set(types))))
+    return sorted(rest)
 
 
 def implied_duration(props: list[str]) -> list[str]:

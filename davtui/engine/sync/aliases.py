@@ -23,6 +23,9 @@ from davtui.engine.sync.records import ItemRecord
 
 NOUNS = {"contact": ("contact", "address book")}
 
+#: In the reason of an item skipped as an alias: copied once, so nothing is missing.
+ALIAS_NOTE = "(a Zimbra alias?)"
+
 
 class _First(NamedTuple):
     collection: str  # source collection href
@@ -64,6 +67,6 @@ class Aliases:
             return None
         thing, place = NOUNS.get(record.kind or "", (record.kind or "item", "calendar"))
         return (
-            f"same {thing} as in {place} '{first.name}' (a Zimbra alias?): copied once, "
+            f"same {thing} as in {place} '{first.name}' {ALIAS_NOTE}: copied once, "
             f"from '{first.name}', not again from '{name}'"
         )

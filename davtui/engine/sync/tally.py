@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from davtui.engine.events import ItemDone
 from davtui.engine.storages.contract import Collection
+from davtui.engine.sync.aliases import ALIAS_NOTE
 from davtui.engine.sync.stats import Stats
 from davtui.engine.sync.verify import Verification
 from davtui.exitcodes import ITEM_ERRORS, OK, VERIFY
@@ -24,6 +25,9 @@ TROUBLE = frozenset({"failed", "conflict"})
 class Tally:
     stats: Stats = field(default_factory=Stats)
     errors: list[dict] = field(default_factory=list)
+    #: items not copied and not refused: a component the destination does not take, a
+    #: duplicate UID, a conflict (an alias is not here: it was copied, from elsewhere)
+    skipped: list[dict] = field(default_factory=list)
     #: items stored as the source had them, with what davtui found odd in them
     warnings: list[dict] = field(default_factory=list)
     #: source collections (hrefs) with failures, conflicts or a refusal
@@ -48,6 +52,8 @@ class Tally:
             kept = {"kept": event.kept} if event.kept else {}
             self.errors.append({**entry, "reason": event.reason, **kept})
             self.kept = self.kept or event.kept is not None
+        elif event.outcome in ("skipped", "conflict") and ALIAS_NOTE not in (event.reason or ""):
+            self.skipped.append({**entry, "reason": event.reason})
         elif event.warnings:
             self.warnings.extend({**entry, "reason": w} for w in event.warnings)
 
@@ -64,10 +70,12 @@ class Tally:
         self._collection_error(collection, problem)
 
     def verdict(self, verification: Verification | None) -> tuple[str, str | None, int]:
-        """A finished run's status, its one-line error and its exit code."""
+        """A finished run's status, its one-line error and its exit code: 6 only for an item
+        missing or changed in meaning (a conversion or a listed fix-up is no alarm), 1 for an
+        item failed, refused or skipped (not copied: someone must look), else 0."""
         if verification is not None and not verification.ok:
             return "completed_with_errors", None, VERIFY
-        if self.errors:
+        if self.errors or self.skipped:
             return "completed_with_errors", " ".join(self.refusals) or None, ITEM_ERRORS
         return "completed", None, OK
 

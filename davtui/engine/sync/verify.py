@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from davtui.engine.items import fixups
-from davtui.engine.items.compare import content_hash, first_difference, rewritten_only
+from davtui.engine.items.compare import content_hash, converted, first_difference, rewritten_only
 from davtui.engine.items.scan import version_of
 from davtui.engine.storages.contract import Collection, Fetched, Storage, WritableStorage
 from davtui.engine.sync.plan import CollectionPlan, vouched
@@ -37,6 +37,8 @@ class Verification:
     checked: int = 0
     fetched: int = 0
     converted: int = 0  # stored equal in meaning but converted (SOGo: vCard 4.0 -> 3.0)
+    #: items the server stored in another form of the same meaning, with the properties
+    conversions: list[dict[str, str | None]] = field(default_factory=list)
     #: items whose only difference is a value davtui found invalid, rewritten by the server
     rewritten: list[dict[str, str | None]] = field(default_factory=list)
     missing: list[dict[str, str | None]] = field(default_factory=list)
@@ -51,6 +53,7 @@ class Verification:
         self.checked += other.checked
         self.fetched += other.fetched
         self.converted += other.converted
+        self.conversions += other.conversions
         self.rewritten += other.rewritten
         self.missing += other.missing
         self.different += other.different
@@ -61,6 +64,7 @@ class Verification:
             "checked": self.checked,
             "fetched": self.fetched,
             "converted": self.converted,
+            "conversions": self.conversions,
             "rewritten": self.rewritten,
             "missing": self.missing,
             "different": self.different,
@@ -157,8 +161,10 @@ def _confirm(
 ) -> None:
     """Compare each suspect with its source as it would be sent now: equal, it is verified (and
     its stored hash renewed) and leaves `suspects`; else its entry gets the reason. A server
-    that rewrote only values davtui found invalid (the item was sent with that warning) did
-    not change its meaning: verified too, and listed as `rewritten`."""
+    that rewrote only values davtui found invalid (the item was sent with that warning), or
+    stored another form of the same meaning (`compare.converted`), did not change its meaning:
+    verified too, and listed as `rewritten` or in `conversions`. The stored form's hash is
+    kept, so the next read-back of the same copy is equal at once."""
     for fetched in source.fetch(plan.pair.source, list(suspects)):
         suspect = suspects.get(fetched.href)
         if suspect is None:
@@ -173,6 +179,11 @@ def _confirm(
             digest = stored
             reason = f"the server rewrote what was not valid: {', '.join(rewritten)}"
             result.rewritten.append({**suspect.entry, "reason": reason})
+        elif digest != stored and (forms := converted(sent, suspect.stored)):
+            digest = stored
+            reason = f"the server stored an equivalent form: {', '.join(forms)}"
+            result.converted += 1
+            result.conversions.append({**suspect.entry, "reason": reason})
         if digest == stored:
             suspect.record.dest_hash = digest
             state.record(suspect.record)
