@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 from davtui.store import close_database, open_database
 from davtui.store.models import Account, Job, Run
 from davtui.tui.app import DavtuiApp
+from davtui.tui.screens import ConfirmScreen, HelpScreen
 
 SIZES = [(80, 24), (120, 36), (200, 50)]
 T0 = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
@@ -102,3 +103,49 @@ async def test_every_count_is_on_screen(seeded: DavtuiApp, size: tuple[int, int]
         assert "…" not in text.split("Run 1")[1], text
         assert "verification ok: 140 checked, 0 missing, 0 different" in " ".join(text.split())
         assert "timezone-added 311" in text
+
+
+async def test_q_quits_when_nothing_runs(seeded: DavtuiApp) -> None:
+    async with seeded.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "q Quit" in screen_text(seeded)  # the footer says how to leave
+        await pilot.press("q")
+        await pilot.pause()
+    assert seeded.return_code == 0
+
+
+async def test_q_asks_while_a_job_runs(home: Path) -> None:
+    """The queue's running jobs are what ctrl+q asks about; q asks the same question."""
+    seed_run(home / "davtui.db", status="running")
+    app = DavtuiApp(str(home / "davtui.db"), run_jobs=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.queue.current = frozenset({1})  # as the queue marks a job it runs
+            await pilot.press("q")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "Job move is running" in screen_text(app)
+            await pilot.press("n")
+            await pilot.pause()
+            assert app.is_running and not isinstance(app.screen, ConfirmScreen)
+            app.queue.current = frozenset()
+    finally:
+        close_database()
+
+
+@pytest.mark.parametrize("key", ["question_mark", "f1"])
+async def test_help_lists_the_screens_own_keys(seeded: DavtuiApp, key: str) -> None:
+    async with seeded.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(seeded.screen, HelpScreen)
+        text = screen_text(seeded)
+        for line in ("Keys: Jobs", "s  Start", "t  Queue a dry run", "c  Duplicate", "q  Quit"):
+            assert line in text, text
+        await pilot.press("escape")
+        await pilot.press("1", key)
+        await pilot.pause()
+        text = screen_text(seeded)
+        assert "Keys: Accounts" in text and "t  Test connection" in text, text
+        assert "s  Start" not in text

@@ -82,7 +82,7 @@ class JobsScreen(Screen[None]):
         Binding("p", "pause", "Pause", id="job.pause"),
         Binding("r", "resume", "Resume", id="job.resume"),
         Binding("x", "stop", "Stop", id="job.stop"),
-        Binding("c", "duplicate", "Copy", id="job.duplicate"),
+        Binding("c", "duplicate", "Duplicate", id="job.duplicate"),
         Binding("d", "delete", "Delete", id="job.delete"),
         Binding("l", "log", "Log", id="job.log"),
     ]
