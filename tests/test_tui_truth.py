@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 
 from davtui.store import close_database, open_database
 from davtui.store.models import Account, Job, Run
@@ -149,3 +150,45 @@ async def test_help_lists_the_screens_own_keys(seeded: DavtuiApp, key: str) -> N
         text = screen_text(seeded)
         assert "Keys: Accounts" in text and "t  Test connection" in text, text
         assert "s  Start" not in text
+
+
+@pytest.fixture
+async def empty(home: Path) -> AsyncIterator[DavtuiApp]:
+    yield DavtuiApp(str(home / "davtui.db"), run_jobs=False)
+    close_database()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_no_accounts_says_what_to_do_first(empty: DavtuiApp, size: tuple[int, int]) -> None:
+    async with empty.run_test(size=size) as pilot:
+        await pilot.pause()
+        text = " ".join(screen_text(empty).split())
+        assert "No accounts yet: press a to add one (a server, or a local folder)" in text
+        footer = screen_text(empty).splitlines()[-1]
+        assert "a Add" in footer and "q Quit" in footer, footer
+        for useless in ("Edit", "Test", "Delete"):
+            assert useless not in footer, footer
+
+
+async def test_new_job_needs_two_accounts(empty: DavtuiApp) -> None:
+    async with empty.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        Account.create(name="only", url="https://a.example/dav/", username="alice")
+        await pilot.press("2", "n")
+        await pilot.pause(0.3)
+        assert not isinstance(empty.screen, ModalScreen)  # no form with empty account lists
+        # the panel says it too (the same words go up as a notification)
+        assert "add two accounts first (1)" in " ".join(screen_text(empty).split())
+
+
+async def test_a_notice_offers_close_not_yes_no(seeded: DavtuiApp) -> None:
+    """Deleting an account a job uses is refused with a notice: only OK, and esc closes it."""
+    async with seeded.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "d")
+        await pilot.pause()
+        assert isinstance(seeded.screen, ConfirmScreen)
+        footer = screen_text(seeded).splitlines()[-1]
+        assert "Yes" not in footer and "No" not in footer and "esc Close" in footer, footer
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(seeded.screen, ConfirmScreen)

@@ -85,7 +85,10 @@ class AccountsScreen(Screen[None]):
         account = self.selected()
         detail = self.query_one("#account-detail", Static)
         if account is None:
-            detail.update("No accounts yet: press [b]a[/] to add the server you migrate from.")
+            detail.update(
+                "No accounts yet: press [b]a[/] to add one (a server, or a local folder),"
+                " then the one you migrate to."
+            )
         elif account.last_test_at is None:
             detail.update(f"[b]{account.name}[/]: not tested yet, press [b]t[/].")
         else:
@@ -99,8 +102,8 @@ class AccountsScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "test", "delete"):
-            return None if self.selected_id() is None else True
+        if action in ("edit", "test", "delete"):  # hidden, not greyed: no account, no key
+            return self.selected_id() is not None
         return True
 
     def action_add(self) -> None:

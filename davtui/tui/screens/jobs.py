@@ -188,6 +188,9 @@ class JobsScreen(Screen[None]):
         self.notify(note)
 
     def action_new(self) -> None:
+        if Account.select().count() < 2:  # a job copies from one account to another
+            self.notify("Add two accounts first (press 1): a job copies from one to the other.")
+            return
         self.app.push_screen(JobForm(), lambda fields: self.save(Job(), fields))
 
     @on(DataTable.RowSelected, "#jobs")

@@ -48,8 +48,8 @@ class JobDetail(Vertical):
             summary.update("")
             first = (
                 "press [b]n[/] to create one"
-                if Account.select().exists()
-                else "add accounts first ([b]1[/])"
+                if Account.select().count() >= 2
+                else "add two accounts first ([b]1[/]): a job copies from one to the other"
             )
             stats.update(f"No jobs yet: {first}.")
             return
