@@ -192,3 +192,30 @@ async def test_a_notice_offers_close_not_yes_no(seeded: DavtuiApp) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(seeded.screen, ConfirmScreen)
+
+
+async def test_the_account_form_adds_a_local_folder(empty: DavtuiApp, home: Path) -> None:
+    """Server: Local folder takes a path (the schema's rule for kind vdir) and no login."""
+    folder = home / "backup"
+    folder.mkdir()
+    async with empty.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", *"backup", "tab", "enter", "down", "enter")
+        await pilot.pause()
+        assert not empty.screen.query_one("#username").display  # no login for a folder
+        await pilot.press("tab", *str(folder), "ctrl+s")
+        await pilot.pause()
+        account = Account.get(Account.name == "backup")
+        assert (account.kind, account.url, account.preset) == ("vdir", str(folder), None)
+        assert "Local folder" in screen_text(empty)
+
+
+async def test_a_local_kind_refuses_a_url(empty: DavtuiApp) -> None:
+    async with empty.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a", *"x", "tab", "enter", "down", "down", "enter")
+        await pilot.press("tab", *"https://dav.example.org/", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(empty.screen, ModalScreen)
+        assert not Account.select().exists()
+        assert str(empty.screen.query_one("#error").render())  # the schema's sentence

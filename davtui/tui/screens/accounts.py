@@ -18,7 +18,12 @@ from textual.worker import Worker, WorkerState
 from davtui.store import StoreError, Vault
 from davtui.store.models import Account, Job
 from davtui.tui.messages import DiscoveryDone
-from davtui.tui.screens.account_form import PRESET_LABELS, AccountFields, AccountForm
+from davtui.tui.screens.account_form import (
+    LOCAL_KINDS,
+    PRESET_LABELS,
+    AccountFields,
+    AccountForm,
+)
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.widgets.format import local_time
 
@@ -31,6 +36,7 @@ class AccountsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("a", "add", "Add", id="account.add"),
+        Binding("n", "add", "Add", show=False),  # "new", as on the Jobs screen
         Binding("e", "edit", "Edit", id="account.edit"),
         Binding("t", "test", "Test connection", id="account.test"),
         Binding("d", "delete", "Delete", id="account.delete"),
@@ -60,7 +66,10 @@ class AccountsScreen(Screen[None]):
             tested = {None: "never", True: "ok", False: "failed"}[account.last_test_ok]
             table.add_row(
                 account.name,
-                PRESET_LABELS.get(account.preset or "other", account.preset),
+                PRESET_LABELS.get(
+                    account.kind if account.kind in LOCAL_KINDS else account.preset or "other",
+                    account.preset,
+                ),
                 account.username,
                 tested,
                 account.url,
@@ -119,9 +128,9 @@ class AccountsScreen(Screen[None]):
         """Store the form's result; the password goes through the vault and nowhere else."""
         if result is None:
             return
-        account = account or Account(kind="dav")
+        account = account or Account(kind=result.kind)
         account.name, account.url, account.username = result.name, result.url, result.username
-        account.preset = None if result.preset == "other" else result.preset
+        account.preset = None if result.preset in ("other", *LOCAL_KINDS) else result.preset
         account.verify_tls, account.ca_file = result.verify_tls, result.ca_file
         try:
             if result.password is not None:
