@@ -20,6 +20,8 @@ from textual.screen import ModalScreen
 from davtui.store import close_database, open_database
 from davtui.store.models import Account, Job, Run
 from davtui.tui.app import DavtuiApp
+from davtui.tui.eta import Eta
+from davtui.tui.messages import JobProgress, JobStateChanged
 from davtui.tui.screens import ConfirmScreen, HelpScreen
 
 SIZES = [(80, 24), (120, 36), (200, 50)]
@@ -219,3 +221,72 @@ async def test_a_local_kind_refuses_a_url(empty: DavtuiApp) -> None:
         assert isinstance(empty.screen, ModalScreen)
         assert not Account.select().exists()
         assert str(empty.screen.query_one("#error").render())  # the schema's sentence
+
+
+def test_eta_says_estimating_until_it_means_something() -> None:
+    """90 items, the first second slow (connections opening), then 10 items/s: no early
+    guess, and an ETA that comes near what is left as the slow start fades."""
+    eta = Eta()
+    assert eta.update(0, 90, 0.0) == (0.0, None)
+    assert eta.update(1, 90, 1.0)[1] is None  # 1 % after 1 s: estimating
+    assert eta.update(4, 90, 1.5)[1] is None  # 4 %: still estimating
+    times = [1.5 + 0.1 * step for step in range(1, 91)]
+    left, first = None, None
+    for done, now in zip(range(5, 91), times, strict=False):
+        rate, left = eta.update(done, 90, now)
+        if left is not None and first is None:
+            first = now  # the first ETA shown: not before FLOOR seconds
+        if done == 45:  # halfway, the slow start has faded: near the truth (10 items/s)
+            assert left == pytest.approx((90 - done) / 10, rel=0.3)
+    assert first is not None and first >= 2.0
+    assert rate == pytest.approx(10.0, rel=0.2)
+    assert left is not None and left < 1.0
+
+
+def test_eta_starts_over_for_a_new_run() -> None:
+    eta = Eta()
+    eta.update(0, 10, 0.0)
+    eta.update(10, 10, 20.0)
+    assert eta.update(0, 50, 21.0) == (0.0, None)  # done went back: a new run
+
+
+async def test_phases_estimating_and_no_stale_100_percent(seeded: DavtuiApp) -> None:
+    async with seeded.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        job = Job.get()
+        job.status = "running"
+        job.save()
+        seeded.post_message(JobStateChanged(job.id, "running", 1))
+        seeded.post_message(JobProgress(job.id, 0, 0, phase="list"))
+        await pilot.pause()
+        assert "listing…" in screen_text(seeded)
+        seeded.post_message(JobProgress(job.id, 3, 90, phase="act"))
+        await pilot.pause()
+        assert "estimating" in screen_text(seeded)
+        seeded.post_message(JobProgress(job.id, 90, 90, phase="verify"))
+        await pilot.pause()
+        text = screen_text(seeded)
+        assert "verifying…" in text and "90/90" in text
+        job.status = "completed"
+        job.save()
+        seeded.post_message(JobStateChanged(job.id, "completed", 1))
+        await pilot.pause()
+        job.status = "queued"  # the next run waits for its turn
+        job.save()
+        seeded.post_message(JobStateChanged(job.id, "queued"))
+        await pilot.pause()
+        text = screen_text(seeded)
+        assert "90/90" not in text and "100%" not in text, text
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_a_paused_job_reads_paused(home: Path, size: tuple[int, int]) -> None:
+    seed_run(home / "davtui.db", stats={}, status="paused")
+    app = DavtuiApp(str(home / "davtui.db"), run_jobs=False)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            text = screen_text(app)
+            assert "Paused: [r] resumes it." in text and "Running" not in text, text
+    finally:
+        close_database()

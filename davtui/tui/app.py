@@ -11,6 +11,7 @@ screen or opening a modal never stops a migration; quitting while a job runs ask
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from functools import partial
 
@@ -26,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from davtui.engine.jobs.queue import mark_interrupted
 from davtui.store import open_database
 from davtui.store.models import Account, Job, Run, Setting
+from davtui.tui.eta import Eta
 from davtui.tui.messages import JobLog, JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens import (
     AccountsScreen,
@@ -86,6 +88,8 @@ class DavtuiApp(App[None]):
         """Every job message (progress, log line, state change), for screens to subscribe."""
         self.progress: dict[int, JobProgress] = {}
         """The latest progress of each job seen running in this session."""
+        self.estimates: dict[int, Eta] = {}
+        """Each running job's smoothed rate and ETA (the engine's is an average since the start)."""
 
     def on_mount(self) -> None:
         if self.greeting:
@@ -221,6 +225,12 @@ class DavtuiApp(App[None]):
         self.sub_title = state if workers == 1 else f"{state} · up to {workers} at once"
 
     def on_job_progress(self, message: JobProgress) -> None:
+        if message.phase in (None, "act") and message.total:
+            estimate = self.estimates.setdefault(message.job_id, Eta())
+            now = time.monotonic()
+            message.rate, message.eta = estimate.update(message.done, message.total, now)
+        else:  # listing, planning, verifying: no copying rate to speak of
+            message.rate, message.eta = 0.0, None
         self.progress[message.job_id] = message
         self.job_events.publish(message)
 
@@ -228,6 +238,9 @@ class DavtuiApp(App[None]):
         self.job_events.publish(message)
 
     def on_job_state_changed(self, message: JobStateChanged) -> None:
+        if message.status not in ("running", "paused"):  # a next run starts from nothing
+            self.progress.pop(message.job_id, None)
+            self.estimates.pop(message.job_id, None)
         self.show_worker_state()
         self.job_events.publish(message)
         if message.status in FINAL_STATES:  # say it, also to someone on another screen

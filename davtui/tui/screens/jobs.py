@@ -52,6 +52,14 @@ COPIED = (
     "hook",
     "rename",
 )
+# The engine's phases as the Progress cell names them; copying ("act") shows the bar.
+PHASE_WORDS = {
+    "discover": "discovering…",
+    "list": "listing…",
+    "plan": "planning…",
+    "verify": "verifying…",
+    "done": "finishing…",
+}
 # Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
 COLUMNS = (
     ("Name", "name", 14),
@@ -59,7 +67,7 @@ COLUMNS = (
     ("Progress", "progress", 13),
     ("Done", "done", 9),
     ("Rate", "rate", 5),
-    ("ETA", "eta", 5),
+    ("ETA", "eta", 10),
     ("What", "what", 9),
     ("Source → destination", "route", None),
 )
@@ -150,10 +158,16 @@ class JobsScreen(Screen[None]):
         row = str(progress.job_id)
         if row not in table.rows:
             return
-        table.update_cell(row, "progress", bar(progress.done, progress.total))
-        table.update_cell(row, "done", f"{progress.done}/{progress.total}")
+        phase = PHASE_WORDS.get(progress.phase or "act")
+        shown = phase if phase else bar(progress.done, progress.total)
+        table.update_cell(row, "progress", shown)
+        table.update_cell(
+            row, "done", f"{progress.done}/{progress.total}" if progress.total else ""
+        )
         table.update_cell(row, "rate", f"{progress.rate:.0f}/s" if progress.rate else "")
-        table.update_cell(row, "eta", duration(progress.eta))
+        copying = progress.phase in (None, "act") and progress.total
+        eta = duration(progress.eta) if progress.eta is not None else "estimating"
+        table.update_cell(row, "eta", eta if copying else "")
 
     def selected_id(self) -> int | None:
         table = self.query_one("#jobs", DataTable)
