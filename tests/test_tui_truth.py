@@ -287,6 +287,6 @@ async def test_a_paused_job_reads_paused(home: Path, size: tuple[int, int]) -> N
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             text = screen_text(app)
-            assert "Paused: [r] resumes it." in text and "Running" not in text, text
+            assert "Paused: r resumes it." in text and "Running" not in text, text
     finally:
         close_database()

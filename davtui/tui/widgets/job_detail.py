@@ -73,7 +73,7 @@ class JobDetail(Vertical):
         if last.dry_run and last.status != "running":
             parts.append(Text("Dry run: nothing was written; the counts say what a run would do."))
         if job.status == "paused":
-            parts.append(Text("Paused: [r] resumes it.", style=theme["warning"]))
+            parts.append(Text.assemble(("Paused", f"bold {theme['warning']}"), ": r resumes it."))
         if last.stats:
             parts.append(StatsTable(last.stats))
             parts += [Text(line) for line in extras(last.stats)]
