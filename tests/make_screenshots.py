@@ -31,7 +31,17 @@ STATS = {
     "addressbooks": {"created": 1, "used": 0, "failed": 0},
     "events": {"created": 412, "updated": 3, "unchanged": 0, "skipped": 2, "failed": 1},
     "tasks": {"created": 37, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0},
-    "contacts": {"created": 268, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0},
+    "contacts": {"created": 268, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 2},
+    "fixups": {"timezone-added": 12, "uid-added": 3},
+}
+VERIFICATION = {
+    "ok": True,
+    "checked": 714,
+    "fetched": 714,
+    "converted": 0,
+    "rewritten": [],
+    "missing": [],
+    "different": [],
 }
 LOG = (
     ("info", "Discovered 3 calendars and 1 address book on the source.", None, None, None),
@@ -104,6 +114,7 @@ def seed(path: Path) -> None:
             finished_at=start + timedelta(seconds=185),
             status=status,
             stats=STATS if number else {},
+            verification=VERIFICATION if number else None,
             error=None if number else "The server refused the login (401).",
         )
     for index in range(120):
@@ -194,6 +205,7 @@ SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "stop-confirm": stop_confirm,
     "log": log,
     "log-search": log_search,
+    "help": lambda pilot: pilot.press("question_mark"),
 }
 
 

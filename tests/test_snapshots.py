@@ -73,3 +73,15 @@ def test_parallel_jobs_setting_in_the_header(seeded: DavtuiApp, snap_compare) ->
         await settle(pilot)
 
     assert snap_compare(seeded, terminal_size=SIZES["80x24"], run_before=run_before)
+
+
+def test_job_detail_at_200x50(seeded: DavtuiApp, snap_compare) -> None:
+    """A large terminal: the statistics with their long headings, every row (the failed ones
+    too), the fix-ups and the verification under them."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        await SCENES["job-detail"](pilot)
+        await settle(pilot)
+
+    assert snap_compare(seeded, terminal_size=(200, 50), run_before=run_before)

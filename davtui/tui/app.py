@@ -11,6 +11,7 @@ screen or opening a modal never stops a migration; quitting while a job runs ask
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from functools import partial
 
@@ -27,8 +28,15 @@ from davtui.engine.jobs.lifecycle import FINISHED, HELD
 from davtui.engine.jobs.queue import mark_interrupted
 from davtui.store import open_database
 from davtui.store.models import Account, Job, Run, Setting
+from davtui.tui.eta import Eta
 from davtui.tui.messages import JobLog, JobProgress, JobsChanged, JobStateChanged
-from davtui.tui.screens import AccountsScreen, ConfirmScreen, JobsScreen, LogsScreen
+from davtui.tui.screens import (
+    AccountsScreen,
+    ConfirmScreen,
+    HelpScreen,
+    JobsScreen,
+    LogsScreen,
+)
 from davtui.tui.worker import JobQueue
 
 THEME_KEY = "theme"
@@ -48,7 +56,18 @@ class DavtuiApp(App[None]):
     CSS_PATH = "app.tcss"
     MODES = {"accounts": AccountsScreen, "jobs": JobsScreen, "logs": LogsScreen}
     DEFAULT_MODE = "jobs"
+    # Quit and help first: the footer draws the App's keys after the screen's, and at 80
+    # columns the last ones fall off.
     BINDINGS = [
+        Binding("q", "quit_key", "Quit", id="app.quit", tooltip="Quit (asks while jobs run)"),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            key_display="?",
+            id="app.help",
+            tooltip="These keys, for the screen on display (also F1)",
+        ),
         Binding("1", "show_mode('accounts')", "Accounts", id="mode.accounts"),
         Binding("2", "show_mode('jobs')", "Jobs", id="mode.jobs"),
         Binding("3", "show_mode('logs')", "Logs", id="mode.logs"),
@@ -69,6 +88,8 @@ class DavtuiApp(App[None]):
         """Every job message (progress, log line, state change), for screens to subscribe."""
         self.progress: dict[int, JobProgress] = {}
         """The latest progress of each job seen running in this session."""
+        self.estimates: dict[int, Eta] = {}
+        """Each running job's smoothed rate and ETA (the engine's is an average since the start)."""
 
     def on_mount(self) -> None:
         if self.greeting:
@@ -112,6 +133,10 @@ class DavtuiApp(App[None]):
         question = f"{what} Quit after the items in flight? {left} and resume on the next start."
         self.push_screen(ConfirmScreen("Quit", question, yes="Quit"), self._quit_confirmed)
 
+    async def action_quit_key(self) -> None:
+        """`q`, the key a newcomer tries first: the same as ctrl+q (asks while jobs run)."""
+        await self.action_quit()
+
     def _quit_confirmed(self, yes: bool | None) -> None:
         if yes:
             self.queue.stop()
@@ -147,7 +172,19 @@ class DavtuiApp(App[None]):
             placeholder="Run how many jobs at once?",
         )
 
+    def action_help(self) -> None:
+        """davtui's keys for the screen on display (its own, then the App's)."""
+        screen = self.screen
+        title = {"accounts": "Accounts", "jobs": "Jobs", "logs": "Logs"}.get(self.current_mode)
+        if isinstance(screen, ModalScreen):
+            title = getattr(screen, "title_text", None) or type(screen).__name__
+        self.push_screen(HelpScreen(screen, title or "davtui"))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "help" and isinstance(self.screen, HelpScreen):
+            return False  # the help modal closes with these keys
+        if action == "quit_key" and isinstance(self.screen, ModalScreen):
+            return False  # a dialog is answered first (ctrl+q still quits from anywhere)
         if action == "show_mode":
             if isinstance(self.screen, ModalScreen):
                 return False
@@ -188,6 +225,12 @@ class DavtuiApp(App[None]):
         self.sub_title = state if workers == 1 else f"{state} · up to {workers} at once"
 
     def on_job_progress(self, message: JobProgress) -> None:
+        if message.phase in (None, "act") and message.total:
+            estimate = self.estimates.setdefault(message.job_id, Eta())
+            now = time.monotonic()
+            message.rate, message.eta = estimate.update(message.done, message.total, now)
+        else:  # listing, planning, verifying: no copying rate to speak of
+            message.rate, message.eta = 0.0, None
         self.progress[message.job_id] = message
         self.job_events.publish(message)
 
@@ -195,6 +238,9 @@ class DavtuiApp(App[None]):
         self.job_events.publish(message)
 
     def on_job_state_changed(self, message: JobStateChanged) -> None:
+        if message.status not in ("running", "paused"):  # a next run starts from nothing
+            self.progress.pop(message.job_id, None)
+            self.estimates.pop(message.job_id, None)
         self.show_worker_state()
         self.job_events.publish(message)
         if message.status in FINISHED:  # say it, also to someone on another screen

@@ -20,7 +20,13 @@ class JobProgress(Message):
     """How far a running job is; replaces an older, still queued progress of the same job."""
 
     def __init__(
-        self, job_id: int, done: int, total: int, rate: float = 0.0, eta: float | None = None
+        self,
+        job_id: int,
+        done: int,
+        total: int,
+        rate: float = 0.0,
+        eta: float | None = None,
+        phase: str | None = None,
     ) -> None:
         super().__init__()
         self.job_id = job_id
@@ -28,6 +34,8 @@ class JobProgress(Message):
         self.total = total
         self.rate = rate
         self.eta = eta
+        self.phase = phase
+        """The engine's phase (list, plan, act, verify, ...), when known."""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, JobProgress) and message.job_id == self.job_id

@@ -28,6 +28,8 @@ from davtui.tui.messages import JobLog, JobProgress, JobStateChanged, LogLine
 
 Post = Callable[[Message], object]
 GATE_STATES = HELD  # the phases the pause gate reports: paused, running
+#: The run-wide phases the progress line names (a collection's own phases are log lines).
+NAMED_PHASES = ("discover", "list", "plan", "act", "verify")
 
 
 def log_line(event: Event) -> LogLine | None:
@@ -59,6 +61,8 @@ class JobBridge:
         self._lines: list[LogLine] = []
         self._progress: Progress | None = None  # held back: the last one left too recently
         self._progress_sent = 0.0
+        self._phase: str | None = None
+        self._last_progress = Progress(0, 0)
         self._started = False
         self._closed = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, daemon=True)
@@ -89,6 +93,9 @@ class JobBridge:
         if isinstance(event, Phase) and event.name in GATE_STATES:
             self.flush()
             self._post(JobStateChanged(self.job_id, event.name, self.run_id))
+        elif isinstance(event, Phase) and event.name in NAMED_PHASES and event.collection is None:
+            self._phase = event.name  # the progress line names it at once
+            self._post_progress(self._last_progress)
         elif isinstance(event, Finished):
             self.flush()
 
@@ -103,8 +110,16 @@ class JobBridge:
             self._post_progress(progress)
 
     def _post_progress(self, progress: Progress) -> None:
+        self._last_progress = progress
         self._post(
-            JobProgress(self.job_id, progress.done, progress.total, progress.rate, progress.eta)
+            JobProgress(
+                self.job_id,
+                progress.done,
+                progress.total,
+                progress.rate,
+                progress.eta,
+                self._phase,
+            )
         )
 
     def flush(self) -> None:

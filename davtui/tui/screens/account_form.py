@@ -33,7 +33,11 @@ PRESETS: tuple[tuple[str, str, str], ...] = (
     ("Fastmail", "fastmail", "https://caldav.fastmail.com/"),
     ("iCloud", "icloud", "https://caldav.icloud.com/"),
     ("Other", "other", "https://dav.example.org/ or a host name"),
+    ("Local folder", "vdir", "a folder: ./backup/ (one file per item)"),
+    ("Local file", "file", "a file: ./calendar.ics or ./contacts.vcf"),
 )
+#: The "servers" that are local storages: their value is the account kind, not a preset.
+LOCAL_KINDS = ("vdir", "file")
 PRESET_LABELS = {value: label for label, value, _hint in PRESETS}
 # Presets whose DAV root is built from the server and the login -> discovery's path template.
 GUIDED = {"sogo": "sogo", "zimbra": "zimbra", "carbonio": "zimbra"}
@@ -58,6 +62,7 @@ class AccountFields:
     password: str | None
     verify_tls: bool
     ca_file: str | None
+    kind: str = "dav"
 
 
 #: Who the schema's sentences name in this form: "The account's url ... is neither ...".
@@ -97,8 +102,18 @@ class AccountForm(ModalScreen[AccountFields | None]):
 
     @property
     def kind(self) -> str:
-        """The form edits DAV accounts; a local one made by the CLI keeps its kind."""
-        return self.account.kind if self.account is not None else "dav"
+        """dav, or the local kind chosen under Server (an edited account keeps its kind)."""
+        if self.account is not None:
+            return self.account.kind
+        chosen = str(self.query_one("#preset", Select).value)
+        return chosen if chosen in LOCAL_KINDS else "dav"
+
+    def _server_value(self) -> str:
+        """The Server choice an account is shown with: its kind when local, else its preset."""
+        account = self.account
+        if account is None:
+            return "other"
+        return account.kind if account.kind in LOCAL_KINDS else (account.preset or "other")
 
     def _name_free(self, value: str) -> bool:
         query = Account.select().where(Account.name == value.strip())
@@ -126,7 +141,7 @@ class AccountForm(ModalScreen[AccountFields | None]):
                 yield Label("Server")
                 yield Select(
                     [(label, value) for label, value, _hint in PRESETS],
-                    value=(account.preset or "other") if account else "other",
+                    value=self._server_value(),
                     allow_blank=False,
                     id="preset",
                     compact=True,
@@ -145,30 +160,38 @@ class AccountForm(ModalScreen[AccountFields | None]):
                     account.url if account else "",
                     id="url",
                     compact=True,
-                    validators=[SchemaUrl(self.kind)],
+                    validators=[SchemaUrl(account.kind if account else "dav")],
                 )
-                yield Label("User")
-                yield Input(account.username if account else "", id="username", compact=True)
-                yield Label("Password")
+                yield Label("User", classes="remote")
                 yield Input(
+                    account.username if account else "",
+                    id="username",
+                    compact=True,
+                    classes="remote",
+                )
+                yield Label("Password", classes="remote")
+                yield Input(
+                    classes="remote",
                     password=True,
                     placeholder="unchanged" if editing and account.secret else "",
                     id="password",
                     compact=True,
                 )
-                yield Label("TLS")
+                yield Label("TLS", classes="remote")
                 yield Checkbox(
                     "verify certificates",
                     account.verify_tls if account else True,
                     id="verify_tls",
                     compact=True,
+                    classes="remote",
                 )
-                yield Label("CA file")
+                yield Label("CA file", classes="remote")
                 yield Input(
                     (account.ca_file or "") if account else "",
                     placeholder="optional: PEM bundle to trust",
                     id="ca_file",
                     compact=True,
+                    classes="remote",
                 )
             yield Label("", id="error")
             with Horizontal(classes="buttons"):
@@ -183,6 +206,10 @@ class AccountForm(ModalScreen[AccountFields | None]):
         guided = str(event.value) in GUIDED and self.account is None
         for widget in self.query(".guided"):
             widget.display = guided
+        kind = self.kind
+        self.query_one("#url", Input).validators = [SchemaUrl(kind)]  # a path, or a URL
+        for widget in self.query(".remote"):
+            widget.display = kind == "dav"  # a folder has no login and no TLS
         self._fill_url()
 
     @on(Input.Changed, "#host")
@@ -218,9 +245,12 @@ class AccountForm(ModalScreen[AccountFields | None]):
             password=None,
             verify_tls=self.query_one("#verify_tls", Checkbox).value,
             ca_file=self.query_one("#ca_file", Input).value.strip() or None,
+            kind=self.kind,
         )
         if not problems:
             values = {key: getattr(fields, key, None) for key in FORM_KEYS}
+            if fields.kind in LOCAL_KINDS:  # "Local folder" is a kind, not a server preset
+                values["preset"] = None
             try:
                 check_account({**values, "kind": self.kind}, WHERE, FORM_KEYS)
             except ConfigError as exc:  # the sentence the CLI and the config file give

@@ -19,7 +19,12 @@ from davtui.engine.jobs.lifecycle import Refused, check_account_removable
 from davtui.store import StoreError, Vault
 from davtui.store.models import Account
 from davtui.tui.messages import DiscoveryDone
-from davtui.tui.screens.account_form import PRESET_LABELS, AccountFields, AccountForm
+from davtui.tui.screens.account_form import (
+    LOCAL_KINDS,
+    PRESET_LABELS,
+    AccountFields,
+    AccountForm,
+)
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.widgets.format import local_time
 
@@ -32,6 +37,7 @@ class AccountsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("a", "add", "Add", id="account.add"),
+        Binding("n", "add", "Add", show=False),  # "new", as on the Jobs screen
         Binding("e", "edit", "Edit", id="account.edit"),
         Binding("t", "test", "Test connection", id="account.test"),
         Binding("d", "delete", "Delete", id="account.delete"),
@@ -61,7 +67,10 @@ class AccountsScreen(Screen[None]):
             tested = {None: "never", True: "ok", False: "failed"}[account.last_test_ok]
             table.add_row(
                 account.name,
-                PRESET_LABELS.get(account.preset or "other", account.preset),
+                PRESET_LABELS.get(
+                    account.kind if account.kind in LOCAL_KINDS else account.preset or "other",
+                    account.preset,
+                ),
                 account.username,
                 tested,
                 account.url,
@@ -86,7 +95,10 @@ class AccountsScreen(Screen[None]):
         account = self.selected()
         detail = self.query_one("#account-detail", Static)
         if account is None:
-            detail.update("No accounts yet: press [b]a[/] to add the server you migrate from.")
+            detail.update(
+                "No accounts yet: press [b]a[/] to add one (a server, or a local folder),"
+                " then the one you migrate to."
+            )
         elif account.last_test_at is None:
             detail.update(f"[b]{account.name}[/]: not tested yet, press [b]t[/].")
         else:
@@ -100,8 +112,8 @@ class AccountsScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "test", "delete"):
-            return None if self.selected_id() is None else True
+        if action in ("edit", "test", "delete"):  # hidden, not greyed: no account, no key
+            return self.selected_id() is not None
         return True
 
     def action_add(self) -> None:
@@ -117,9 +129,9 @@ class AccountsScreen(Screen[None]):
         """Store the form's result; the password goes through the vault and nowhere else."""
         if result is None:
             return
-        account = account or Account(kind="dav")
+        account = account or Account(kind=result.kind)
         account.name, account.url, account.username = result.name, result.url, result.username
-        account.preset = None if result.preset == "other" else result.preset
+        account.preset = None if result.preset in ("other", *LOCAL_KINDS) else result.preset
         account.verify_tls, account.ca_file = result.verify_tls, result.ca_file
         try:
             if result.password is not None:

@@ -18,6 +18,7 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No", key_display="n/esc"),
+        Binding("escape,enter", "close", "Close", key_display="esc"),
     ]
 
     def __init__(self, title: str, question: str, yes: str = "Yes", allowed: bool = True) -> None:
@@ -45,5 +46,16 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A question offers y and n; a notice (only OK) offers esc to close, no Yes/No."""
+        if action == "close":
+            return not self.allowed
+        if action == "answer":
+            return self.allowed
+        return True
+
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes and self.allowed)
+
+    def action_close(self) -> None:
+        self.dismiss(False)

@@ -39,6 +39,14 @@ APPLIES: dict[str, tuple[str, ...] | None] = {
     "duplicate": None,
     "log": None,
 }
+# The engine's phases as the Progress cell names them; copying ("act") shows the bar.
+PHASE_WORDS = {
+    "discover": "discovering…",
+    "list": "listing…",
+    "plan": "planning…",
+    "verify": "verifying…",
+    "done": "finishing…",
+}
 # Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
 COLUMNS = (
     ("Name", "name", 14),
@@ -46,7 +54,7 @@ COLUMNS = (
     ("Progress", "progress", 13),
     ("Done", "done", 9),
     ("Rate", "rate", 5),
-    ("ETA", "eta", 5),
+    ("ETA", "eta", 10),
     ("What", "what", 9),
     ("Source → destination", "route", None),
 )
@@ -69,7 +77,7 @@ class JobsScreen(Screen[None]):
         Binding("p", "pause", "Pause", id="job.pause"),
         Binding("r", "resume", "Resume", id="job.resume"),
         Binding("x", "stop", "Stop", id="job.stop"),
-        Binding("c", "duplicate", "Copy", id="job.duplicate"),
+        Binding("c", "duplicate", "Duplicate", id="job.duplicate"),
         Binding("d", "delete", "Delete", id="job.delete"),
         Binding("l", "log", "Log", id="job.log"),
     ]
@@ -137,10 +145,16 @@ class JobsScreen(Screen[None]):
         row = str(progress.job_id)
         if row not in table.rows:
             return
-        table.update_cell(row, "progress", bar(progress.done, progress.total))
-        table.update_cell(row, "done", f"{progress.done}/{progress.total}")
+        phase = PHASE_WORDS.get(progress.phase or "act")
+        shown = phase if phase else bar(progress.done, progress.total)
+        table.update_cell(row, "progress", shown)
+        table.update_cell(
+            row, "done", f"{progress.done}/{progress.total}" if progress.total else ""
+        )
         table.update_cell(row, "rate", f"{progress.rate:.0f}/s" if progress.rate else "")
-        table.update_cell(row, "eta", duration(progress.eta))
+        copying = progress.phase in (None, "act") and progress.total
+        eta = duration(progress.eta) if progress.eta is not None else "estimating"
+        table.update_cell(row, "eta", eta if copying else "")
 
     def selected_id(self) -> int | None:
         table = self.query_one("#jobs", DataTable)
@@ -186,6 +200,9 @@ class JobsScreen(Screen[None]):
         self._changed(job, note)
 
     def action_new(self) -> None:
+        if Account.select().count() < 2:  # a job copies from one account to another
+            self.notify("Add two accounts first (press 1): a job copies from one to the other.")
+            return
         self.app.push_screen(JobForm(), lambda fields: self.save(Job(), fields))
 
     @on(DataTable.RowSelected, "#jobs")

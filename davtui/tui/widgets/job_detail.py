@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -13,39 +12,11 @@ from textual.widgets import DataTable, Static
 
 from davtui.store.models import Account, Job, Run
 from davtui.tui.widgets.format import as_datetime, badge, duration, local_time
+from davtui.tui.widgets.stats import StatsTable, extras, verification_line
 
 # suppress_invitations -> what the summary says (None: on where the server e-mails, SOGo)
 INVITATIONS = {True: ["no invitations"], False: [], None: ["invitations: auto"]}
-KINDS = ("calendars", "addressbooks", "events", "tasks", "journals", "contacts")
-# counter -> column heading (short: the panel is half of an 80-column terminal)
-COUNTERS = {
-    "created": "new",
-    "updated": "upd",
-    "unchanged": "same",
-    "skipped": "skip",
-    "failed": "fail",
-    "used": "used",
-    "deleted": "del",
-}
-LABELS = {"addressbooks": "address books"}
 HISTORY = 50
-
-
-def stats_table(stats: dict[str, Any]) -> Table:
-    """Kinds as rows, the counters that occur as columns; zero counts are dots."""
-    kinds = [k for k in KINDS if isinstance(stats.get(k), dict)]
-    kinds += sorted(k for k, v in stats.items() if isinstance(v, dict) and k not in KINDS)
-    present = {name for kind in kinds for name in stats[kind]}
-    counters = [c for c in COUNTERS if c in present] + sorted(present - set(COUNTERS))
-    table = Table(box=None, padding=(0, 0, 0, 1), show_edge=False, header_style="bold")
-    table.add_column("", no_wrap=True)
-    for counter in counters:
-        table.add_column(COUNTERS.get(counter, counter), justify="right", no_wrap=True)
-    for kind in kinds:
-        counts = stats[kind]
-        cells = [str(counts[c]) if counts.get(c) else "·" for c in counters]
-        table.add_row(LABELS.get(kind, kind), *cells)
-    return table
 
 
 def run_time(run: Run) -> str:
@@ -77,8 +48,8 @@ class JobDetail(Vertical):
             summary.update("")
             first = (
                 "press [b]n[/] to create one"
-                if Account.select().exists()
-                else "add accounts first ([b]1[/])"
+                if Account.select().count() >= 2
+                else "add two accounts first ([b]1[/]): a job copies from one to the other"
             )
             stats.update(f"No jobs yet: {first}.")
             return
@@ -101,10 +72,16 @@ class JobDetail(Vertical):
         parts: list[Any] = [Text(f"Run {last.id}, {local_time(last.started_at)}", style="bold")]
         if last.dry_run and last.status != "running":
             parts.append(Text("Dry run: nothing was written; the counts say what a run would do."))
+        if job.status == "paused":
+            parts.append(Text.assemble(("Paused", f"bold {theme['warning']}"), ": r resumes it."))
         if last.stats:
-            parts.append(stats_table(last.stats))
-        elif last.status == "running":
+            parts.append(StatsTable(last.stats))
+            parts += [Text(line) for line in extras(last.stats)]
+        elif last.status == "running" and job.status != "paused":
             parts.append(Text("Running: statistics follow when it ends."))
+        if line := verification_line(last.verification):
+            ok = (last.verification or {}).get("ok")
+            parts.append(Text(line, style="" if ok else theme["error"]))
         if last.error:
             parts.append(Text(last.error, style=theme["error"]))
         stats.update(Group(*parts))
