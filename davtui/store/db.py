@@ -102,10 +102,20 @@ def _v3_delete_guard(db: Database) -> None:
             for name in ("max_delete_share", "force_delete") if name not in have))  # fmt: skip
 
 
+def _v4_changes(db: Database) -> None:
+    """The `change` table and its one row: the counter other processes' TUIs poll."""
+    from davtui.store.models import Change
+
+    db.create_tables([Change])  # safe: step 1 of a fresh database made it already
+    if not Change.select().exists():
+        Change.insert(id=1, counter=0).execute()
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
     _v3_delete_guard,
+    _v4_changes,
 ]
 
 

@@ -185,6 +185,14 @@ class ItemState(BaseModel):
         indexes = ((("job", "source_collection", "source_href"), True),)
 
 
+class Change(BaseModel):
+    """One row whose counter every write that changes what the jobs screen shows bumps in its
+    own transaction (`davtui.store.changes`): a TUI notices other processes' writes by polling
+    this one integer instead of rereading every job."""
+
+    counter = IntegerField(default=0)
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     Setting,
     Account,
@@ -193,4 +201,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     LogEntry,
     CollectionState,
     ItemState,
+    Change,
 )

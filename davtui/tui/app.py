@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from davtui.engine.jobs.lifecycle import FINISHED, HELD
 from davtui.engine.jobs.queue import mark_interrupted
-from davtui.store import open_database
+from davtui.store import changes, open_database
 from davtui.store.models import Account, Job, Run, Setting
 from davtui.tui.eta import Eta
 from davtui.tui.messages import JobLog, JobProgress, JobsChanged, JobStateChanged
@@ -44,6 +44,9 @@ WORKERS_KEY = "workers"
 MAX_WORKERS = 8
 MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3"}
 
+
+#: How often the App looks at the change counter: other processes' writes show within a second.
+CHANGES_POLL_SECONDS = 0.5
 
 #: How long a greeting stays on screen: long enough to copy a URL from it.
 GREETING_SECONDS = 120
@@ -90,6 +93,8 @@ class DavtuiApp(App[None]):
         """The latest progress of each job seen running in this session."""
         self.estimates: dict[int, Eta] = {}
         """Each running job's smoothed rate and ETA (the engine's is an average since the start)."""
+        self.changes_seen = changes.current()
+        """The change counter as last seen: when it moves, some process changed the jobs."""
 
     def on_mount(self) -> None:
         if self.greeting:
@@ -99,6 +104,7 @@ class DavtuiApp(App[None]):
             self.theme = saved.value
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.show_worker_state()
+        self.set_interval(CHANGES_POLL_SECONDS, self.look_for_changes)
         if not Account.select().exists():  # a newcomer starts where the first step is
             self.switch_mode("accounts")
         if self.run_jobs:
@@ -256,6 +262,14 @@ class DavtuiApp(App[None]):
         self.queue.nudge()  # a job may have been queued
         self.show_worker_state()
         self.job_events.publish(message)
+
+    def look_for_changes(self) -> None:
+        """One small SELECT: when another process (the CLI, a headless runner) added, edited,
+        queued, paused or finished a job, every screen rereads its jobs as after a local change."""
+        seen = changes.current()
+        if seen != self.changes_seen:
+            self.changes_seen = seen
+            self.post_message(JobsChanged())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(

@@ -170,11 +170,13 @@ def create(rows: list[Row], queue: bool) -> tuple[int, int]:
     """Accounts and jobs for `rows` in one transaction; (accounts created, jobs created)."""
     from davtui.engine.jobs.lifecycle import enqueue
     from davtui.store import Vault
+    from davtui.store.changes import bump
     from davtui.store.models import Job, database
 
     vault = Vault.open()
     created: dict = {}
     with database.atomic():
+        bump()  # TUIs open on the same database show the new jobs within a second
         for row in rows:
             if Job.get_or_none(Job.name == row.name):
                 raise BatchError(f"line {row.line}: a job named '{row.name}' exists already; "

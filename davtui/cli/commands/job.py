@@ -127,7 +127,8 @@ def _checked(args) -> dict:
 
 def _add(ctx) -> int:
     from davtui.engine.jobs.lifecycle import enqueue
-    from davtui.store.models import Job
+    from davtui.store.changes import bump
+    from davtui.store.models import Job, database
 
     args = ctx.args
     values = _checked(args)
@@ -137,7 +138,9 @@ def _add(ctx) -> int:
     if Job.get_or_none(Job.name == args.name):
         print(f"davtui: a job named '{args.name}' exists already.", file=sys.stderr)
         return exitcodes.USAGE
-    job = Job.create(source=source, destination=destination, **values)
+    with database.atomic():
+        job = Job.create(source=source, destination=destination, **values)
+        bump()  # a TUI open on the same database shows it within a second
     if args.queue:
         enqueue(job.id)
     print(f"Added job '{job.name}' (id {job.id}){' and queued it' if args.queue else ''}.")

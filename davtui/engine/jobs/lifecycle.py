@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from peewee import fn
 
+from davtui.store.changes import bump
 from davtui.store.models import Account, Job, database, utcnow
 
 
@@ -118,11 +119,14 @@ def enqueue(job_id: int, dry_run: bool = False) -> None:
             queue_position=last + 1,
             updated_at=utcnow(),
         ).where(Job.id == job_id).execute()
+        bump()
 
 
 def _request(job: Job, request: str) -> None:
     """A control request on the job row: whichever process runs the job acts on it."""
-    Job.update(control=request, updated_at=utcnow()).where(Job.id == job.id).execute()
+    with database.atomic():
+        Job.update(control=request, updated_at=utcnow()).where(Job.id == job.id).execute()
+        bump()
 
 
 def pause(job: Job) -> str:
@@ -145,11 +149,13 @@ def stop(job: Job) -> str:
         _request(job, "stop")
         return f"Asked job '{job.name}' to stop."
     after = S.PENDING if job.status == S.QUEUED else S.CANCELLED
-    changed = (
-        Job.update(status=after, control=None, queue_position=None, updated_at=utcnow())
-        .where((Job.id == job.id) & (Job.status == job.status))
-        .execute()
-    )
+    with database.atomic():
+        changed = (
+            Job.update(status=after, control=None, queue_position=None, updated_at=utcnow())
+            .where((Job.id == job.id) & (Job.status == job.status))
+            .execute()
+        )
+        bump()
     if not changed:
         raise Refused(f"Job '{job.name}' changed meanwhile: look again.")
     if after == S.PENDING:
@@ -166,6 +172,7 @@ def remove(job: Job) -> str:
             _require(fresh, "remove")
         if fresh is not None:
             fresh.delete_instance()
+            bump()
     return f"Removed job '{job.name}'."
 
 
@@ -176,16 +183,20 @@ def duplicate(job: Job, fields: tuple[str, ...] = SETTINGS) -> Job:
     while Job.select().where(Job.name == name).exists():
         name, number = f"{job.name} copy {number}", number + 1
     values = {field: getattr(job, field) for field in fields}
-    return Job.create(name=name, status=S.PENDING, **values)
+    with database.atomic():
+        bump()
+        return Job.create(name=name, status=S.PENDING, **values)
 
 
 def interrupt(job_id: int, runner: str | None) -> bool:
     """Recover a job its runner left when it died: interrupted, free for any runner."""
-    return bool(
-        Job.update(status=S.INTERRUPTED, runner=None, lease_until=None)
-        .where((Job.id == job_id) & (Job.runner == runner))
-        .execute()
-    )
+    with database.atomic():
+        bump()
+        return bool(
+            Job.update(status=S.INTERRUPTED, runner=None, lease_until=None)
+            .where((Job.id == job_id) & (Job.runner == runner))
+            .execute()
+        )
 
 
 def begin(job_id: int, runner: str) -> None:
@@ -194,6 +205,7 @@ def begin(job_id: int, runner: str) -> None:
         Job.update(status=S.RUNNING, control=None, runner=runner, updated_at=utcnow()).where(
             Job.id == job_id
         ).execute()
+        bump()
 
 
 def hold(job_id: int, paused: bool) -> None:
@@ -201,6 +213,7 @@ def hold(job_id: int, paused: bool) -> None:
     status = S.PAUSED if paused else S.RUNNING
     with database.atomic():
         Job.update(status=status, updated_at=utcnow()).where(Job.id == job_id).execute()
+        bump()
 
 
 def finish(job_id: int, status: str, runner: str) -> None:
@@ -214,6 +227,7 @@ def finish(job_id: int, status: str, runner: str) -> None:
             lease_until=None,
             updated_at=utcnow(),
         ).where((Job.id == job_id) & (Job.runner == runner)).execute()
+        bump()
 
 
 def account_users(account: Account) -> list[str]:

@@ -24,6 +24,7 @@ from peewee import DatabaseError, PostgresqlDatabase
 from davtui.engine.events import Finished, Listener, ignore
 from davtui.engine.jobs.lifecycle import DRY_RUN, HELD, RUNNABLE, JobStatus, enqueue, interrupt
 from davtui.engine.jobs.run import run_job, runner_id
+from davtui.store.changes import bump
 from davtui.store.models import Job, Run, database, utcnow
 
 __all__ = ["DRY_RUN", "HELD", "RUNNABLE", "enqueue"]  # the lifecycle's, where callers look
@@ -98,16 +99,19 @@ def _take(job: Job, explicit: bool = False) -> bool:
     another runner was faster; the run a dead runner left open is closed."""
     unchanged = Job.runner.is_null() if job.runner is None else Job.runner == job.runner
     wanted = _free() if explicit else _takeable()
-    taken = (
-        Job.update(
-            status=JobStatus.RUNNING,  # the claim: the one status write outside the lifecycle
-            runner=runner_id(),
-            lease_until=utcnow() + timedelta(seconds=lease_seconds()),
-            updated_at=utcnow(),
+    with database.atomic():
+        taken = (
+            Job.update(
+                status=JobStatus.RUNNING,  # the claim: the one status write outside lifecycle
+                runner=runner_id(),
+                lease_until=utcnow() + timedelta(seconds=lease_seconds()),
+                updated_at=utcnow(),
+            )
+            .where((Job.id == job.id) & wanted & unchanged)
+            .execute()
         )
-        .where((Job.id == job.id) & wanted & unchanged)
-        .execute()
-    )
+        if taken:
+            bump()
     if taken and job.status in HELD:
         _close_runs(job.id, job.runner, job.lease_until)
     return taken == 1

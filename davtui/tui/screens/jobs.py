@@ -20,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
 from davtui.engine.jobs import lifecycle
-from davtui.store.models import Account, Job, Run, utcnow
+from davtui.store.changes import bump
+from davtui.store.models import Account, Job, Run, database, utcnow
 from davtui.tui.messages import JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
@@ -220,7 +221,9 @@ class JobsScreen(Screen[None]):
         job.suppress_invitations, job.updated_at = fields.suppress_invitations, utcnow()
         job.default_collections = fields.default_collections
         job.collections = fields.collections
-        job.save()
+        with database.atomic():
+            job.save()
+            bump()  # other TUIs on the same database (this one posts JobsChanged itself)
         self._changed(job, f"Saved job {job.name}.")
 
     def _queue(self, job: Job, dry_run: bool) -> None:
