@@ -25,6 +25,7 @@ from davtui.store import changes, close_database
 from davtui.store.models import Account, Job, utcnow
 from davtui.tui.app import DavtuiApp
 from davtui.tui.screens import JobsScreen
+from davtui.tui.widgets.format import status_label
 
 ELSEWHERE = "elsewhere.example:4242"
 NOTICED_WITHIN = 1.5  # seconds after the command's exit; the App polls every 0.5 s
@@ -129,3 +130,20 @@ def test_every_lifecycle_transition_moves_the_counter(job_id: int) -> None:
     assert Job.get_by_id(job_id).status == "interrupted"
     assert moved(lambda: lifecycle.stop(job()))  # interrupted -> cancelled
     assert moved(lambda: lifecycle.duplicate(job()))
+
+
+def test_the_tui_says_the_lifecycle_words() -> None:
+    """One vocabulary: the badge says what the CLI, JSON and logs say, shortened only where the
+    cell is too narrow for it."""
+    assert status_label("completed") == "completed"
+    assert status_label("completed_with_errors") == "completed with errors"
+    assert status_label("completed_with_errors", width=15) == "completed ⚠"
+    assert status_label("completed", dry_run=True) == "dry run completed"
+    assert status_label("completed", dry_run=True, width=15) == "dry completed"
+    assert status_label("completed_with_errors", dry_run=True, width=15) == "dry completed ⚠"
+    assert status_label("running", dry_run=True) == "running"
+    for status in lifecycle.JobStatus:
+        assert (
+            len(status_label(status, True, 15)) <= 15 and len(status_label(status, False, 15)) <= 15
+        )
+        assert status_label(status, width=15).split()[0] in status.value  # no other words

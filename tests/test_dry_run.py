@@ -71,20 +71,21 @@ def status_cell(app: DavtuiApp, job_id: int) -> str:
     return app.screen.query_one("#jobs", DataTable).get_cell(str(job_id), "status").plain
 
 
-async def test_tui_job_list_says_dry_run_done_after_a_dry_run(home: Path, tmp_path: Path) -> None:
-    """A job whose last run was a dry run reads "dry run done" and its detail says nothing was
-    written; `s` runs it for real and it reads "done", `t` queues a dry run again and it reads
-    "dry run done", and the notification at its end says "dry run completed"."""
+async def test_tui_job_list_says_dry_completed_after_a_dry_run(home: Path, tmp_path: Path) -> None:
+    """A job whose last run was a dry run reads "dry completed" (the lifecycle's word, in the
+    table's narrow Status column) and its detail says nothing was written; `s` runs it for real
+    and it reads "completed", `t` queues a dry run again and it reads "dry completed", and the
+    notification at its end says "dry run completed"."""
     assert davtui(home, "migrate", str(folders(tmp_path)), "--dry-run").returncode == 0
     app = DavtuiApp(str(home / "davtui.db"))
     try:
         async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await pilot.pause()
-            assert status_cell(app, 1) == "dry run done"  # the CLI's dry run, read at start
+            assert status_cell(app, 1) == "dry completed"  # the CLI's dry run, read at start
             detail = text_of(app.screen.query_one("#run-stats", Static).content)
             assert "Dry run: nothing was written" in detail, detail
 
-            for key, runs, label in (("s", 2, "done"), ("t", 3, "dry run done")):
+            for key, runs, label in (("s", 2, "completed"), ("t", 3, "dry completed")):
                 await pilot.press(key)
                 deadline = time.monotonic() + 60
                 while not (

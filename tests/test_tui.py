@@ -155,7 +155,7 @@ async def test_user_flow_add_accounts_create_start_pause_resume_complete_and_sea
             await until(pilot, lambda: states[-1][1] == "running")
             resumed_after = states[-1][0] - asked
             await until(pilot, lambda: status_of(job.id) == "completed", timeout=120)
-            await until(pilot, lambda: rows(pilot, "#jobs")[0][1] == "done")
+            await until(pilot, lambda: rows(pilot, "#jobs")[0][1] == "completed")
             print(f"pause took effect in {paused_after:.2f} s, resume in {resumed_after:.2f} s")
             assert paused_after < 1.5 and resumed_after < 1.5
 

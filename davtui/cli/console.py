@@ -9,6 +9,7 @@ import time
 from typing import TextIO
 
 from davtui.engine.events import Event, Finished, ItemDone, Phase, Progress
+from davtui.engine.jobs.lifecycle import words
 from davtui.engine.jobs.recorder import WOULD, describe
 
 QUIET_LEVELS = {"debug"}
@@ -120,8 +121,8 @@ class Console:
             for line in summary_lines(finished):
                 self.out.write(f"{self.label}{line}\n")
             if finished.dry_run:
-                ended = f"dry run {finished.status} in {duration:.1f} s: nothing was written"
+                ended = f"dry run {words(finished.status)} in {duration:.1f} s: nothing was written"
             else:
-                ended = f"{finished.status} in {duration:.1f} s"
+                ended = f"{words(finished.status)} in {duration:.1f} s"
             self.out.write(f"{self.label}{ended}\n")
             self.out.flush()

@@ -24,7 +24,7 @@ from textual.signal import Signal
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
-from davtui.engine.jobs.lifecycle import FINISHED, HELD
+from davtui.engine.jobs.lifecycle import FINISHED, HELD, words
 from davtui.engine.jobs.queue import mark_interrupted
 from davtui.store import changes, open_database
 from davtui.store.models import Account, Job, Run, Setting
@@ -255,7 +255,7 @@ class DavtuiApp(App[None]):
             severity = "information" if message.status == "completed" else "warning"
             run = Run.get_or_none(Run.id == message.run_id) if message.run_id else None
             dry = "dry run " if run is not None and run.dry_run else ""  # it wrote nothing
-            self.notify(f"{name}: {dry}{message.status.replace('_', ' ')}", severity=severity)
+            self.notify(f"{name}: {dry}{words(message.status)}", severity=severity)
             self.bell()
 
     def on_jobs_changed(self, message: JobsChanged) -> None:

@@ -85,14 +85,15 @@ def allowed(action: str, status: str) -> bool:
     return status in APPLIES[action]
 
 
-def _shown(status: str) -> str:
+def words(status: str) -> str:
+    """A state as people read it (the TUI, log lines, messages): the same names, spaced."""
     return status.replace("_", " ")
 
 
 def _require(job: Job, action: str) -> None:
     if allowed(action, job.status):
         return
-    name, status = job.name, _shown(job.status)
+    name, status = job.name, words(job.status)
     if action == "start":
         raise Refused(f"Job '{name}' is {status} already.")
     if action == "remove":

@@ -21,6 +21,7 @@ from davtui.engine.events import (
     Throttled,
     ignore,
 )
+from davtui.engine.jobs.lifecycle import words
 from davtui.store.models import LogEntry, database, utcnow
 
 #: A log row's columns, in the order of `_INSERT`'s parameters.
@@ -69,7 +70,8 @@ def describe(event: Event) -> tuple[str, str] | None:
         case Phase(name=name, collection=collection) if collection is None:
             return "debug", f"phase: {name}"
         case Finished(status=status, error=error, dry_run=dry_run):
-            text = f"dry run {status}, nothing was written" if dry_run else f"run {status}"
+            said = words(status)  # the lifecycle's names, spaced: "run completed with errors"
+            text = f"dry run {said}, nothing was written" if dry_run else f"run {said}"
             return ("error" if error else "info"), text + (f": {error}" if error else "")
     return None
 

@@ -48,10 +48,12 @@ PHASE_WORDS = {
     "verify": "verifying…",
     "done": "finishing…",
 }
+#: The Status column's cells: "dry completed ⚠" fits (`format.status_label`).
+STATUS_WIDTH = 15
 # Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
 COLUMNS = (
-    ("Name", "name", 14),
-    ("Status", "status", 12),
+    ("Name", "name", 11),
+    ("Status", "status", STATUS_WIDTH),
     ("Progress", "progress", 13),
     ("Done", "done", 9),
     ("Rate", "rate", 5),
@@ -125,7 +127,7 @@ class JobsScreen(Screen[None]):
         for job in jobs:
             table.add_row(
                 job.name,
-                badge(job.status, theme, job.id in dry),
+                badge(job.status, theme, job.id in dry, STATUS_WIDTH),
                 "",
                 "",
                 "",

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from rich.text import Text
 
+from davtui.engine.jobs.lifecycle import words
+
 # Status -> the theme variable its badge is drawn in (None: the normal text colour).
 STATUS_COLOR: dict[str, str | None] = {
     "pending": None,
@@ -18,8 +20,9 @@ STATUS_COLOR: dict[str, str | None] = {
     "cancelled": None,
     "interrupted": "error",
 }
-# A finished dry run's word: it wrote nothing, so it must not read like a finished copy.
-DRY_RUN_LABEL = {"completed": "dry run done", "completed_with_errors": "dry errors"}
+#: Where a cell is too narrow for "completed with errors": the sign the warning colour goes with
+#: (the detail panel below spells it out).
+SHORT = {"completed with errors": "completed ⚠"}
 
 
 def as_datetime(value: datetime | str | None) -> datetime | None:
@@ -47,12 +50,28 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-def badge(status: str, theme: dict[str, str], dry_run: bool = False) -> Text:
-    """The job status as a short word in its theme colour (`theme`: the app's variables);
-    `dry_run`: the status is that of a dry run."""
-    label = {"completed_with_errors": "errors", "completed": "done"}.get(status, status)
-    label = DRY_RUN_LABEL.get(status, label) if dry_run else label
+def status_label(status: str, dry_run: bool = False, width: int | None = None) -> str:
+    """The lifecycle's name of a state, as the CLI and the logs say it ("completed with
+    errors"); a dry run's end says so (it wrote nothing: it must not read like a finished
+    copy); within `width` cells, the shorter forms ("completed ⚠", "dry completed")."""
+    said = words(status)
+    if dry_run and status not in ("running", "paused"):
+        said = f"dry run {said}"
+    if width is None or len(said) <= width:
+        return said
+    said = said.replace("dry run ", "dry ", 1)
+    for long, short in SHORT.items():
+        said = said.replace(long, short)
+    return said
+
+
+def badge(
+    status: str, theme: dict[str, str], dry_run: bool = False, width: int | None = None
+) -> Text:
+    """The job status in its theme colour (`theme`: the app's variables); `dry_run`: the status
+    is that of a dry run; `width`: the cells it has (see `status_label`)."""
     color = STATUS_COLOR.get(status)
+    label = status_label(status, dry_run, width)
     return Text(label, style=f"bold {theme[color]}" if color else "")
 
 

@@ -67,7 +67,7 @@ class JobDetail(Vertical):
         for run in runs:
             started = local_time(run.started_at, "%m-%d %H:%M")
             label = f"{run.id}{' dry' if run.dry_run else ''}"
-            history.add_row(label, started, badge(run.status, theme), run_time(run))
+            history.add_row(label, started, badge(run.status, theme, width=15), run_time(run))
         last = runs[0]
         parts: list[Any] = [Text(f"Run {last.id}, {local_time(last.started_at)}", style="bold")]
         if last.dry_run and last.status != "running":
