@@ -82,6 +82,13 @@ def test_schema_versioning_is_the_same_on_postgres(store_at: str) -> None:
     Setting.replace(key="theme", value="light").execute()
     assert Setting.get_by_id("theme").value == "light"
     assert Setting.select().where(Setting.key == "theme").count() == 1
+    # The change counter a TUI polls: one row, bumped in the writer's transaction.
+    from davtui.store import changes
+
+    before = changes.current()
+    with database.atomic():
+        changes.bump()
+    assert changes.current() == before + 1
     # A database newer than this davtui is refused with one sentence (when a process opens
     # it: an open database is not opened twice, see test_safety_lifecycle).
     database.obj.execute_sql("UPDATE davtui_schema SET version = 99")
