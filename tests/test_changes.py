@@ -137,10 +137,10 @@ def test_the_tui_says_the_lifecycle_words() -> None:
     cell is too narrow for it."""
     assert status_label("completed") == "completed"
     assert status_label("completed_with_errors") == "completed with errors"
-    assert status_label("completed_with_errors", width=15) == "completed ⚠"
+    assert status_label("completed_with_errors", width=15) == "with errors"
     assert status_label("completed", dry_run=True) == "dry run completed"
     assert status_label("completed", dry_run=True, width=15) == "dry completed"
-    assert status_label("completed_with_errors", dry_run=True, width=15) == "dry completed ⚠"
+    assert status_label("completed_with_errors", dry_run=True, width=15) == "dry with errors"
     assert status_label("running", dry_run=True) == "running"
     for status in lifecycle.JobStatus:
         assert (

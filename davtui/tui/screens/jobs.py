@@ -48,7 +48,7 @@ PHASE_WORDS = {
     "verify": "verifying…",
     "done": "finishing…",
 }
-#: The Status column's cells: "dry completed ⚠" fits (`format.status_label`).
+#: The Status column's cells: "dry with errors" fits (`format.status_label`).
 STATUS_WIDTH = 15
 # Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
 COLUMNS = (

@@ -20,9 +20,9 @@ STATUS_COLOR: dict[str, str | None] = {
     "cancelled": None,
     "interrupted": "error",
 }
-#: Where a cell is too narrow for "completed with errors": the sign the warning colour goes with
-#: (the detail panel below spells it out).
-SHORT = {"completed with errors": "completed ⚠"}
+#: Where a cell is too narrow for "completed with errors": its tail, in the warning colour
+#: (the detail panel below spells it out). ASCII: an emoji's width differs between terminals.
+SHORT = {"completed with errors": "with errors"}
 
 
 def as_datetime(value: datetime | str | None) -> datetime | None:
@@ -53,7 +53,7 @@ def duration(seconds: float | None) -> str:
 def status_label(status: str, dry_run: bool = False, width: int | None = None) -> str:
     """The lifecycle's name of a state, as the CLI and the logs say it ("completed with
     errors"); a dry run's end says so (it wrote nothing: it must not read like a finished
-    copy); within `width` cells, the shorter forms ("completed ⚠", "dry completed")."""
+    copy); within `width` cells, the shorter forms ("with errors", "dry completed")."""
     said = words(status)
     if dry_run and status not in ("running", "paused"):
         said = f"dry run {said}"
