@@ -48,8 +48,8 @@ MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3"}
 #: How often the App looks at the change counter: other processes' writes show within a second.
 CHANGES_POLL_SECONDS = 0.5
 
-#: How long a greeting stays on screen: long enough to copy a URL from it.
-GREETING_SECONDS = 120
+#: How long a greeting stays on screen (the demo prints it on the terminal too, before and after).
+GREETING_SECONDS = 30
 
 
 class DavtuiApp(App[None]):
