@@ -20,6 +20,15 @@ NO_CORPUS = f"the real-world corpus is not beside this clone (looked for {CORPUS
 OWN_CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the tests on the lab's SOGo and on the corpus Radicale share one
+    worker: SOGo is reset by its session fixture once, never while another worker uses it,
+    and the corpus is loaded into one Radicale, not one per worker."""
+    for item in items:
+        if {"sogo", "corpus_source"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("shared-servers"))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("corpus") and not HAVE_CORPUS:
         pytest.skip(NO_CORPUS)
