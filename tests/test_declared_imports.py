@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "davtui"
 # lxml documents `etree._Element` as the type of its elements (there is no public alias): using
-# it in annotations is the library's own advice, not a private helper.
-PUBLIC_DESPITE_THE_UNDERSCORE = {"etree._Element"}
+# it in annotations is the library's own advice, not a private helper. `os._exit` is documented;
+# `argparse._SubParsersAction` is what add_subparsers() returns, with no public name to annotate.
+PUBLIC_DESPITE_THE_UNDERSCORE = {"etree._Element", "os._exit", "argparse._SubParsersAction"}
 
 
 def sources() -> Iterator[tuple[Path, ast.Module]]:
@@ -27,6 +28,11 @@ def sources() -> Iterator[tuple[Path, ast.Module]]:
 def third_party(module: str) -> bool:
     top = module.split(".")[0]
     return top != "davtui" and top not in sys.stdlib_module_names
+
+
+def foreign(module: str) -> bool:
+    """Not davtui's own: a library's or the standard library's."""
+    return module.split(".")[0] != "davtui"
 
 
 def imported(tree: ast.Module) -> Iterator[str]:
@@ -70,27 +76,32 @@ def test_every_third_party_import_is_declared() -> None:
     assert not undeclared, undeclared
 
 
+def private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
 def private_uses(tree: ast.Module) -> Iterator[str]:
-    """`lib._name` (attribute of an imported third-party module or of one of its names),
+    """`lib._name` (attribute of an imported module, the standard library's too, or of a name
+    imported from one),
     `from lib import _name` and `import lib._module` (dunder names are not private)."""
     bound: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if third_party(alias.name):
+                if foreign(alias.name):
                     bound.add(alias.asname or alias.name.split(".")[0])
-                    if any(part.startswith("_") for part in alias.name.split(".")):
+                    if any(private(part) for part in alias.name.split(".")):
                         yield alias.name
         elif (
             isinstance(node, ast.ImportFrom)
             and node.level == 0
             and node.module
-            and third_party(node.module)
+            and foreign(node.module)
         ):
-            if any(part.startswith("_") for part in node.module.split(".")):
+            if any(private(part) for part in node.module.split(".")):
                 yield node.module
             for alias in node.names:
-                if alias.name.startswith("_"):
+                if private(alias.name):
                     yield f"{node.module}.{alias.name}"
                 bound.add(alias.asname or alias.name)
     for node in ast.walk(tree):
@@ -98,8 +109,7 @@ def private_uses(tree: ast.Module) -> Iterator[str]:
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
             and node.value.id in bound
-            and node.attr.startswith("_")
-            and not node.attr.startswith("__")
+            and private(node.attr)
             and f"{node.value.id}.{node.attr}" not in PUBLIC_DESPITE_THE_UNDERSCORE
         ):
             yield f"{node.value.id}.{node.attr}"

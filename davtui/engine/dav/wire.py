@@ -293,6 +293,9 @@ _DISCARDED = 64 * 1024
 def _tls_context(verify: bool | str) -> ssl.SSLContext:
     """Certificates checked against the system's store, or against a CA file when `verify`
     names one; `False` (the account's explicit choice) checks nothing."""
-    if verify is False:
-        return ssl._create_unverified_context()  # the account's explicit choice
+    if verify is False:  # the account's explicit choice
+        context = ssl.create_default_context()
+        context.check_hostname = False  # before verify_mode: ssl refuses the other order
+        context.verify_mode = ssl.CERT_NONE
+        return context
     return ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
