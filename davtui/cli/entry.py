@@ -125,9 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.USAGE
     except DatabaseError as exc:  # the file failed under a running command: disk full, I/O
         # "cannot rollback" hides the cause, behind the driver's own errors (sqlite3's)
-        while isinstance(exc.__context__, (DatabaseError, sqlite3.Error)):
-            exc = exc.__context__
-        print(f"davtui: the database cannot be written ({exc}).", file=sys.stderr)
+        cause: BaseException = exc
+        while isinstance(cause.__context__, (DatabaseError, sqlite3.Error)):
+            cause = cause.__context__
+        print(f"davtui: the database cannot be written ({cause}).", file=sys.stderr)
         return exitcodes.USAGE
     except KeyboardInterrupt:
         return exitcodes.CANCELLED

@@ -83,8 +83,16 @@ class Throttled(DavError):
     exit_code = 4  # when it ends a run: the server is unavailable
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
-        super().__init__(message, **kw)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        url: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, url=url, detail=detail)
         self.retry_after = retry_after
 
 

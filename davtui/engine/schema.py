@@ -103,7 +103,7 @@ def number(low: float, high: float, what: str, above_low: bool = False) -> Check
 
 def one_of(*options: str) -> Check:
     def check(value: Any) -> str:
-        if value not in options:
+        if not isinstance(value, str) or value not in options:
             raise Invalid(f"one of {', '.join(options)}")
         return value
 

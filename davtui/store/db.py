@@ -51,7 +51,8 @@ class Postgres(PostgresqlDatabase):
     field_types = {**PostgresqlDatabase.field_types, "DATETIME": "TIMESTAMPTZ"}
 
     def conflict_update(self, oc: OnConflict, query):
-        if (oc._action or "").lower() == "replace":
+        # peewee's stubs leave out the action; its own PostgreSQL code reads it the same way
+        if (oc._action or "").lower() == "replace":  # type: ignore[attr-defined]
             meta = query.model._meta
             others = [f for f in meta.sorted_fields if f is not meta.primary_key]
             action = "update" if others else "ignore"

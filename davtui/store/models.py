@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from peewee import (
+    AutoField,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -20,6 +21,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    ModelSelect,
     TextField,
 )
 
@@ -57,6 +59,7 @@ class Setting(BaseModel):
 class Account(BaseModel):
     """One login on one server, or a local folder/file. `secret` is Fernet ciphertext only."""
 
+    id = AutoField()  # what peewee adds by itself, written out for type checkers
     name = CharField(unique=True)
     kind = CharField(default="dav")  # dav | vdir | file
     url = TextField()
@@ -89,6 +92,11 @@ class Job(BaseModel):
     """Source account -> destination account, what to copy and how; `control` carries requests
     (pause, resume, stop) from any process to the one running the job."""
 
+    id = AutoField()  # what peewee adds by itself, written out for type checkers
+    source_id: int  # the foreign keys' values, and the backrefs of Run and LogEntry
+    destination_id: int
+    runs: ModelSelect
+    logs: ModelSelect
     name = CharField(unique=True)
     source = ForeignKeyField(Account, backref="jobs_out", on_delete="RESTRICT")
     destination = ForeignKeyField(Account, backref="jobs_in", on_delete="RESTRICT")
@@ -119,6 +127,8 @@ class Job(BaseModel):
 class Run(BaseModel):
     """One execution of a job, kept as history."""
 
+    id = AutoField()  # what peewee adds by itself, written out for type checkers
+    job_id: int
     job = ForeignKeyField(Job, backref="runs", on_delete="CASCADE")
     started_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
@@ -133,6 +143,7 @@ class Run(BaseModel):
 class LogEntry(BaseModel):
     """A log line of a job's run, with the item it concerns when there is one."""
 
+    id = AutoField()  # what peewee adds by itself, written out for type checkers
     job = ForeignKeyField(Job, null=True, backref="logs", on_delete="CASCADE")
     run = ForeignKeyField(Run, null=True, backref="logs", on_delete="CASCADE")
     time = DateTimeField(default=utcnow)
@@ -150,6 +161,7 @@ class LogEntry(BaseModel):
 class CollectionState(BaseModel):
     """What a job's source collection maps to, and the ctag/sync-token seen at its last run."""
 
+    id = AutoField()  # what peewee adds by itself, written out for type checkers
     job = ForeignKeyField(Job, backref="collection_states", on_delete="CASCADE")
     source_href = TextField()
     dest_href = TextField(null=True)
@@ -164,6 +176,7 @@ class CollectionState(BaseModel):
 class ItemState(BaseModel):
     """What this job last did with one source item: enough to plan the next run without GETs."""
 
+    id = AutoField()  # what peewee adds by itself, written out for type checkers
     job = ForeignKeyField(Job, backref="items", on_delete="CASCADE")
     source_collection = TextField()
     source_href = TextField()
@@ -190,6 +203,7 @@ class Change(BaseModel):
     own transaction (`davtui.store.changes`): a TUI notices other processes' writes by polling
     this one integer instead of rereading every job."""
 
+    id = AutoField()  # what peewee adds by itself, written out for type checkers
     counter = IntegerField(default=0)
 
 

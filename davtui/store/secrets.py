@@ -134,6 +134,7 @@ def rotate_key() -> str | None:
         _write_key(_pending_path(path), new_key)
     with database.atomic():
         for account in Account.select().where(Account.secret.is_null(False)):
+            assert account.secret is not None  # what the query selects
             account.secret = rotator.rotate(account.secret.encode()).decode()
             account.save()
         check = Setting.get(Setting.key == KEY_CHECK)

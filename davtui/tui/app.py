@@ -19,6 +19,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.theme import Theme
@@ -252,7 +253,7 @@ class DavtuiApp(App[None]):
         if message.status in FINISHED:  # say it, also to someone on another screen
             job = Job.get_or_none(Job.id == message.job_id)
             name = job.name if job else f"#{message.job_id}"
-            severity = "information" if message.status == "completed" else "warning"
+            severity: SeverityLevel = "information" if message.status == "completed" else "warning"
             run = Run.get_or_none(Run.id == message.run_id) if message.run_id else None
             dry = "dry run " if run is not None and run.dry_run else ""  # it wrote nothing
             self.notify(f"{name}: {dry}{words(message.status)}", severity=severity)

@@ -28,7 +28,8 @@ def _configure(ctx) -> int:
 
     args = ctx.args
     if args.clear:
-        Setting.delete().where(Setting.key == SETTING).execute()
+        # types-peewee types Model.delete with Self, which mypy cannot read through the class
+        Setting.delete().where(Setting.key == SETTING).execute()  # type: ignore[misc]
         print("Removed the global hook.")
     elif args.hook_command:
         Setting.replace(key=SETTING, value=args.hook_command).execute()

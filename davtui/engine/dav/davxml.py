@@ -118,31 +118,39 @@ def _xml(element: BaseElement) -> bytes:
     return etree.tostring(element.xmlelement(), encoding="utf-8", xml_declaration=True)
 
 
+def _nest(parent: BaseElement, children: Iterable[BaseElement]) -> BaseElement:
+    """`parent` with `children` appended. caldav annotates `append` as taking the parent's own
+    class (`Self`); seen as a plain BaseElement, any element may be a child, as in XML."""
+    return parent.append(list(children))
+
+
 def _prop(tags: Iterable[str]) -> BaseElement:
-    return dav.Prop().append([Prop(tag) for tag in tags])
+    return _nest(dav.Prop(), [Prop(tag) for tag in tags])
 
 
 def propfind(tags: Iterable[str]) -> bytes:
     """PROPFIND asking for exactly `tags` (never allprop: some servers then send content)."""
-    return _xml(dav.Propfind().append(_prop(tags)))
+    return _xml(_nest(dav.Propfind(), [_prop(tags)]))
 
 
 def sync_collection(token: str) -> bytes:
     """sync-collection REPORT (RFC 6578) of the members changed since `token`."""
     return _xml(
-        dav.SyncCollection().append(
-            [dav.SyncToken(value=token), dav.SyncLevel(value="1"), _prop(CHANGE_PROPS)]
+        _nest(
+            dav.SyncCollection(),
+            [dav.SyncToken(value=token), dav.SyncLevel(value="1"), _prop(CHANGE_PROPS)],
         )
     )
 
 
 def multiget(kind: str, hrefs: Iterable[str]) -> bytes:
     """calendar-multiget or addressbook-multiget (kind "calendar"/"addressbook") of `hrefs`."""
+    root: BaseElement
     if kind == "calendar":
         root, data = cdav.CalendarMultiGet(), CALENDAR_DATA
     else:
         root, data = AddressbookMultiget(), ADDRESS_DATA
-    return _xml(root.append([_prop((GETETAG, data)), *(dav.Href(value=h) for h in hrefs)]))
+    return _xml(_nest(root, [_prop((GETETAG, data)), *(dav.Href(value=h) for h in hrefs)]))
 
 
 def _set(props: Iterable[PropValue]) -> BaseElement:
@@ -150,24 +158,24 @@ def _set(props: Iterable[PropValue]) -> BaseElement:
     for tag, value in props:
         element = Prop(tag, value if isinstance(value, str) else None)
         if not isinstance(value, str):
-            element.append(list(value))
+            _nest(element, value)
         values.append(element)
-    return dav.Set().append(dav.Prop().append(values))
+    return _nest(dav.Set(), [_nest(dav.Prop(), values)])
 
 
 def mkcalendar(props: Iterable[PropValue]) -> bytes:
     """MKCALENDAR body setting `props` in the same request (RFC 4791 5.3.1)."""
-    return _xml(cdav.Mkcalendar().append(_set(props)))
+    return _xml(_nest(cdav.Mkcalendar(), [_set(props)]))
 
 
 def extended_mkcol(resourcetype: Sequence[str], props: Iterable[PropValue]) -> bytes:
     """Extended MKCOL body (RFC 5689): the resource type and `props` in one request."""
     kinds = PropValue(RESOURCETYPE, [Prop(t) for t in resourcetype])
-    return _xml(dav.Mkcol().append(_set([kinds, *props])))
+    return _xml(_nest(dav.Mkcol(), [_set([kinds, *props])]))
 
 
 def proppatch(props: Iterable[PropValue]) -> bytes:
-    return _xml(dav.PropertyUpdate().append(_set(props)))
+    return _xml(_nest(dav.PropertyUpdate(), [_set(props)]))
 
 
 def components(names: Iterable[str]) -> PropValue:
@@ -205,14 +213,14 @@ def _status(text: str | None) -> int:
 
 
 def _value(element: etree._Element) -> str | tuple[str, ...]:
-    children = [c for c in element if isinstance(c.tag, str)]
+    children = [(c.tag, c) for c in element if isinstance(c.tag, str)]  # no comments
     if not children:
         return element.text or ""
-    if children[0].tag == HREF:
-        return tuple((c.text or "").strip() for c in children if c.tag == HREF)
-    if children[0].get("name") is not None:
-        return tuple(c.get("name", "") for c in children)
-    return tuple(c.tag for c in children)
+    if children[0][0] == HREF:
+        return tuple((c.text or "").strip() for tag, c in children if tag == HREF)
+    if children[0][1].get("name") is not None:
+        return tuple(c.get("name", "") for _tag, c in children)
+    return tuple(tag for tag, _c in children)
 
 
 def _response(element: etree._Element) -> DavResponse:
@@ -225,7 +233,8 @@ def _response(element: etree._Element) -> DavResponse:
         propstat_statuses.append(code)
         if 200 <= code < 300:
             for prop in propstat.iterfind(clark(DAV, "prop") + "/*"):
-                props[prop.tag] = _value(prop)
+                if isinstance(prop.tag, str):  # "*" finds elements only: always true
+                    props[prop.tag] = _value(prop)
     if not status:
         ok = [c for c in propstat_statuses if 200 <= c < 300]
         status = ok[0] if ok else (propstat_statuses[0] if propstat_statuses else 200)
@@ -265,7 +274,7 @@ def iter_multistatus(
             ) from None
         raise BadResponse(f"The server sent malformed XML ({exc}).") from None
     if root.tag != clark(DAV, "multistatus"):
-        raise BadResponse(f"The server sent {root.tag} where a DAV multistatus was expected.")
+        raise BadResponse(f"The server sent {root.tag!s} where a DAV multistatus was expected.")
     if tail is not None:
         tail.update((c.tag, (c.text or "").strip()) for c in root if isinstance(c.tag, str))
 

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from davtui.engine import errors, events
@@ -24,6 +24,7 @@ from davtui.engine.dav import davxml
 from davtui.engine.dav.failures import redirect_loop
 from davtui.engine.dav.origins import Origins
 from davtui.engine.dav.presets import PRESETS, base_url, guess_server, preset_url
+from davtui.engine.dav.reply import Reply
 from davtui.engine.dav.transport import REDIRECTS, Transport
 from davtui.engine.storages.contract import AccountSpec
 
@@ -63,14 +64,14 @@ class Discovery:
     found_by: str = "url"
 
 
-def as_json(found: Discovery, spec: AccountSpec) -> dict:
+def as_json(found: Discovery, spec: AccountSpec) -> dict[str, Any]:
     """`found` as a JSON object for the account row, stamped with what it was found for."""
     data = asdict(found)
     data["dav"] = sorted(found.dav)
     return {**data, "for": [spec.url, spec.username], "at": time.time()}
 
 
-def reusable(stored: dict | None, spec: AccountSpec) -> Discovery | None:
+def reusable(stored: dict[str, Any] | None, spec: AccountSpec) -> Discovery | None:
     """The discovery stored for this URL and user, if recent enough to skip discovering."""
     if not stored or stored.get("for") != [spec.url, spec.username]:
         return None
@@ -195,9 +196,9 @@ def rfc6764_urls(
                 yield f"https://{host}:{port}{_txt_path(record, resolver) or '/'}"
 
 
-def _answers(record: str, kind: str, resolver: dns.resolver.Resolver | None) -> list:
+def _answers(record: str, kind: str, resolver: dns.resolver.Resolver | None) -> list[Any]:
     """The records of one DNS question; none when the name, the answer or the resolver
-    fails (discovery then tries the next candidate)."""
+    fails (discovery then tries the next candidate). Any: SRV or TXT records, as `kind` says."""
     import dns.exception  # deferred: only host names and e-mail addresses need DNS
     import dns.resolver
 
@@ -232,7 +233,9 @@ def _within(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
-def _propfind(transport: Transport, url: str, props: tuple[str, ...], depth: str = "0"):
+def _propfind(
+    transport: Transport, url: str, props: tuple[str, ...], depth: str = "0"
+) -> tuple[Reply, list[davxml.DavResponse]]:
     """PROPFIND `url`, following redirects ourselves: an HTTP client drops the body on a 301
     (mailcow's `/.well-known/caldav`), and a body-less PROPFIND asks for allprop, which leaves
     out `current-user-principal` on SOGo. A redirect to another origin is refused

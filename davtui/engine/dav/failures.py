@@ -64,7 +64,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 def backoff(attempt: int) -> float:
     """Exponential backoff with full jitter on top: 0.5, 1, 2, 4 ... seconds, capped."""
-    base = min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_MAX)
+    base = min(BACKOFF_BASE * 2.0 ** (attempt - 1), BACKOFF_MAX)
     return base + random.uniform(0, base)
 
 

@@ -9,6 +9,7 @@ no listing can point a request, and the login, at another host.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -113,8 +114,13 @@ class DavStorage(WritableStorage):
         return path
 
     def _stream(
-        self, method: str, url: str, body: bytes, depth: str | None = None, tail: dict | None = None
-    ):
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        depth: str | None = None,
+        tail: dict[str, str] | None = None,
+    ) -> Iterator[davxml.DavResponse]:
         """The multistatus answer to `method` on `url`, response by response (`tail`: see
         `davxml.iter_multistatus`)."""
         headers = {"Content-Type": XML, **({"Depth": depth} if depth is not None else {})}
@@ -154,7 +160,7 @@ class DavStorage(WritableStorage):
         return self._collections(kinds)
 
     def _collections(self, kinds: tuple[str, ...]) -> list[Collection]:
-        props = davxml.COLLECTION_PROPS
+        props: tuple[str, ...] = davxml.COLLECTION_PROPS
         if self.discovery.sync_tokens:  # Radicale computes a ctag from all items: ask one
             props = tuple(p for p in props if p != davxml.GETCTAG)
         homes = self._homes(kinds)
@@ -165,7 +171,9 @@ class DavStorage(WritableStorage):
         self._learn_sync_tokens(found)
         return list({c.href: c for c in found}.values())  # Zimbra names some hrefs twice
 
-    def _in_home(self, home: str, props: tuple, kinds: tuple[str, ...]) -> list[Collection]:
+    def _in_home(
+        self, home: str, props: tuple[str, ...], kinds: tuple[str, ...]
+    ) -> list[Collection]:
         body = davxml.propfind(props)
         listed = (
             from_response(r, self._href(home, r.href))
@@ -240,7 +248,7 @@ class DavStorage(WritableStorage):
                 self.batch_size = max(1, size // 2)  # a partial answer: ask less next time
             yield from (self._get(collection, asked[h]) for h in missing)
 
-    def _multiget(self, collection: Collection, batch: list[str]) -> Iterator[Fetched]:
+    def _multiget(self, collection: Collection, batch: builtins.list[str]) -> Iterator[Fetched]:
         data_tag = davxml.CALENDAR_DATA if collection.kind == CALENDAR else davxml.ADDRESS_DATA
         body = davxml.multiget(collection.kind, batch)
         for response in self._stream("REPORT", collection.href, body, depth="1"):
@@ -267,7 +275,9 @@ class DavStorage(WritableStorage):
     def href_for(self, collection: Collection, uid: str) -> str:
         return collection.href + davxml.canonical_href(resource_name(uid, collection.kind))
 
-    def _put(self, collection: Collection, href: str, data: bytes, condition: dict) -> Ref:
+    def _put(
+        self, collection: Collection, href: str, data: bytes, condition: dict[str, str]
+    ) -> Ref:
         headers = {"Content-Type": CONTENT_TYPES[collection.kind], **condition}
         reply = self.transport.request("PUT", href, body=data, headers=headers)
         etag = reply.headers.get("ETag") or self._etag(href)
@@ -341,7 +351,7 @@ class DavStorage(WritableStorage):
             segment = f"{slug}-{n}"
         return self._href(home, davxml.canonical_href(urlsplit(home).path) + segment + "/")
 
-    def _make(self, kind: str, href: str, props: list[davxml.PropValue]) -> None:
+    def _make(self, kind: str, href: str, props: builtins.list[davxml.PropValue]) -> None:
         if kind == CALENDAR and self.discovery.mkcalendar:
             method, body = "MKCALENDAR", davxml.mkcalendar(props) if props else None
         elif self.discovery.extended_mkcol:
@@ -360,7 +370,7 @@ class DavStorage(WritableStorage):
             if made is None or made.kind != kind:
                 raise
 
-    def _proppatch(self, href: str, props: list[davxml.PropValue]) -> None:
+    def _proppatch(self, href: str, props: builtins.list[davxml.PropValue]) -> None:
         """All properties in one PROPPATCH; if refused, one at a time, keeping what sticks."""
         try:
             self._patch(href, props)
@@ -371,7 +381,7 @@ class DavStorage(WritableStorage):
                 except errors.DavError:
                     continue
 
-    def _patch(self, href: str, props: list[davxml.PropValue]) -> None:
+    def _patch(self, href: str, props: builtins.list[davxml.PropValue]) -> None:
         for response in self._stream("PROPPATCH", href, davxml.proppatch(props)):
             if response.status >= 300:
                 raise errors.DavError(f"{self.transport.host} refused PROPPATCH on {href}.")

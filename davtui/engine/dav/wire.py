@@ -123,7 +123,8 @@ class Wire:
         proxy_headers = getattr(conn, "_davtui_plain_proxy", None)
         if proxy_headers is not None:  # an HTTP proxy takes the absolute URL
             target, headers = url.split("#", 1)[0], {**headers, **proxy_headers}
-        conn.response_class = functools.partial(  # type: ignore[method-assign]
+        # http.client only calls response_class(sock, method=...); typeshed wants a class
+        conn.response_class = functools.partial(  # type: ignore[assignment]
             _TimedResponse, read_timeout=self.read_timeout, deadline=deadline
         )
         sock = conn.sock  # a reader may have lowered its timeout near an earlier deadline
@@ -210,9 +211,9 @@ class Wire:
             conn = http.client.HTTPSConnection(*address, context=self._context)
             conn.set_tunnel(host, port, headers=headers)
             return conn
-        conn = http.client.HTTPConnection(*address)
-        conn._davtui_plain_proxy = headers  # type: ignore[attr-defined]
-        return conn
+        plain = http.client.HTTPConnection(*address)
+        plain._davtui_plain_proxy = headers  # type: ignore[attr-defined]
+        return plain
 
 
 class _TimedReader(io.RawIOBase):
@@ -240,7 +241,7 @@ class _TimedReader(io.RawIOBase):
     def fileno(self) -> int:
         return self._raw.fileno()
 
-    def readinto(self, buffer) -> int | None:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int | None:  # type: ignore[override]
         deadline = self._deadline
         left = deadline.seconds + deadline.received * deadline.per_byte - deadline.spent
         if left <= 0:
@@ -271,10 +272,18 @@ class _TimedResponse(http.client.HTTPResponse):
     """A response read through `_TimedReader`: its whole answer bounded by a deadline."""
 
     def __init__(
-        self, sock: socket.socket, *args, read_timeout: float, deadline: Deadline, **kwargs
+        self,
+        sock: socket.socket,
+        debuglevel: int = 0,
+        method: str | None = None,
+        url: str | None = None,
+        *,
+        read_timeout: float,
+        deadline: Deadline,
     ) -> None:
         reader = _TimedReader(sock, read_timeout, deadline)
-        super().__init__(reader, *args, **kwargs)  # type: ignore[arg-type]
+        # HTTPResponse only asks its socket for makefile(), which the reader gives
+        super().__init__(reader, debuglevel, method, url)  # type: ignore[arg-type]
 
 
 _PORTS = {"http": 80, "https": 443}
@@ -284,6 +293,9 @@ _DISCARDED = 64 * 1024
 def _tls_context(verify: bool | str) -> ssl.SSLContext:
     """Certificates checked against the system's store, or against a CA file when `verify`
     names one; `False` (the account's explicit choice) checks nothing."""
-    if verify is False:
-        return ssl._create_unverified_context()  # the account's explicit choice
+    if verify is False:  # the account's explicit choice
+        context = ssl.create_default_context()
+        context.check_hostname = False  # before verify_mode: ssl refuses the other order
+        context.verify_mode = ssl.CERT_NONE
+        return context
     return ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)

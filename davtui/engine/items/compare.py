@@ -12,6 +12,7 @@ and the `itemN.` group names are kept: they are content.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 from davtui.engine.items.normal import implied_duration, property_line
 from davtui.engine.items.scan import Component, parsed, split_line, value_problem
@@ -112,7 +113,7 @@ def _property_map(data: bytes, meaning: bool = False) -> dict[str, list[str]]:
     return {key: sorted(values) for key, values in found.items()}
 
 
-def _without_timezones(component: Component):
+def _without_timezones(component: Component) -> Iterator[Component]:
     yield component
     for child in component.children:
         if child.name != "VTIMEZONE":

@@ -39,7 +39,9 @@ def fold(text: str) -> str:
     """`text` folded at 75 octets with CRLF + space, never inside a UTF-8 sequence."""
     if len(text.encode()) <= 75:
         return text
-    parts, current, size = [], [], 0
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
     for char in text:
         width = len(char.encode())
         if size + width > (75 if not parts else 74):

@@ -150,7 +150,7 @@ def property_line(
     `meaning_only` lists (the looser form that tells a conversion from a change)."""
     if not value.strip() or (not vcard and name == "CLASS" and value.strip().upper() == "PUBLIC"):
         return None
-    params_ = params(params_text) if params_text else ()
+    params_ = list(params(params_text)) if params_text else []
     if defaults := _DEFAULT_PARAMS.get(name):
         params_ = [p for p in params_ if p not in defaults]
     if name in _PEOPLE:  # SOGo sets CN from its directory
@@ -172,7 +172,7 @@ def property_line(
     if "ENCODING=B" in params_:
         value = _SPACE.sub("", value)
     if meaning:
-        found = meaning_only(name, list(params_), value)
+        found = meaning_only(name, params_, value)
         if found is None:
             return None
         params_, value = found

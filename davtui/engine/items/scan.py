@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from davtui.engine.errors import ItemError
@@ -80,7 +81,7 @@ class Component:
     def first(self, name: str) -> Line | None:
         return next((line for line in self.props if line.name == name), None)
 
-    def walk(self):
+    def walk(self) -> Iterator[Component]:
         yield self
         for child in self.children:
             yield from child.walk()

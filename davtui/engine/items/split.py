@@ -52,7 +52,9 @@ class Item:
     warnings: list[str] = field(default_factory=list)
 
 
-def _error(source: str, reason: str, uid: str | None = None, summary: str | None = None):
+def _error(
+    source: str, reason: str, uid: str | None = None, summary: str | None = None
+) -> ItemError:
     what = ", ".join(x for x in (source, uid and f"UID {uid}", summary and repr(summary)) if x)
     return ItemError(f"{what}: {reason}", source=source, uid=uid, summary=summary)
 
@@ -127,7 +129,9 @@ def _normal_hash(component: Component) -> str:
     return content_hash("\r\n".join(component.raw_lines()).encode("utf-8", "surrogatepass"))
 
 
-def _assemble_calendar(calendar: Component, zones: list[Component], members: list[Component]):
+def _assemble_calendar(
+    calendar: Component, zones: list[Component], members: list[Component]
+) -> str:
     """One resource: the calendar's own properties, the time zones its members use, the
     members. A property with an odd value is kept: the destination decides."""
     lines = [calendar.begin.raw, *(p.raw for p in calendar.props)]

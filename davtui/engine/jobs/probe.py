@@ -48,7 +48,7 @@ def test_account(account_id: int) -> tuple[Discovery | None, EngineError | Store
         error = exc
     account.last_test_at = utcnow()
     account.last_test_ok = error is None
-    account.last_test_message = str(error) if error else describe(discovery)
+    account.last_test_message = describe(discovery) if discovery is not None else str(error)
     if discovery is not None:
         account.capabilities = as_json(discovery, spec)  # the next run skips discovering
     account.save()

@@ -17,9 +17,9 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from peewee import DatabaseError, PostgresqlDatabase
+from peewee import DatabaseError, Expression, ModelSelect, PostgresqlDatabase
 
 from davtui.engine.events import Finished, Listener, ignore
 from davtui.engine.jobs.lifecycle import DRY_RUN, HELD, RUNNABLE, JobStatus, enqueue, interrupt
@@ -52,7 +52,7 @@ def _alive(runner: str | None) -> bool:
     return True
 
 
-def _close_runs(job_id: int, runner: str | None, at) -> None:
+def _close_runs(job_id: int, runner: str | None, at: datetime | None) -> None:
     """End the open run rows a dead runner left: `interrupted`, at the latest moment it could
     still have acted (its lease's end, or now)."""
     Run.update(status="interrupted", finished_at=at or utcnow()).where(
@@ -74,19 +74,19 @@ def mark_interrupted() -> list[int]:
     return [job.id for job in stale]
 
 
-def _takeable():
+def _takeable() -> Expression:
     """Queued or interrupted, or held under a lease that expired."""
     expired = Job.status.in_(HELD) & (Job.lease_until < utcnow())
     return Job.status.in_(RUNNABLE) | expired
 
 
-def _free():
+def _free() -> Expression:
     """Held by no live runner: in any state but running or paused, or under a lease that
     expired. What a run asked for by name (`davtui migrate`) may take."""
     return Job.status.not_in(HELD) | (Job.lease_until < utcnow())
 
 
-def _candidates(only: Iterable[int] | None, explicit: bool = False):
+def _candidates(only: Iterable[int] | None, explicit: bool = False) -> ModelSelect[Job]:
     query = Job.select(Job.id, Job.status, Job.runner, Job.lease_until)
     query = query.where(_free() if explicit else _takeable())
     if only is not None:
@@ -100,7 +100,7 @@ def _take(job: Job, explicit: bool = False) -> bool:
     unchanged = Job.runner.is_null() if job.runner is None else Job.runner == job.runner
     wanted = _free() if explicit else _takeable()
     with database.atomic():
-        taken = (
+        taken: int = (
             Job.update(
                 status=JobStatus.RUNNING,  # the claim: the one status write outside lifecycle
                 runner=runner_id(),
@@ -188,7 +188,7 @@ class Lease:
         self._thread.start()
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._done.set()
         self._thread.join()
 

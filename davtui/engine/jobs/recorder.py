@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from davtui.engine.events import (
     CollectionCreated,
@@ -83,7 +84,7 @@ class Recorder:
         self.job_id = job_id
         self.run_id = run_id
         self.forward = forward
-        self._rows: list[tuple] = []
+        self._rows: list[tuple[Any, ...]] = []
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
 
@@ -92,7 +93,7 @@ class Recorder:
         if described is not None:
             level, message = described
             now = LogEntry.time.db_value(utcnow())
-            row: tuple = (self.job_id, self.run_id, now, level, message)
+            row: tuple[Any, ...] = (self.job_id, self.run_id, now, level, message)
             if isinstance(event, ItemDone):
                 row += (event.collection, event.href, event.uid, event.summary)
             else:

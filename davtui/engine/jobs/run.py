@@ -7,7 +7,9 @@ import logging
 import os
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from peewee import SqliteDatabase
 
@@ -17,13 +19,16 @@ from davtui.engine.jobs import lifecycle
 from davtui.engine.jobs.recorder import Recorder
 from davtui.engine.jobs.state import JobState
 from davtui.engine.schema import url_kind
-from davtui.engine.storages.contract import AccountSpec
+from davtui.engine.storages.contract import AccountSpec, ReadOnly, WritableStorage
 from davtui.engine.sync.gate import Gate
 from davtui.engine.sync.leftovers import Leftovers, run_folder
 from davtui.engine.sync.mapping import Choice
 from davtui.engine.sync.migration import Migration, Options
 from davtui.store.models import Account, Job, Run, database, utcnow
 from davtui.store.secrets import Vault
+
+if TYPE_CHECKING:
+    from davtui.engine.dav.discovery import Discovery
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +84,8 @@ def _open_both(
     sources: tuple[AccountSpec, AccountSpec],
     accounts: tuple[Account, Account],
     listener: Listener,
-    opened: list,
-):
+    opened: list[Any],
+) -> tuple[ReadOnly, WritableStorage]:
     """Discover both sides at once (half the round trips before the first listing), or reuse
     what an earlier run found; each storage that opened goes into `opened`, to be closed; the
     source's error wins."""
@@ -88,17 +93,17 @@ def _open_both(
 
     stored = [_stored_discovery(a, spec) for a, spec in zip(accounts, sources, strict=True)]
     with ThreadPoolExecutor(2, thread_name_prefix="davtui-open") as pool:
-        pending = [pool.submit(open_source, sources[0], listener, stored[0]),
+        pending: list[Future[Any]] = [pool.submit(open_source, sources[0], listener, stored[0]),
                    pool.submit(open_destination, sources[1], listener, stored[1])]  # fmt: skip
         wait(pending)
     opened += [f.result() for f in pending if f.exception() is None]
     for future in pending:
-        if future.exception() is not None:
-            raise future.exception()
+        if (error := future.exception()) is not None:
+            raise error
     return opened[0], opened[1]
 
 
-def _stored_discovery(account: Account, spec: AccountSpec):
+def _stored_discovery(account: Account, spec: AccountSpec) -> Discovery | None:
     """What an earlier run found out about a DAV account's server, if it is to be reused."""
     if spec.kind != "dav":
         return None
@@ -107,7 +112,11 @@ def _stored_discovery(account: Account, spec: AccountSpec):
     return reusable(account.capabilities, spec)
 
 
-def _store_discoveries(accounts, specs, storages) -> None:
+def _store_discoveries(
+    accounts: tuple[Account, Account],
+    specs: tuple[AccountSpec, AccountSpec],
+    storages: tuple[Any, Any],  # `discovered`, where set, is the Discovery of a DAV storage
+) -> None:
     """Keep what discovery found on each account row, for the next run to skip it."""
     for account, spec, storage in zip(accounts, specs, storages, strict=True):
         if storage.discovered is not None:
@@ -147,7 +156,7 @@ def run_job(
         recorder(Phase(state))  # paused/running: listeners (the TUI's badge) learn of it
 
     gate = Gate(poll=poll, on_change=gate_changed)
-    opened = []
+    opened: list[Any] = []
     try:
         options = options_of(job, dry_run, force_delete=force_delete)
         if sources is None:
@@ -199,7 +208,7 @@ def unexpected(exc: Exception) -> str:
     return f"The run stopped on an unexpected error ({type(exc).__name__}: {reason})."
 
 
-def _leftovers_folder(job_id: int, run_id: int):
+def _leftovers_folder(job_id: int, run_id: int) -> Path:
     """Beside the SQLite database; in the data directory for a server database."""
     sqlite = isinstance(database.obj, SqliteDatabase)
     folder = run_folder(database.obj.database if sqlite else None, job_id, run_id)

@@ -10,15 +10,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import fields
+from typing import Any
+
+from peewee import Field
 
 from davtui.engine.sync.records import ItemRecord
 from davtui.store.models import CollectionState, ItemState, database, utcnow
 
+#: Strings that repeat from row to row, each kept once (see `JobState._record`).
+Shared = dict[str | None, str | None]
 #: The ItemRecord fields stored in ItemState, in the order of the prepared upsert.
 RECORD_FIELDS = tuple(f.name for f in fields(ItemRecord))
 
 
-def _upsert() -> tuple[str, list]:
+def _upsert() -> tuple[str, list[Field]]:
     """`INSERT … ON CONFLICT DO UPDATE` of one ItemState row (SQLite and PostgreSQL), and the
     model fields of its parameters, in order; made once per kind of database."""
     db = database.obj
@@ -28,7 +33,7 @@ def _upsert() -> tuple[str, list]:
         columns = [meta.fields[name] for name in ("job", *RECORD_FIELDS, "updated_at")]
         q = db.quote[0]
 
-        def col(field) -> str:
+        def col(field: Field) -> str:
             return f"{q}{field.column_name}{q}"
 
         keys = ", ".join(col(meta.fields[n]) for n in ("job", "source_collection", "source_href"))
@@ -43,7 +48,7 @@ def _upsert() -> tuple[str, list]:
     return cached
 
 
-_UPSERTS: dict[tuple[str, str], tuple[str, list]] = {}
+_UPSERTS: dict[tuple[str, str], tuple[str, list[Field]]] = {}
 
 
 #: Items read from the state at a time.
@@ -72,15 +77,16 @@ class JobState:
         just those hrefs: looked up one by one when they fit in a page (a re-run that changed
         160 items of 13,000 reads 160 rows, not the collection)."""
         if only is not None and len(only) <= size:
-            shared: dict = {}
+            shared: Shared = {}
             found = [self._lookup(source_collection, href, shared) for href in sorted(only)]
             if records := [record for record in found if record is not None]:
                 yield records
             return
-        after, shared = "", {}
+        after, shared = "", Shared()
         while True:
-            rows = list(
-                ItemState.select(*self._columns())
+            # `.tuples()` yields tuples; types-peewee types every select as yielding models
+            rows: list[tuple[Any, ...]] = list(
+                ItemState.select(*self._columns())  # type: ignore[arg-type]
                 .where(
                     (ItemState.job == self.job_id)
                     & (ItemState.source_collection == source_collection)
@@ -98,10 +104,10 @@ class JobState:
             after = rows[-1][0]
 
     @staticmethod
-    def _columns() -> list:
+    def _columns() -> list[Field]:
         return [getattr(ItemState, name) for name in RECORD_FIELDS[1:]]
 
-    def _lookup(self, source_collection: str, href: str, shared: dict) -> ItemRecord | None:
+    def _lookup(self, source_collection: str, href: str, shared: Shared) -> ItemRecord | None:
         """One stored record by its key, through one prepared statement."""
         if self._lookup_sql is None:
             self._lookup_sql, _ = (
@@ -118,7 +124,7 @@ class JobState:
         return self._record(source_collection, rows[0], shared) if rows else None
 
     @staticmethod
-    def _record(source_collection: str, row: tuple, shared: dict) -> ItemRecord:
+    def _record(source_collection: str, row: tuple[Any, ...], shared: Shared) -> ItemRecord:
         """A record from a row of RECORD_FIELDS[1:], the strings that repeat from row to row
         (collection, outcome, kind) shared: a stored account may hold 100,000 items."""
         record = ItemRecord(source_collection, *row)
@@ -139,7 +145,7 @@ class JobState:
 
     def forget(self, source_collection: str, source_href: str) -> None:
         with database.atomic():
-            ItemState.delete().where(
+            ItemState.delete().where(  # type: ignore[misc]  # types-peewee: delete typed with Self
                 (ItemState.job == self.job_id)
                 & (ItemState.source_collection == source_collection)
                 & (ItemState.source_href == source_href)

@@ -17,6 +17,7 @@ folder as its destination.
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import socket
@@ -190,7 +191,7 @@ class VdirStorage(WritableStorage):
             return Listing(etags, False, f"{len(unreadable)} of {total} files could not be read")
         return Listing(etags)
 
-    def _refs(self, collection: Collection, unreadable: list[str]) -> Iterator[Ref]:
+    def _refs(self, collection: Collection, unreadable: builtins.list[str]) -> Iterator[Ref]:
         """The item files; the names of those that could not be looked at go to `unreadable`
         (a file removed meanwhile is gone, not unreadable)."""
         folder = self._folder(collection)

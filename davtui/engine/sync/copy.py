@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 from davtui.engine.errors import (
@@ -28,7 +29,7 @@ from davtui.engine.events import ItemDone
 from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash
 from davtui.engine.items.scan import scan, version_of
-from davtui.engine.storages.contract import Fetched, WritableStorage
+from davtui.engine.storages.contract import Collection, Fetched, WritableStorage
 from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.leftovers import Leftovers
@@ -75,7 +76,7 @@ class CollectionActor:
         plan: CollectionPlan,
         destination: WritableStorage,
         settings: Settings,
-        report,
+        report: Callable[[ItemDone, ItemRecord | None, int], None],
         gate: Gate,
         writers: Writers,
     ) -> None:
@@ -91,16 +92,22 @@ class CollectionActor:
         self._lock = threading.Lock()
         self._item = threading.local()  # the ticket of the item this writer thread carries
 
+    def _target(self) -> Collection:
+        """The destination collection, where a write goes: the run gives every plan one
+        (created, found, or a dry run's stand-in) before it makes the plan's actor."""
+        assert self.plan.target is not None
+        return self.plan.target
+
     # -- the loop -------------------------------------------------------------------------
     def _refresh_listing(self) -> None:
         """Where the server ignores `If-None-Match: *` (SOGo overwrites), creating is only
         safe over hrefs known to be free: re-list the destination if the plan's listing is
         older than FRESH_SECONDS, so an item created meanwhile is adopted, never replaced."""
-        plan = self.plan
+        plan, target = self.plan, self.plan.target
         stale = time.monotonic() - plan.listed_at > FRESH_SECONDS
-        risky = self.destination.ignores_if_none_match and plan.target is not None
-        if risky and stale and plan.may_create:
-            plan.dest_etags = self.destination.etags(plan.target)
+        risky = self.destination.ignores_if_none_match and target is not None
+        if risky and stale and plan.may_create and target is not None:
+            plan.dest_etags = self.destination.etags(target)
             plan.listed_at = time.monotonic()
 
     def run(self, items: Iterable[Fetched]) -> None:
@@ -110,10 +117,12 @@ class CollectionActor:
             self._refresh_listing()
         for fetched in items:
             self.gate.checkpoint()
-            self.writers.submit(lambda ticket, f=fetched: self._carry(ticket, self._one, f, f.href))
+            self.writers.submit(
+                partial(self._carry, work=self._one, item=fetched, href=fetched.href)
+            )
         for record in self.plan.deletes:
             self.gate.checkpoint()
-            self.writers.submit(lambda ticket, r=record: self._carry(ticket, self._delete, r, None))
+            self.writers.submit(partial(self._carry, work=self._delete, item=record, href=None))
 
     def _carry(self, ticket: int, work: Callable[[T], None], item: T, href: str | None) -> None:
         """One item in a writer's hands, inside the gate: it waits while the job is paused,
@@ -252,7 +261,7 @@ class CollectionActor:
                 reason += f" (davtui found: {'; '.join(info.warnings)})"
             self._done(record, "failed" if exc.retryable else "refused", reason, info.summary)
 
-    def _refuse(self, record: ItemRecord, reason: str, summary: str | None, data: bytes):
+    def _refuse(self, record: ItemRecord, reason: str, summary: str | None, data: bytes) -> None:
         """An item that cannot be sent at all: refused, its bytes kept in the leftovers."""
         if self.settings.dry_run:
             self._done(record, "refused", reason, summary)
@@ -297,7 +306,7 @@ class CollectionActor:
             self._put(work, previous.dest_href, current, "updated")
             return
         record = work.record
-        href = self.destination.href_for(self.plan.target, record.uid or record.source_href)
+        href = self.destination.href_for(self._target(), record.uid or record.source_href)
         if href in dest:
             self._existing(work, href, dest[href])
             return
@@ -317,7 +326,7 @@ class CollectionActor:
         `refusal`: the 412 that answered our create; with nothing at `href` it did not mean
         "exists" but "not taken" (Xandikos answers invalid data so): the item is refused."""
         work.record.dest_href = href
-        found = next(iter(self.destination.fetch(self.plan.target, [href])), None)
+        found = next(iter(self.destination.fetch(self._target(), [href])), None)
         nothing = found is None or (found.data is None and isinstance(found.error, NotFound))
         if nothing and refusal is not None:
             said = f": {refusal.detail}" if refusal.detail else ""
@@ -350,7 +359,7 @@ class CollectionActor:
         if self.settings.dry_run:
             self._finish(work, outcome)
             return
-        target = self.plan.target
+        target = self._target()
         started = time.monotonic()
         try:
             if outcome == "created":
@@ -381,7 +390,8 @@ class CollectionActor:
             return
         if not self.settings.dry_run:
             try:
-                self.destination.delete(self.plan.target, record.dest_href, record.dest_etag)
+                assert record.dest_href is not None  # deletes are of items listed there
+                self.destination.delete(self._target(), record.dest_href, record.dest_etag)
             except DavError as exc:
                 self._done(record, "failed", str(exc), server=not isinstance(exc, CollectionError))
                 return

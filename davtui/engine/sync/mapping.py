@@ -8,7 +8,7 @@ collection with the same name and kind; else a new collection with the source's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -60,14 +60,15 @@ def _same_href(a: str, b: str) -> bool:
 def find(collections: Sequence[Collection], key: str, kind: str | None = None) -> Collection | None:
     """A collection by href, path segment or display name (case-insensitive), of `kind`."""
     pool = [c for c in collections if kind is None or c.kind == kind]
-    for test in (
+    tests: tuple[Callable[[Collection], bool], ...] = (
         lambda c: _same_href(c.href, key),
         lambda c: _segment(c.href) == key,
         lambda c: c.name == key,
         lambda c: (
             c.name.casefold() == key.casefold() or _segment(c.href).casefold() == key.casefold()
         ),
-    ):
+    )
+    for test in tests:
         hits = [c for c in pool if test(c)]
         if hits:
             return hits[0]

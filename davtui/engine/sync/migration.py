@@ -51,6 +51,11 @@ from davtui.engine.sync.verify import Verification, verify_collection
 from davtui.engine.sync.writers import Writers
 from davtui.exitcodes import CANCELLED
 
+#: A pair's listings as they are read: the source's (whole or its changes), the ETags of the
+#: destination's.
+SourceRead = Future[Listing | Changes]
+TargetRead = Future[dict[str, str | None]]
+
 SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
     "suppressed (SCHEDULE-AGENT=CLIENT); set suppress_invitations = false to send them."
@@ -165,7 +170,7 @@ class Migration:
             versions = {c.href: c.version for c in fresh.result()} if fresh else None
             self._remember_versions(clean, versions)
 
-    def _plan_all(self, listings: list[tuple[Pair, Future | None, Future | None]]) -> None:
+    def _plan_all(self, listings: list[tuple[Pair, SourceRead | None, TargetRead | None]]) -> None:
         """Plan every pair, one collection's stored state in memory at a time. A pair's
         listings, held by their futures, go once it is planned: its plan keeps only what it
         acts on (a no-change re-run of vdir folders holds two 75,000-item listings)."""
@@ -204,7 +209,9 @@ class Migration:
                 clean.append(plan)
         return clean
 
-    def _remember_versions(self, clean: list[CollectionPlan], fresh: dict | None) -> None:
+    def _remember_versions(
+        self, clean: list[CollectionPlan], fresh: dict[str, str | None] | None
+    ) -> None:
         """Store the versions (sync tokens or ctags) of collections that ended complete
         (`fresh`: the destination's as read after this run's writes, None when it wrote
         nothing): next time, a side still at its version is not read, and a source's sync
@@ -219,7 +226,7 @@ class Migration:
             else:
                 self.state.set_versions(plan.pair.source.href, None, None)
 
-    def _pairs(self, pool: ThreadPoolExecutor, kinds) -> list[Pair]:
+    def _pairs(self, pool: ThreadPoolExecutor, kinds: tuple[str, ...]) -> list[Pair]:
         """Source collections and where each goes (the destination's are read meanwhile)."""
         found = pool.submit(self.destination.collections, kinds)
         sources = self.source.collections(kinds)
@@ -236,7 +243,9 @@ class Migration:
             dict(self.options.rename),
         )
 
-    def _list(self, pool: ThreadPoolExecutor, pair: Pair) -> tuple[Future | None, Future | None]:
+    def _list(
+        self, pool: ThreadPoolExecutor, pair: Pair
+    ) -> tuple[SourceRead | None, TargetRead | None]:
         """Start reading what changed on each side of a pair. A side still at the version
         stored when the pair last ended complete is not read: its records stand in for it."""
         self.gate.checkpoint()
@@ -262,7 +271,9 @@ class Migration:
                 return changes
         return self.source.listing(collection)
 
-    def _plan(self, pair: Pair, source: Future | None, target: Future | None) -> CollectionPlan:
+    def _plan(
+        self, pair: Pair, source: SourceRead | None, target: TargetRead | None
+    ) -> CollectionPlan:
         pages = self.state.pages(pair.source.href)
         waiting = [f for f in (source, target) if f is not None]
         if waiting:
@@ -307,7 +318,9 @@ class Migration:
         plan.source_etags = {h: plan.source_etags.get(h) for h in plan.fetch}
         plan.records = {h: plan.records[h] for h in plan.fetch if h in plan.records}
 
-    def _emit_item(self, plan: CollectionPlan, record: ItemRecord, outcome: str, reason: str):
+    def _emit_item(
+        self, plan: CollectionPlan, record: ItemRecord, outcome: str, reason: str
+    ) -> None:
         source = plan.pair.source.name
         event = ItemDone(source, record.source_href, record.uid, None, record.kind, outcome, reason)
         self._on_item(event, None, 0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from davtui.engine.storages.contract import Changes, Collection
 from davtui.engine.sync.mapping import Pair
@@ -182,11 +183,7 @@ def plan_collection(
     plan.incomplete = incomplete
     if not dest_listed:
         plan.listed_at = 0.0  # a stand-in: the act phase re-lists before creating on SOGo
-    buckets: dict[str, list] = {
-        "settled": plan.settled,
-        "conflict": plan.conflicts,
-        "fetch": plan.fetch,
-    }
+    buckets: dict[str, list[ItemRecord]] = {"settled": plan.settled, "conflict": plan.conflicts}
     new = set(plan.source_etags if listed else changed)  # items without a record
     gone: list[ItemRecord] = []
     created = 0  # destination items this job created, still there: what a share is of
@@ -216,8 +213,10 @@ def plan_collection(
                         _drop_stored(plan, record, keep_dest=dest_listed or bool(changed))
                     continue
                 plan.recheck.append(href)
+            elif decision == "fetch":
+                plan.fetch.append(href)
             else:
-                buckets[decision].append(href if decision == "fetch" else record)
+                buckets[decision].append(record)
             plan.records[href] = record
     unseen = [href for href in (plan.source_etags if listed else changed) if href in new]
     plan.fetch += unseen
@@ -238,7 +237,7 @@ def _drop_stored(plan: CollectionPlan, record: ItemRecord, keep_dest: bool) -> N
         plan.dest_etags.pop(record.dest_href, None)
 
 
-def summarize(plans: list[CollectionPlan]) -> dict:
+def summarize(plans: list[CollectionPlan]) -> dict[str, dict[str, Any]]:
     """What a dry run would do, per source collection: where it goes and what it counts."""
     return {
         p.pair.source.name: {

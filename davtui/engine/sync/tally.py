@@ -9,6 +9,7 @@ once, whichever step produced it: a planned item, a written one, a collection th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from davtui.engine.events import ItemDone
 from davtui.engine.storages.contract import Collection
@@ -24,12 +25,12 @@ TROUBLE = frozenset({"failed", "conflict"})
 @dataclass
 class Tally:
     stats: Stats = field(default_factory=Stats)
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     #: items not copied and not refused: a component the destination does not take, a
     #: duplicate UID, a conflict (an alias is not here: it was copied, from elsewhere)
-    skipped: list[dict] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
     #: items stored as the source had them, with what davtui found odd in them
-    warnings: list[dict] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     #: source collections (hrefs) with failures, conflicts or a refusal
     troubled: set[str] = field(default_factory=set)
     #: why a collection's listing or deletes were refused (`job show` and the TUI say it)

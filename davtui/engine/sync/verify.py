@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash, converted, first_difference, rewritten_only
@@ -58,7 +59,7 @@ class Verification:
         self.missing += other.missing
         self.different += other.different
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "checked": self.checked,
@@ -106,6 +107,7 @@ def _read_back(
     listing = plan.dest_etags
     verified: dict[str, str | None] = {}
     suspects: dict[str, _Suspect] = {}
+    assert plan.target is not None  # verify_collection returns first without one
     for fetched in _read(destination, plan.target, list(to_read)):
         record = to_read.pop(fetched.href, None)
         if record is None:
@@ -129,9 +131,11 @@ def _read_back(
         state.mark_verified(plan.pair.source.href, verified)
 
 
-def _read(destination: Storage, target: Collection, hrefs: list) -> Iterator[Fetched]:
-    """The items at `hrefs`, READERS multiget batches in flight."""
-    batches = [hrefs[start : start + BATCH] for start in range(0, len(hrefs), BATCH)]
+def _read(destination: Storage, target: Collection, hrefs: list[str | None]) -> Iterator[Fetched]:
+    """The items at `hrefs`, READERS multiget batches in flight. A record without a
+    destination href is not asked for: it stays unread, and so is reported missing."""
+    asked = [href for href in hrefs if href is not None]
+    batches = [asked[start : start + BATCH] for start in range(0, len(asked), BATCH)]
     with ThreadPoolExecutor(READERS, thread_name_prefix="davtui-verify") as pool:
         for found in pool.map(lambda batch: list(destination.fetch(target, batch)), batches):
             yield from found
@@ -190,5 +194,5 @@ def _confirm(
             verified[fetched.href] = suspect.etag
             del suspects[fetched.href]
         else:
-            reason = first_difference(sent, suspect.stored)
-            suspect.entry["reason"] = reason or "the components are nested differently"
+            difference = first_difference(sent, suspect.stored)
+            suspect.entry["reason"] = difference or "the components are nested differently"

@@ -67,7 +67,7 @@ class Writers:
         self._pool = ThreadPoolExecutor(size, thread_name_prefix="davtui-write")
         self._room = threading.BoundedSemaphore(size * 2 + READ_AHEAD)
         self.window = Window(size)
-        self._futures: list[Future] = []  # handed out by the run's thread only
+        self._futures: list[Future[None]] = []  # handed out by the run's thread only
         self.streak = Streak()
         self.fatal: BaseException | None = None
         #: some write (create, update, delete) reached the destination this run

@@ -123,7 +123,6 @@ class AccountForm(ModalScreen[AccountFields | None]):
 
     def compose(self) -> ComposeResult:
         account = self.account
-        editing = account is not None
         with Vertical(id="dialog", classes="form") as dialog:
             dialog.border_title = f"Edit account {account.name}" if account else "Add account"
             with Grid(classes="fields"):
@@ -173,7 +172,7 @@ class AccountForm(ModalScreen[AccountFields | None]):
                 yield Input(
                     classes="remote",
                     password=True,
-                    placeholder="unchanged" if editing and account.secret else "",
+                    placeholder="unchanged" if account is not None and account.secret else "",
                     id="password",
                     compact=True,
                 )

@@ -139,7 +139,8 @@ class JobForm(ModalScreen[JobFields | None]):
                 with Horizontal(classes="options"):
                     yield Checkbox(
                         "suppress invitations",
-                        job.suppress_invitations if job else False,
+                        # None (the destination decides) is kept as the box's value
+                        job.suppress_invitations if job else False,  # type: ignore[arg-type]
                         id="suppress_invitations",
                         compact=True,
                     )
@@ -179,14 +180,21 @@ class JobForm(ModalScreen[JobFields | None]):
         if role == "source":
             account = Account.get_or_none(id=event.value)
             self.query_one(CollectionPicker).searching(account.name if account else "the source")
-        self.discover(int(event.value), role)  # type: ignore[arg-type]
+        self.discover(int(event.value), role)  # type: ignore[call-overload]  # not NULL: an id
 
     def _route_ids(self) -> tuple[Any, Any]:
-        chosen = (self.query_one(f"#{role}", Select).value for role in ("source", "destination"))
-        return tuple(None if value is Select.NULL else value for value in chosen)
+        def chosen(role: str) -> Any:
+            value = self.query_one(f"#{role}", Select).value
+            return None if value is Select.NULL else value
+
+        return chosen("source"), chosen("destination")
 
     def _accounts(self) -> tuple[Account | None, Account | None]:
-        return tuple(None if v is None else Account.get_or_none(id=v) for v in self._route_ids())
+        source, destination = self._route_ids()
+        return (
+            None if source is None else Account.get_or_none(id=source),
+            None if destination is None else Account.get_or_none(id=destination),
+        )
 
     def _guide(self) -> None:
         """On a new route, tick what it needs and untick what an earlier route ticked; the

@@ -9,10 +9,10 @@ back as `JobStateChanged`/`JobProgress` messages.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peewee import fn
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -27,6 +27,9 @@ from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
 from davtui.tui.widgets.format import badge, bar, duration
 from davtui.tui.widgets.job_detail import JobDetail
+
+if TYPE_CHECKING:
+    from davtui.tui.app import DavtuiApp
 
 # action -> the statuses of the selected job in which it applies (None: any job).
 APPLIES: dict[str, tuple[str, ...] | None] = {
@@ -71,6 +74,9 @@ def dry_run_jobs() -> set[int]:
 
 class JobsScreen(Screen[None]):
     """Jobs table above a detail panel (last run's statistics and the run history)."""
+
+    if TYPE_CHECKING:  # Textual's own way to type `self.app` (its MessagePump does the same)
+        app = getters.app(DavtuiApp)
 
     BINDINGS = [
         Binding("n", "new", "New", id="job.new"),
@@ -133,7 +139,7 @@ class JobsScreen(Screen[None]):
                 "",
                 "",
                 job.what,
-                f"{job.src} → {job.dst}",
+                f"{job.src} → {job.dst}",  # type: ignore[attr-defined]  # the query's aliases
                 key=str(job.id),
             )
             live = self.app.progress.get(job.id)
@@ -218,7 +224,7 @@ class JobsScreen(Screen[None]):
         if fields is None:
             return
         job.name, job.what, job.mode = fields.name, fields.what, fields.mode
-        job.source, job.destination = fields.source_id, fields.destination_id
+        job.source_id, job.destination_id = fields.source_id, fields.destination_id
         job.conflict, job.dry_run = fields.conflict, fields.dry_run
         job.suppress_invitations, job.updated_at = fields.suppress_invitations, utcnow()
         job.default_collections = fields.default_collections

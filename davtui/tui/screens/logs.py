@@ -5,7 +5,9 @@ Lines come from SQLite page by page (`LogView`), and live lines arrive as `JobLo
 
 from __future__ import annotations
 
-from textual import on
+from typing import TYPE_CHECKING
+
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -18,6 +20,9 @@ from davtui.tui.messages import JobLog, JobsChanged, JobStateChanged
 from davtui.tui.widgets.format import local_time
 from davtui.tui.widgets.log_view import LogFilter, LogView
 
+if TYPE_CHECKING:
+    from davtui.tui.app import DavtuiApp
+
 LEVEL_CHOICES = (
     ("All levels", "debug"),
     ("Info and up", "info"),
@@ -29,6 +34,9 @@ ALL = -1  # the "every job" / "every run" choice of the selects
 
 class LogsScreen(Screen[None]):
     """Filters on top, the virtualised log below, and a status line with the count."""
+
+    if TYPE_CHECKING:  # Textual's own way to type `self.app` (its MessagePump does the same)
+        app = getters.app(DavtuiApp)
 
     BINDINGS = [
         Binding("slash", "search", "Search", id="log.search"),

@@ -8,8 +8,9 @@ until the next filter change rereads the database (where the queue has stored th
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from peewee import Expression
 from rich.cells import cell_len
@@ -141,7 +142,7 @@ class LogView(ScrollView, can_focus=True):
         if number in self._pages:
             self._pages.move_to_end(number)
             return self._pages[number]
-        rows = (
+        query = (
             LogEntry.select(
                 LogEntry.time,
                 LogEntry.level,
@@ -156,6 +157,8 @@ class LogView(ScrollView, can_focus=True):
             .offset(number * PAGE)
             .tuples()
         )
+        # `.tuples()` yields tuples; peewee's stubs type every select as yielding models
+        rows: Iterable[tuple[Any, ...]] = query  # type: ignore[assignment]
         page = [LogLine(local_time(t, "%H:%M:%S"), *rest) for t, *rest in rows]
         self._pages[number] = page
         if page:
