@@ -177,8 +177,8 @@ async def test_claim_and_finish_from_both_front_ends(home: Path, tmp_path: Path)
 
 
 async def test_account_removal_rule_from_both_front_ends(home: Path, tmp_path: Path) -> None:
-    """An account a job uses is refused by both (one sentence naming the job); once the job
-    is gone, both remove it."""
+    """An account a job uses is refused by both (one sentence naming the job), also when the
+    job appeared while the TUI asked "Delete?"; once the job is gone, both remove it."""
     cli_db, tui_db = tmp_path / "cli.db", tmp_path / "tui.db"
     seed(cli_db, tmp_path / "cli")
     seed(tui_db, tmp_path / "tui")
@@ -222,6 +222,14 @@ async def test_account_removal_rule_from_both_front_ends(home: Path, tmp_path: P
             await pilot.press("d")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen) and app.screen.allowed
+            src, dst = Account.get(Account.name == "src"), Account.get(Account.name == "dst")
+            late = Job.create(name="late", source=src, destination=dst)  # another process
+            await pilot.press("y")  # the answer to a question asked before the job existed
+            await pilot.pause()
+            assert Account.get_or_none(Account.name == "src") is not None, "refused, kept"
+            late.delete_instance()
+            await pilot.press("d")
+            await pilot.pause()
             await pilot.press("y")
             await pilot.pause()
     finally:
