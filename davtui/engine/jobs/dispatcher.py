@@ -64,7 +64,7 @@ def run_seconds(job_id: int) -> float:
     run = Run.select().where(Run.job == job_id).order_by(Run.id.desc()).first()
     if run is None or run.finished_at is None:
         return 0.0
-    return (run.finished_at - run.started_at).total_seconds()
+    return float((run.finished_at - run.started_at).total_seconds())
 
 
 def after_run(job_id: int, finished: Finished) -> Ended:
