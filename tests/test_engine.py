@@ -15,7 +15,6 @@ from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection, R
 from davtui.engine.storages.memory import MemoryStorage
 from davtui.engine.sync.gate import Gate
 from davtui.engine.sync.mapping import Choice
-from davtui.engine.sync.memory_states import MemoryStates
 from davtui.engine.sync.migration import Migration, Options
 from tests.contract import sample_event, sample_task, sample_vcard
 
@@ -67,12 +66,6 @@ def put(storage: MemoryStorage, coll: Collection, uid: str, data: bytes) -> str:
     href = storage.href_for(coll, uid)
     storage.create(coll, href, data)
     return href
-
-
-@pytest.fixture
-def states() -> MemoryStates:
-    """One job's item state, kept across the runs of a test."""
-    return MemoryStates()
 
 
 @pytest.fixture
