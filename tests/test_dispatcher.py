@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from davtui.engine.events import Event, ItemDone
 from davtui.engine.jobs import lifecycle
@@ -126,8 +127,8 @@ def test_forever_takes_jobs_queued_later_when_nudged(store: Path, tmp_path: Path
     first, second = make_jobs(tmp_path, 2, queued=False)
     names: list[str] = []
     dispatcher = Dispatcher(forever=True, idle_wait=60, on_finished=lambda e: names.append(e.name))
-    thread = threading.Thread(target=dispatcher.run)
-    thread.start()
+    thread = dispatcher.start()
+    assert not dispatcher.stopped.is_set()
     try:
         for job in (first, second):
             enqueue(job)
@@ -137,4 +138,21 @@ def test_forever_takes_jobs_queued_later_when_nudged(store: Path, tmp_path: Path
     finally:
         dispatcher.stop()
         thread.join(timeout=30)
-    assert not thread.is_alive() and dispatcher.stopped.is_set()
+    assert not thread.is_alive() and dispatcher.stopped.is_set() and dispatcher.error is None
+
+
+def test_a_bug_in_a_slot_stops_the_dispatcher_and_is_raised(store: Path, tmp_path: Path) -> None:
+    """No job is started after a bug; `run()` raises it, `start()` keeps it in `error`."""
+    first, second = make_jobs(tmp_path, 2)
+
+    def broken(_job_id: int):
+        raise RuntimeError("a bug in a front end's listener")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        Dispatcher(listener_for=broken).run()
+    assert Job.get_by_id(second).status == "queued", "nothing started after the bug"
+    lifecycle.interrupt(first, Job.get_by_id(first).runner)  # what the next start recovers
+    enqueue(first)
+    dispatcher = Dispatcher(listener_for=broken, only=[first])
+    dispatcher.start().join(timeout=30)
+    assert isinstance(dispatcher.error, RuntimeError) and dispatcher.stopped.is_set()

@@ -6,6 +6,7 @@ Use:
 ```
 dispatcher = Dispatcher(workers=2, listener_for=..., on_finished=...)
 dispatcher.run()        # blocks: until the queue is drained (or, `forever`, until stop())
+dispatcher.start()      # or the same in a thread of its own (serve); `stopped` says when done
 dispatcher.nudge()      # from any thread: something was queued, or `workers` changed
 dispatcher.stop()       # from any thread or a signal handler: end at the next item boundary
 ```
@@ -123,6 +124,8 @@ class Dispatcher:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._error: Exception | None = None
+        self.error: Exception | None = None
+        """What stopped a dispatcher run by `start()`, if a bug did (`run()` raises it)."""
 
     def nudge(self) -> None:
         """Something was queued, or `workers` changed: look now, not after the idle wait."""
@@ -132,6 +135,22 @@ class Dispatcher:
         """Start no more jobs; the running ones end at the next item boundary."""
         self.shutdown.set()
         self._wake.set()
+
+    def start(self) -> threading.Thread:
+        """`run` in a thread of its own, for a caller with its own loop (serve): `stopped` is
+        set when it ended, `error` holds the bug that ended it, if any."""
+        self.stopped.clear()  # at once: a caller may wait on it right after start()
+        thread = threading.Thread(target=self._run_in_thread, name="dispatcher")
+        thread.start()
+        return thread
+
+    def _run_in_thread(self) -> None:
+        try:
+            self.run()
+        except Exception as exc:  # kept for the caller: a thread has no one to raise to
+            self.error = exc
+        finally:
+            database.close()  # this thread's connection
 
     def run(self) -> list[Ended]:
         """Dispatch until done (see the module docstring); the runs that ended, in order
