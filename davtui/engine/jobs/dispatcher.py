@@ -23,6 +23,7 @@ dispatcher.stop()       # from any thread or a signal handler: end at the next i
   drain after that many seconds, queueing again the jobs the last pass ran (not those a user
   stopped). `forever=True` runs until `stop()`, waking on `nudge()` or every `idle_wait` s.
 - `only` limits the dispatcher to these job ids, each taken at most once per pass.
+- One `run` (or `start`) per Dispatcher: after `stop()` make a new one.
 - `recover` marks this host's jobs whose process died `interrupted` before each pass (a
   dispatcher that shares its process with other runners of the queue passes False).
 
@@ -156,11 +157,11 @@ class Dispatcher:
         """Dispatch until done (see the module docstring); the runs that ended, in order
         (none kept when `forever`: `on_finished` sees each)."""
         self.stopped.clear()
-        every: list[Ended] = []
+        all_ended: list[Ended] = []
         try:
             while True:
                 ran = self._pass()
-                every.extend(ran)
+                all_ended.extend(ran)
                 if self._every is None or self._forever or self._stopping():
                     break
                 if self.shutdown.wait(self._every):
@@ -170,7 +171,7 @@ class Dispatcher:
                         enqueue(ended.job_id)
         finally:
             self.stopped.set()
-        return every
+        return all_ended
 
     def _stopping(self) -> bool:
         return self.shutdown.is_set() or self._error is not None
