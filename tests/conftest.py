@@ -65,6 +65,15 @@ def job_id(store: Path) -> int:
     return Job.create(name="job", source=source, destination=destination).id
 
 
+@pytest.fixture
+def states():
+    """One job's item state in memory, kept across the runs of a test: for engine tests
+    that need no database (`davtui.engine.sync.memory_states`)."""
+    from davtui.engine.sync.memory_states import MemoryStates
+
+    return MemoryStates()
+
+
 @pytest.fixture(scope="session")
 def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_radicale(

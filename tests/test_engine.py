@@ -1,5 +1,6 @@
 """The engine on the in-memory storage twin: plan -> act -> verify, re-runs, conflicts, mirror,
-dry run, duplicates, stop and resume. Real SQLite state; the DAV servers have their own tests."""
+dry run, duplicates, stop and resume. Item state in memory (`MemoryStates`): no database; the
+SQLite state and the DAV servers have their own tests."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from collections.abc import Sequence
 import pytest
 
 from davtui.engine.events import Event, ItemDone
-from davtui.engine.jobs.state import JobState
 from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
 from davtui.engine.storages.memory import MemoryStorage
 from davtui.engine.sync.gate import Gate
@@ -83,16 +83,16 @@ def source() -> Counting:
     return storage
 
 
-def migrate(source, destination, job_id, events=None, gate=None, **options):
+def migrate(source, destination, states, events=None, gate=None, **options):
     listener = events.append if events is not None else (lambda _e: None)
     return Migration(
-        ReadOnly(source), destination, JobState(job_id), Options(**options), listener, gate
+        ReadOnly(source), destination, states, Options(**options), listener, gate
     ).run()
 
 
-def test_first_copy_then_nothing_to_do(source, job_id) -> None:
+def test_first_copy_then_nothing_to_do(source, states) -> None:
     dest = Counting()
-    first = migrate(source, dest, job_id)
+    first = migrate(source, dest, states)
     assert first.status == "completed", first
     assert first.stats["events"]["created"] == 30
     assert first.stats["tasks"]["created"] == 5
@@ -101,22 +101,22 @@ def test_first_copy_then_nothing_to_do(source, job_id) -> None:
     assert first.verification["ok"] and first.verification["checked"] == 45
     source.calls.clear()
     dest.calls.clear()
-    second = migrate(source, dest, job_id)
+    second = migrate(source, dest, states)
     assert second.status == "completed" and second.exit_code == 0
     assert second.stats["events"]["unchanged"] == 30
     assert source.calls == Counter() and dest.calls == Counter(), "no listing, GET or write"
 
 
-def test_one_change_is_one_update(source, job_id) -> None:
+def test_one_change_is_one_update(source, states) -> None:
     dest = Counting()
-    migrate(source, dest, job_id)
+    migrate(source, dest, states)
     cal = next(c for c in source.collections() if c.kind == CALENDAR)
     href = source.href_for(cal, "ev-3")
     etag = next(r.etag for r in source.list(cal) if r.href == href)
     source.update(cal, href, sample_event("ev-3", "Moved"), etag)
     source.calls.clear()
     dest.calls.clear()
-    result = migrate(source, dest, job_id)
+    result = migrate(source, dest, states)
     assert result.stats["events"]["updated"] == 1
     # only the changed calendar is listed (its ctag moved); the address book is skipped, and
     # so is the destination's listing (unchanged since the last run: its records stand in);
@@ -125,17 +125,17 @@ def test_one_change_is_one_update(source, job_id) -> None:
     assert source.calls == Counter(list=1, fetch=1)
 
 
-def test_dry_run_writes_nothing(source, job_id) -> None:
+def test_dry_run_writes_nothing(source, states) -> None:
     dest = Counting()
-    result = migrate(source, dest, job_id, dry_run=True)
+    result = migrate(source, dest, states, dry_run=True)
     assert result.dry_run and result.stats["events"]["created"] == 30
     assert dest.collections() == [] and dest.calls["create"] == 0
     assert result.plan["Calendar"]["create_collection"] is True
 
 
-def test_conflict_is_skipped_then_source_wins(source, job_id) -> None:
+def test_conflict_is_skipped_then_source_wins(source, states) -> None:
     dest = Counting()
-    migrate(source, dest, job_id)
+    migrate(source, dest, states)
     cal = next(c for c in source.collections() if c.kind == CALENDAR)
     dcal = next(c for c in dest.collections() if c.kind == CALENDAR)
     href = source.href_for(cal, "ev-1")
@@ -145,45 +145,45 @@ def test_conflict_is_skipped_then_source_wins(source, job_id) -> None:
     detag = next(r.etag for r in dest.list(dcal) if r.href == dhref)
     dest.update(dcal, dhref, sample_event("ev-1", "Destination edit"), detag)
     events: list[Event] = []
-    skipped = migrate(source, dest, job_id, events)
+    skipped = migrate(source, dest, states, events)
     assert skipped.stats["events"]["skipped"] == 1 and skipped.stats["conflicts"] == 1
     assert any(isinstance(e, ItemDone) and e.outcome == "conflict" for e in events)
     assert b"Destination edit" in next(dest.fetch(dcal, [dhref])).data
     source.calls.clear()
-    again = migrate(source, dest, job_id)
+    again = migrate(source, dest, states)
     assert again.stats["conflicts"] == 1 and source.calls["fetch"] == 0, "no re-read"
-    wins = migrate(source, dest, job_id, conflict="source-wins")
+    wins = migrate(source, dest, states, conflict="source-wins")
     assert wins.stats["events"]["updated"] == 1
     assert b"Source edit" in next(dest.fetch(dcal, [dhref])).data
 
 
-def test_mirror_deletes_only_what_the_job_created(source, job_id) -> None:
+def test_mirror_deletes_only_what_the_job_created(source, states) -> None:
     dest = Counting()
-    migrate(source, dest, job_id, mode="mirror")
+    migrate(source, dest, states, mode="mirror")
     cal = next(c for c in source.collections() if c.kind == CALENDAR)
     dcal = next(c for c in dest.collections() if c.kind == CALENDAR)
     put(dest, dcal, "foreign", sample_event("foreign", "Not ours"))
     href = source.href_for(cal, "ev-0")
     source.delete(cal, href, None)
-    result = migrate(source, dest, job_id, mode="mirror")
+    result = migrate(source, dest, states, mode="mirror")
     assert result.stats["deleted"] == 1
     hrefs = {r.href for r in dest.list(dcal)}
     assert dest.href_for(dcal, "ev-0") not in hrefs
     assert dest.href_for(dcal, "foreign") in hrefs
 
 
-def test_mirror_refuses_to_empty_a_collection(source, job_id) -> None:
+def test_mirror_refuses_to_empty_a_collection(source, states) -> None:
     dest = Counting()
-    migrate(source, dest, job_id, mode="mirror", what="contacts")
+    migrate(source, dest, states, mode="mirror", what="contacts")
     book = next(c for c in source.collections() if c.kind == ADDRESSBOOK)
     for ref in list(source.list(book)):
         source.delete(book, ref.href, None)
-    result = migrate(source, dest, job_id, mode="mirror", what="contacts")
+    result = migrate(source, dest, states, mode="mirror", what="contacts")
     assert result.stats["deleted"] == 0
     assert len(list(dest.list(next(iter(dest.collections()))))) == 10
 
 
-def test_duplicate_uids_and_refused_components(job_id) -> None:
+def test_duplicate_uids_and_refused_components(states) -> None:
     src = Counting()
     cal = collection(src, "Calendar")
     src.create(cal, "a.ics", sample_event("same", "First"))
@@ -191,7 +191,7 @@ def test_duplicate_uids_and_refused_components(job_id) -> None:
     src.create(cal, "j.ics", journal("j1"))
     dest = Counting()
     target = collection(dest, "Calendar", components=("VEVENT", "VTODO"))
-    result = migrate(src, dest, job_id)
+    result = migrate(src, dest, states)
     assert result.stats["events"] == {
         "created": 1,
         "updated": 0,
@@ -202,12 +202,12 @@ def test_duplicate_uids_and_refused_components(job_id) -> None:
     assert result.stats["journals"]["skipped"] == 1
     assert len(list(dest.list(target))) == 1
     events: list[Event] = []
-    migrate(src, dest, job_id, events)
+    migrate(src, dest, states, events)
     reasons = [e.reason for e in events if isinstance(e, ItemDone)]
     assert any("does not accept VJOURNAL" in r for r in reasons)
 
 
-def test_stop_half_way_then_resume_copies_each_item_once(source, job_id) -> None:
+def test_stop_half_way_then_resume_copies_each_item_once(source, states) -> None:
     dest = Counting()
     gate = Gate()
     seen = 0
@@ -219,30 +219,28 @@ def test_stop_half_way_then_resume_copies_each_item_once(source, job_id) -> None
             if seen == 12:
                 gate.stop()
 
-    stopped = Migration(
-        ReadOnly(source), dest, JobState(job_id), Options(writers=2), listener, gate
-    ).run()
+    stopped = Migration(ReadOnly(source), dest, states, Options(writers=2), listener, gate).run()
     assert stopped.status == "cancelled" and stopped.exit_code == 5
-    resumed = migrate(source, dest, job_id)
+    resumed = migrate(source, dest, states)
     assert resumed.status == "completed", resumed.errors
     assert dest.calls["create"] == 45, "every item created exactly once"
 
 
-def test_selection_and_rename(source, job_id) -> None:
+def test_selection_and_rename(source, states) -> None:
     dest = Counting()
     result = migrate(
-        source, dest, job_id, choices=(Choice("Calendar", "personal"),), what="calendars"
+        source, dest, states, choices=(Choice("Calendar", "personal"),), what="calendars"
     )
     assert [c.name for c in dest.collections()] == ["personal"]
     assert result.stats["contacts"]["created"] == 0
 
 
-def test_pause_blocks_between_items(source, job_id) -> None:
+def test_pause_blocks_between_items(source, states) -> None:
     dest = Counting()
     gate = Gate()
     gate.pause()
     done = threading.Event()
-    thread = threading.Thread(target=lambda: (migrate(source, dest, job_id, gate=gate), done.set()))
+    thread = threading.Thread(target=lambda: (migrate(source, dest, states, gate=gate), done.set()))
     thread.start()
     assert not done.wait(0.5) and dest.calls["create"] == 0
     gate.resume()

@@ -19,11 +19,11 @@ import pytest
 
 from davtui.engine.dav.discovery import Discovery
 from davtui.engine.dav.storage import DavStorage
-from davtui.engine.jobs.state import JobState
 from davtui.engine.storages.contract import CALENDAR, AccountSpec, Changes, Collection, ReadOnly
 from davtui.engine.storages.file import FileStorage
 from davtui.engine.storages.memory import MemoryStorage
 from davtui.engine.storages.vdir import VdirStorage
+from davtui.engine.sync.memory_states import MemoryStates
 from davtui.engine.sync.migration import Migration, Options
 from davtui.engine.sync.plan import DeleteGuard, plan_collection
 from davtui.engine.sync.records import ItemRecord
@@ -134,9 +134,9 @@ def calendar(storage: MemoryStorage, items: int = 10) -> Collection:
     return cal
 
 
-def mirror(source, dest, job_id: int, **options):
+def mirror(source, dest, states: MemoryStates, **options):
     options = {"mode": "mirror", "what": "calendars", **options}
-    return Migration(ReadOnly(source), dest, JobState(job_id), Options(**options)).run()
+    return Migration(ReadOnly(source), dest, states, Options(**options)).run()
 
 
 def held(dest: MemoryStorage) -> int:
@@ -144,13 +144,13 @@ def held(dest: MemoryStorage) -> int:
     return len(list(dest.list(cal)))
 
 
-def test_withheld_entries_delete_nothing_and_fail_the_run(job_id: int) -> None:
+def test_withheld_entries_delete_nothing_and_fail_the_run(states: MemoryStates) -> None:
     source, dest = MemoryStorage(), MemoryStorage()
     cal = calendar(source)
-    assert mirror(source, dest, job_id).exit_code == 0 and held(dest) == 10
+    assert mirror(source, dest, states).exit_code == 0 and held(dest) == 10
     source.update(cal, "ev-0.ics", sample_event("ev-0", "Changed"), None)  # a new version
     source.withhold(cal, [f"ev-{i}.ics" for i in range(1, 10)])
-    result = mirror(source, dest, job_id)
+    result = mirror(source, dest, states)
     assert (result.status, result.exit_code, result.stats["deleted"]) == (
         "completed_with_errors", 1, 0,
     )  # fmt: skip
@@ -162,17 +162,17 @@ def test_withheld_entries_delete_nothing_and_fail_the_run(job_id: int) -> None:
     # the pair is listed whole next time: a legit drop of one is then deleted
     source.withhold(cal, [])
     source.delete(cal, "ev-0.ics", None)
-    again = mirror(source, dest, job_id)
+    again = mirror(source, dest, states)
     assert (again.exit_code, again.stats["deleted"], held(dest)) == (0, 1, 9)
 
 
-def test_an_incomplete_listing_still_adds_and_updates(job_id: int) -> None:
+def test_an_incomplete_listing_still_adds_and_updates(states: MemoryStates) -> None:
     source, dest = MemoryStorage(), MemoryStorage()
     cal = calendar(source, 5)
-    mirror(source, dest, job_id)
+    mirror(source, dest, states)
     source.create(cal, "new.ics", sample_event("new", "New"))
     source.withhold(cal, ["ev-1.ics"], status=403)
-    result = mirror(source, dest, job_id, mode="copy")
+    result = mirror(source, dest, states, mode="copy")
     assert result.stats["events"]["created"] == 1 and result.exit_code == 1
     assert "1 of 6 entries answered 403" in result.errors[0]["reason"]
 
@@ -188,13 +188,13 @@ def test_an_incomplete_listing_still_adds_and_updates(job_id: int) -> None:
         (10, {"force_delete": True}, 10),
     ],
 )
-def test_the_share_guard(job_id: int, dropped: int, options: dict, deleted: int) -> None:
+def test_the_share_guard(states: MemoryStates, dropped: int, options: dict, deleted: int) -> None:
     source, dest = MemoryStorage(), MemoryStorage()
     cal = calendar(source)
-    mirror(source, dest, job_id)
+    mirror(source, dest, states)
     for i in range(dropped):
         source.delete(cal, f"ev-{i}.ics", None)
-    result = mirror(source, dest, job_id, **options)
+    result = mirror(source, dest, states, **options)
     assert result.stats["deleted"] == deleted and held(dest) == 10 - deleted
     assert result.exit_code == (0 if deleted else 1)
     if not deleted:
@@ -205,7 +205,7 @@ def test_the_share_guard(job_id: int, dropped: int, options: dict, deleted: int)
         assert ("source collection is empty" in error["reason"]) == (dropped == 10)
 
 
-def test_incomplete_changes_never_delete(job_id: int) -> None:
+def test_incomplete_changes_never_delete(states: MemoryStates) -> None:
     """A sync report with failed entries: the removals it names are not trusted either."""
     from davtui.engine.sync.mapping import Pair
 
@@ -253,16 +253,16 @@ def test_a_damaged_part_of_a_file_makes_its_listing_incomplete(tmp_path: Path) -
 
 
 def test_a_vdir_destination_keeps_its_files_on_a_partial_listing(
-    job_id: int, tmp_path: Path
+    states: MemoryStates, tmp_path: Path
 ) -> None:
     source, dest = MemoryStorage(), VdirStorage(tmp_path / "backup")
     cal = calendar(source)
-    mirror(source, dest, job_id)
+    mirror(source, dest, states)
     folder = tmp_path / "backup" / "Work"
     assert len(list(folder.glob("*.ics"))) == 10
     source.create(cal, "new.ics", sample_event("new", "New"))
     source.withhold(cal, [f"ev-{i}.ics" for i in range(7)], status=507)
-    assert mirror(source, dest, job_id).exit_code == 1
+    assert mirror(source, dest, states).exit_code == 1
     assert len(list(folder.glob("*.ics"))) == 11  # the new one added, none deleted
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from davtui.engine.jobs.state import JobState
 from davtui.engine.storages.contract import CALENDAR, Collection, ReadOnly
 from davtui.engine.storages.memory import MemoryStorage
 from davtui.engine.storages.names import MAX_BYTES, folder_name, item_name, reserved
 from davtui.engine.storages.vdir import STALE_SECONDS, VdirStorage, temp_prefix
+from davtui.engine.sync.memory_states import MemoryStates
 from davtui.engine.sync.migration import Migration, Options
 from tests import dav
 from tests.contract import sample_event
@@ -93,13 +93,13 @@ def _written(finished) -> int:
 
 
 def test_hostile_collection_names_and_uids_reach_a_vdir_then_nothing_changes(
-    tmp_path: Path, job_id: int
+    tmp_path: Path, states: MemoryStates
 ) -> None:
     """Every collection arrives in a safe folder inside the destination (the long one
     shortened, its full name in `displayname`); the second run finds everything unchanged."""
     source, total = _memory_source()
     root = tmp_path / "dest"
-    first = Migration(ReadOnly(source), VdirStorage(root), JobState(job_id), Options()).run()
+    first = Migration(ReadOnly(source), VdirStorage(root), states, Options()).run()
     assert (first.status, first.exit_code, first.errors) == ("completed", 0, [])
     assert _written(first) == total
     folders = sorted(p for p in root.iterdir())
@@ -115,7 +115,7 @@ def test_hostile_collection_names_and_uids_reach_a_vdir_then_nothing_changes(
     [long_folder] = [p for p in folders if (p / "displayname").read_text() == LONG]
     assert len(long_folder.name.encode()) <= MAX_BYTES
 
-    again = Migration(ReadOnly(source), VdirStorage(root), JobState(job_id), Options()).run()
+    again = Migration(ReadOnly(source), VdirStorage(root), states, Options()).run()
     assert (again.status, again.exit_code) == ("completed", 0)
     assert _written(again) == 0 and again.stats["events"]["unchanged"] == total
     assert again.stats["calendars"]["created"] == 0

@@ -1,9 +1,10 @@
 """`davtui --headless`: run queued and interrupted jobs (or the named ones) without a UI.
 
-The same queue and engine as the TUI. SIGINT/SIGTERM stop at the next item boundary; the job
-is left `interrupted` and resumes on the next start. `--every` repeats forever: each pass runs
-what is queued, then the jobs of the last pass again (except those a user stopped). After each
-job its hook (davtui.engine.jobs.hooks) gets the JSON report.
+The same dispatcher (`davtui.engine.jobs.dispatcher`) and engine as the TUI. SIGINT/SIGTERM
+stop at the next item boundary; the job is left `interrupted` and resumes on the next start.
+`--every` repeats forever: each pass runs what is queued, then the jobs of the last pass again
+(except those a user stopped). After each job its hook (davtui.engine.jobs.hooks) gets the
+JSON report.
 """
 
 from __future__ import annotations
@@ -121,24 +122,11 @@ def resolve_jobs(names: list[str]) -> list[int]:
     return ids
 
 
-def run_seconds(job_id: int) -> float:
-    """How long the job's last run took, from its run row (jobs may run side by side)."""
-    from davtui.store.models import Run
-
-    run = Run.select().where(Run.job == job_id).order_by(Run.id.desc()).first()
-    if run is None or run.finished_at is None:
-        return 0.0
-    return (run.finished_at - run.started_at).total_seconds()
-
-
 def run(
     job_names: list[str], as_json: bool, verbose: int, every: str | None, workers: int = 1
 ) -> int:
     from davtui.cli.console import Console
-    from davtui.engine.jobs.hooks import notify
-    from davtui.engine.jobs.lifecycle import enqueue
-    from davtui.engine.jobs.queue import run_queue
-    from davtui.engine.report import report
+    from davtui.engine.jobs.dispatcher import Dispatcher, Ended
     from davtui.store.models import Job
 
     try:
@@ -150,43 +138,27 @@ def run(
         print(f"davtui: {exc}.".replace("..", "."), file=sys.stderr)
         return exitcodes.USAGE
     shutdown = stop_on_signals()
-    codes: list[int] = []
-    reports = []
-    ran: list[int] = []  # jobs `--every` runs again: not those a user stopped
     consoles: dict[int, Console] = {}  # each job's lines carry its name: jobs run side by side
 
     def console_of(job_id: int) -> Console:
         consoles[job_id] = Console(sys.stderr, verbose, label=Job.get_by_id(job_id).name)
         return consoles[job_id]
 
-    def finished_job(job_id: int, finished) -> None:
-        """Summary, report and notification of each job as it ends."""
-        job = Job.get_by_id(job_id)
-        duration = run_seconds(job_id)
-        consoles.pop(job_id).finish(finished, duration)
-        codes.append(finished.exit_code)
-        reports.append(report(finished, duration, job.name))
-        notify(job, reports[-1])
-        if finished.status != "cancelled":
-            ran.append(job_id)
+    def finished_job(ended: Ended) -> None:
+        """Each job's summary as it ends (the dispatcher writes the report, runs the hook)."""
+        consoles.pop(ended.job_id).finish(ended.finished, ended.duration)
 
-    while True:
-        run_queue(
-            shutdown=shutdown,
-            only=only,
-            on_finished=finished_job,
-            workers=workers,
-            listener_for=console_of,
-        )
-        if interval is None or shutdown.is_set():
-            break
-        if shutdown.wait(interval):
-            break
-        for job_id in ran:
-            enqueue(job_id)
-        ran.clear()
+    dispatcher = Dispatcher(
+        workers,
+        only=only,
+        listener_for=console_of,
+        on_finished=finished_job,
+        every=interval,
+        shutdown=shutdown,
+    )
+    ended = dispatcher.run()
     if as_json:
-        print(json.dumps(reports, indent=2))
+        print(json.dumps([run.report for run in ended], indent=2))
     if shutdown.is_set():
         return exitcodes.CANCELLED
-    return worst(codes)
+    return worst([run.finished.exit_code for run in ended])

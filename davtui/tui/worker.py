@@ -1,9 +1,8 @@
 """The bridge from the engine to the TUI: the App's job queue, and engine events as messages.
 
-`JobQueue.run` is the body of the App's queue worker thread: it keeps up to `workers` runnable
-jobs running, each through `engine.queue.run_queue` in a thread of its own, and sleeps while
-nothing more can start, until the UI or an ending job wakes it (`nudge`) or a few seconds
-pass. `JobBridge` is the engine's listener for one job: progress leaves at most `interval`
+`JobQueue` is the engine's one dispatcher set up for the App (runs until the App stops it;
+each job's events go through a `JobBridge`); its `run` is the body of the App's queue worker
+thread. `JobBridge` is the engine's listener for one job: progress leaves at most `interval`
 apart (Textual only coalesces *adjacent* messages, so the rate is capped here), log lines
 leave in batches every `interval` and are never dropped, and the job's state changes
 (started, paused, resumed, ended) leave at once.
@@ -20,10 +19,10 @@ from textual.message import Message
 
 from davtui.engine.events import Event, Finished, ItemDone, Phase, Progress
 from davtui.engine.events import Message as EngineMessage
+from davtui.engine.jobs.dispatcher import Dispatcher
 from davtui.engine.jobs.lifecycle import HELD
-from davtui.engine.jobs.queue import next_runnable, run_queue
 from davtui.engine.jobs.recorder import describe
-from davtui.store.models import Job, Run, database
+from davtui.store.models import Job, Run
 from davtui.tui.messages import JobLog, JobProgress, JobStateChanged, LogLine
 
 Post = Callable[[Message], object]
@@ -52,8 +51,13 @@ class JobBridge:
     Use as a context manager: a small thread flushes lines and held-back progress every
     `interval` while the job runs, and everything left is flushed on exit."""
 
-    def __init__(self, job_id: int, post: Post, interval: float = 0.1) -> None:
+    def __init__(
+        self, job_id: int, post: Post, interval: float = 0.1, final_state: bool = False
+    ) -> None:
+        """`final_state`: on exit, also post the job's status as the run left it (or
+        "deleted"), for the App to show that the job left its queue."""
         self.job_id = job_id
+        self._final_state = final_state
         self.run_id: int | None = None
         self._post = post
         self._interval = interval
@@ -75,6 +79,9 @@ class JobBridge:
         self._closed.set()
         self._flusher.join()
         self.flush()
+        if self._final_state:
+            status = Job.select(Job.status).where(Job.id == self.job_id).scalar()
+            self._post(JobStateChanged(self.job_id, status or "deleted", self.run_id))
 
     def __call__(self, event: Event) -> None:
         if not self._started:
@@ -139,111 +146,22 @@ class JobBridge:
             self.flush()
 
 
-class JobQueue:
-    """Runs runnable jobs in queue order, up to `workers` at once, until `stop()`; one per App.
-
-    `run` (the App's queue worker thread) dispatches: while fewer than `workers` jobs run and
-    one is takeable, it starts a slot thread in which `engine.queue.run_queue` claims and runs
-    that one job with its own `JobBridge`, and waits for the claim before looking again, so two
-    slots never go for one job (and a job another runner took first is skipped: claims are
-    atomic). One `run_queue(workers=N)` would not do: its N threads end as soon as nothing is
-    takeable, so a job queued while another runs would wait for it, and N is fixed per call.
-    `workers` is read before each start: a change never interrupts a running job."""
+class JobQueue(Dispatcher):
+    """The App's dispatcher (`engine.jobs.dispatcher`): it runs runnable jobs in queue order,
+    up to `workers` at once, until `stop()`, each with a `JobBridge` of its own that posts the
+    job's events and, as the job leaves this queue, its status. The App's queue worker thread
+    calls `run`; screens `nudge` it when they queue a job. The report and the hook are the
+    dispatcher's, as for headless runs."""
 
     def __init__(self, post: Post, idle_wait: float = 3.0, workers: int = 1) -> None:
+        super().__init__(
+            workers,
+            listener_for=self._bridge,
+            forever=True,
+            idle_wait=idle_wait,
+            recover=False,  # the App recovered at its start; later, held jobs may be its own
+        )
         self._post = post
-        self._idle_wait = idle_wait
-        self.workers = workers
-        """How many jobs may run at once; the next job started obeys a change."""
-        self.shutdown = threading.Event()
-        """Set to stop: running jobs end at the next item boundary, left `interrupted`."""
-        self.stopped = threading.Event()
-        """Set once `run` has returned (or was never started)."""
-        self.stopped.set()
-        self._wake = threading.Event()
-        self._lock = threading.Lock()
-        self._error: Exception | None = None
-        self.current: frozenset[int] = frozenset()
-        """The jobs this queue is running now."""
 
-    def nudge(self) -> None:
-        """Something was queued, or `workers` changed: look now, not after the idle wait."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        self.shutdown.set()
-        self._wake.set()
-
-    def run(self) -> None:
-        """The worker thread's body: returns once `stop()` was called and every job ended.
-
-        A bug in a slot stops the queue: no job is started after it, and it is raised here
-        once the other running jobs ended."""
-        self.stopped.clear()
-        slots: list[threading.Thread] = []
-        try:
-            while not self.shutdown.is_set() and self._error is None:
-                self._wake.clear()
-                slots = [slot for slot in slots if slot.is_alive()]
-                job_id = next_runnable() if len(slots) < self.workers else None
-                if job_id is None:
-                    self._wake.wait(self._idle_wait)
-                    continue
-                claimed = threading.Event()
-                slot = threading.Thread(
-                    target=self._slot, args=(job_id, claimed), name=f"job-{job_id}"
-                )
-                slot.start()
-                slots.append(slot)
-                claimed.wait()
-        finally:
-            for slot in slots:
-                slot.join()
-            self.stopped.set()
-        if self._error is not None:
-            raise self._error
-
-    def _slot(self, job_id: int, claimed: threading.Event) -> None:
-        """A slot thread's body: run `job_id` unless another runner claimed it first."""
-        started = time.monotonic()
-
-        def listener_for(_job_id: int) -> JobBridge:  # called once the claim succeeded
-            self._set_current(job_id, running=True)
-            claimed.set()
-            return bridge
-
-        try:
-            with JobBridge(job_id, self._post) as bridge:
-                run_queue(
-                    shutdown=self.shutdown,
-                    only=[job_id],
-                    on_finished=lambda done_id, finished: _hook(
-                        done_id, finished, time.monotonic() - started
-                    ),
-                    listener_for=listener_for,
-                    recover=False,  # the other slots' jobs are alive, not left by a dead process
-                )
-        except Exception as exc:  # a bug: the queue's worker reports it and stops
-            self._error = exc
-        finally:
-            claimed.set()
-            if job_id in self.current:
-                self._set_current(job_id, running=False)
-                status = Job.select(Job.status).where(Job.id == job_id).scalar()
-                self._post(JobStateChanged(job_id, status or "deleted", bridge.run_id))
-            database.close()  # this thread's connection
-            self._wake.set()  # a slot is free
-
-    def _set_current(self, job_id: int, running: bool) -> None:
-        with self._lock:
-            self.current = self.current | {job_id} if running else self.current - {job_id}
-
-
-def _hook(job_id: int, finished: Finished, duration: float) -> None:
-    """Give the run's JSON report to the job's (or the global) hook command, as headless does."""
-    from davtui.engine.jobs.hooks import notify
-    from davtui.engine.report import report
-
-    job = Job.get_or_none(Job.id == job_id)
-    if job is not None:
-        notify(job, report(finished, duration, job.name))
+    def _bridge(self, job_id: int) -> JobBridge:
+        return JobBridge(job_id, self._post, final_state=True)

@@ -197,16 +197,14 @@ def _test(ctx) -> int:
 
 
 def _remove(ctx) -> int:
-    from davtui.engine.jobs.lifecycle import Refused, check_account_removable
+    from davtui.engine.jobs.lifecycle import Refused, remove_account
 
     account = find_account(ctx.args.name)
     if account is None:
         return exitcodes.USAGE
     try:
-        check_account_removable(account)
+        print(remove_account(account))
     except Refused as exc:
         print(f"davtui: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    account.delete_instance()
-    print(f"Removed account '{account.name}'.")
     return exitcodes.OK

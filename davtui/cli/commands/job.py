@@ -81,6 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("resume", "resume a paused job"),
         ("stop", "stop a running or queued job"),
         ("remove", "remove a job and its history"),
+        ("duplicate", "a new pending job with the settings of this one"),
     ):
         parser = actions.add_parser(action, help=text)
         parser.add_argument("job")
@@ -228,7 +229,8 @@ def _show(ctx) -> int:
 
 
 def _control(ctx) -> int:
-    """start, pause, resume, stop, remove: the lifecycle's transitions, as the TUI's keys."""
+    """start, pause, resume, stop, remove, duplicate: the lifecycle's transitions, as the
+    TUI's keys."""
     from davtui.engine.jobs import lifecycle
 
     job = find_job(ctx.args.job)
@@ -240,6 +242,7 @@ def _control(ctx) -> int:
         "resume": lifecycle.resume,
         "stop": lifecycle.stop,
         "remove": lifecycle.remove,
+        "duplicate": lambda job: f"Created job '{lifecycle.duplicate(job).name}'.",
     }
     try:
         done = transitions[ctx.args.action](job)

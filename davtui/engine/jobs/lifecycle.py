@@ -244,3 +244,13 @@ def check_account_removable(account: Account) -> None:
             f"Account '{account.name}' is used by job(s) {', '.join(names)}:"
             " remove those jobs first."
         )
+
+
+def remove_account(account: Account) -> str:
+    """Delete an account no job uses, checked again in the same transaction: a job added
+    meanwhile (another process, while the TUI asked "Delete?") is refused with the sentence
+    of `check_account_removable`, never a foreign-key error."""
+    with database.atomic():
+        check_account_removable(account)
+        account.delete_instance()
+    return f"Removed account '{account.name}'."

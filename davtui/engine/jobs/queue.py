@@ -1,6 +1,6 @@
-"""The job queue: jobs run in queue order, up to `workers` at once per process, and a job is
-claimed atomically so runners (the TUI, headless runners on any number of machines) never run
-the same job twice.
+"""The job queue's claims and leases: a job is claimed atomically, in queue order, so runners
+(the TUI, headless runners on any number of machines) never run the same job twice. The
+dispatcher (`dispatcher.py`) claims through here and runs what it claimed.
 
 A claim is one conditional UPDATE on SQLite (the database serialises writers); on PostgreSQL
 the first takeable job is picked with `SELECT ... FOR UPDATE SKIP LOCKED`, so runners never
@@ -16,14 +16,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from peewee import DatabaseError, Expression, ModelSelect, PostgresqlDatabase
 
-from davtui.engine.events import Finished, Listener, ignore
 from davtui.engine.jobs.lifecycle import DRY_RUN, HELD, RUNNABLE, JobStatus, enqueue, interrupt
-from davtui.engine.jobs.run import run_job, runner_id
+from davtui.engine.jobs.run import runner_id
 from davtui.store.changes import bump
 from davtui.store.models import Job, Run, database, utcnow
 
@@ -223,77 +222,3 @@ class Lease:
                     self.stop.set()  # unrenewable past its end: another runner may take over
         finally:
             database.close()  # this thread's connection
-
-
-def run_queue(
-    listener: Listener = ignore,
-    shutdown: threading.Event | None = None,
-    only: Iterable[int] | None = None,
-    on_finished: Callable[[int, Finished], None] | None = None,
-    workers: int = 1,
-    listener_for: Callable[[int], Listener] | None = None,
-    recover: bool = True,
-) -> list[tuple[int, Finished]]:
-    """Run takeable jobs (or just `only`), up to `workers` at once, until none is left or
-    `shutdown` is set; `on_finished(job_id, finished)` is called as each job ends (reports,
-    notifications), from the worker thread that ran it. `listener_for(job_id)`, when given,
-    makes each job's listener (labelled output of parallel jobs). A job held under a lease
-    that stopped being renewed is waited for and taken over before the queue counts as done.
-    `recover=False` leaves this process's held jobs alone (no `mark_interrupted`): for a caller
-    running several `run_queue` at once (the TUI's job slots), whose held jobs are alive.
-    """
-    if recover:
-        mark_interrupted()
-    wanted = None if only is None else set(only)
-    results: list[tuple[int, Finished]] = []
-    picking = threading.Lock()
-
-    def stopping() -> bool:
-        return shutdown is not None and shutdown.is_set()
-
-    def pick() -> int | None:
-        with picking:
-            while not stopping():
-                job_id = claim_next(wanted)
-                if job_id is not None:
-                    if wanted is not None:
-                        wanted.discard(job_id)
-                    return job_id
-                if not lapsing(wanted):
-                    return None
-                time.sleep(min(1.0, lease_seconds() / 6))
-            return None
-
-    def work() -> None:
-        while (job_id := pick()) is not None:
-            dry = Job.select(Job.control).where(Job.id == job_id).scalar() == DRY_RUN
-            job_listener = listener_for(job_id) if listener_for else listener
-            with Lease(job_id, shutdown) as lease:
-                finished, _run = run_job(
-                    job_id, job_listener, lease.stop, dry_run=True if dry else None
-                )
-            results.append((job_id, finished))
-            if on_finished is not None:
-                on_finished(job_id, finished)
-
-    if workers <= 1:
-        work()
-        return results
-    threads = [threading.Thread(target=_closing(work), name=f"worker-{n}") for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
-def _closing(body: Callable[[], None]) -> Callable[[], None]:
-    """`body` for a worker thread that closes the thread's database connection at the end."""
-
-    def run() -> None:
-        try:
-            body()
-        finally:
-            database.close()
-
-    return run

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from davtui.engine.jobs.lifecycle import Refused, check_account_removable
+from davtui.engine.jobs.lifecycle import Refused, check_account_removable, remove_account
 from davtui.store import StoreError, Vault
 from davtui.store.models import Account
 from davtui.tui.messages import DiscoveryDone
@@ -155,10 +155,15 @@ class AccountsScreen(Screen[None]):
         question = f"Delete account {account.name}? No job uses it."
 
         def done(yes: bool | None) -> None:
-            if yes:
-                account.delete_instance()
-                self.reload()
-                self.notify(f"Deleted account {account.name}.")
+            if not yes:
+                return
+            try:
+                remove_account(account)  # checked again: a job may use it by now
+            except Refused as exc:
+                self.notify(str(exc), title="Not deleted", severity="error")
+                return
+            self.reload()
+            self.notify(f"Deleted account {account.name}.")
 
         self.app.push_screen(ConfirmScreen("Delete account", question, yes="Delete"), done)
 
