@@ -106,9 +106,14 @@ class Tab:
             await asyncio.sleep(0.5)
         raise AssertionError(f"the terminal never showed {what}; it showed:\n{text}")
 
+    async def focus(self) -> None:
+        """The tab in front and its terminal focused, as a user clicking into it."""
+        await self.send("Page.bringToFront")
+        await self.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
+
     async def type(self, text: str) -> None:
         """Keys as a user types them into the focused terminal."""
-        await self.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
+        await self.focus()
         for char in text:
             for kind in ("keyDown", "keyUp"):
                 await self.send(
@@ -131,7 +136,7 @@ class Tab:
 class Browser:
     """Headless Chromium with a private profile under `root`; use `async with`."""
 
-    def __init__(self, root: Path, width: int = 1280, height: int = 800) -> None:
+    def __init__(self, root: Path, width: int = 1120, height: int = 680) -> None:
         self.root = root
         self.size = (width, height)
         self.proc: subprocess.Popen | None = None
