@@ -41,10 +41,11 @@ class Serving:
 
 
 @contextmanager
-def serving(db: Path, *options: str) -> Iterator[Serving]:
+def serving(db: Path, *options: str, verbose: bool = False) -> Iterator[Serving]:
     """`davtui --db DB serve --port 0 OPTIONS`, until the block ends (then SIGTERM)."""
+    loud = ["-v"] if verbose else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "davtui", "--db", str(db), "serve", "--port", "0", *options],
+        [sys.executable, "-m", "davtui", *loud, "--db", str(db), "serve", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -243,6 +244,52 @@ def started(text: str) -> bool:
     return any(state in row for state in ("queued", "running", "completed"))
 
 
+async def test_request_lines_with_v_name_the_path_never_the_token(home: Path) -> None:
+    with serving(home / "davtui.db", verbose=True) as server:
+        await get(f"{server.base}/?token={server.token}")
+        await get(f"{server.base}/?token=wrong-guess-0123456789")
+        server.proc.send_signal(signal.SIGTERM)
+        out, err = server.proc.communicate(timeout=60)
+    assert "GET / 302" in err and "GET / 401" in err
+    assert server.token not in out + err and "wrong-guess" not in err
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--public-url", "dav.example.org"], "is not an http:// or https:// URL"),
+        (["--public-url", "ftp://dav.example.org/"], "is not an http:// or https:// URL"),
+        (["--port", "70000"], "is not a port"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--host", "192.0.2.1"], "cannot listen on 192.0.2.1"),  # TEST-NET: not ours
+    ],
+)
+def test_bad_options_are_one_sentence_and_exit_2(home: Path, options: list[str], says: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "davtui", "serve", *options],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done
+    assert says in done.stderr and "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("davtui: warning")]
+    assert len(lines) == 1, done.stderr
+
+
+def test_a_port_in_use_is_one_sentence_and_exit_2(home: Path) -> None:
+    with serving(home / "davtui.db") as first:
+        done = subprocess.run(
+            [sys.executable, "-m", "davtui", "serve", "--port", str(first.port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{first.port}" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
 @pytest.fixture
 def demo_db(home: Path) -> Iterator[Path]:
     """The demo's database (two accounts on two real Radicale servers, a pending job)."""
@@ -289,24 +336,34 @@ async def test_a_browser_queues_the_demo_job_which_outlives_its_tab(
 
 
 async def test_sigterm_closes_the_tabs_and_ends_the_server(home: Path) -> None:
-    """A stop with a tab open: its davtui process ends with the server, which exits 0."""
+    """Two tabs at once are two davtui processes; a stop ends both and the server exits 0."""
     with serving(home / "davtui.db") as server:
         jar = {"davtui_token": server.token}
+        url = f"ws://{server.base[7:]}/ws?width=80&height=24"
         async with (
             aiohttp.ClientSession(cookies=jar) as http,
-            http.ws_connect(f"ws://{server.base[7:]}/ws?width=80&height=24") as ws,
+            http.ws_connect(url) as one,
+            http.ws_connect(url) as two,
         ):
-            await ws.receive(timeout=60)
-            tabs = tab_processes(home / "davtui.db")
-            assert tabs
+            await one.receive(timeout=60)
+            await two.receive(timeout=60)
+            assert len(tab_processes(home / "davtui.db")) == 2
+            # read on, as a browser does: it answers the server's close at once
+            readers = [asyncio.create_task(drain(ws)) for ws in (one, two)]
             started = time.monotonic()
             server.proc.send_signal(signal.SIGTERM)
-            code = server.proc.wait(60)
+            code = await asyncio.to_thread(server.proc.wait, 60)
             took = time.monotonic() - started
+            await asyncio.gather(*readers)
         assert code == 0
-        assert took < 30, took  # generous: the tabs get CLOSE_SECONDS
+        assert took < 30, took  # generous: each tab's davtui gets a few seconds to end
         print(f"stopped in {took:.1f} s")
         deadline = time.monotonic() + 10
         while tab_processes(home / "davtui.db") and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not tab_processes(home / "davtui.db")
+
+
+async def drain(ws: aiohttp.ClientWebSocketResponse) -> None:
+    async for _message in ws:
+        pass

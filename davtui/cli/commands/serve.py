@@ -87,16 +87,10 @@ def run(ctx: Any) -> int:
             file=sys.stderr,
         )
     shutdown = stop_on_signals()
-    runner = threading.Thread(
-        target=run_jobs, args=(shutdown, args.verbose, args.workers), name="jobs"
-    )
-    runner.start()
     try:
-        code = asyncio.run(serve_until(shutdown, args, token, public_url))
+        return asyncio.run(serve_until(shutdown, args, token, public_url))
     finally:
         shutdown.set()
-        runner.join()
-    return code
 
 
 def check_public_url(url: str | None) -> str | None:
@@ -176,7 +170,8 @@ def run_jobs(shutdown: threading.Event, verbose: int, workers: int | None) -> No
 async def serve_until(
     shutdown: threading.Event, args: argparse.Namespace, token: str, public_url: str | None
 ) -> int:
-    """Listen, print the URL, serve until `shutdown` is set, then close the tabs."""
+    """Listen, then start the job runner (a server that cannot listen takes no job), print
+    the URL, serve until `shutdown` is set, then close the tabs and wait for the runner."""
     from aiohttp import web
 
     from davtui.cli.webaccess import PathOnlyAccessLogger, access_logger
@@ -210,10 +205,16 @@ async def serve_until(
         "Ctrl+C stops it.",
         flush=True,
     )
+    jobs = threading.Thread(
+        target=run_jobs, args=(shutdown, args.verbose, args.workers), name="jobs"
+    )
+    jobs.start()
     try:
         await asyncio.to_thread(shutdown.wait)
     finally:
+        shutdown.set()
         await runner.cleanup()
+        await asyncio.to_thread(jobs.join)
     return exitcodes.OK
 
 
@@ -250,10 +251,29 @@ def web_app(command: str, token: str, public_url: str | None):
         }
         return aiohttp_jinja2.render_template("app_index.html", request, context)
 
+    tabs: set[asyncio.Task] = set()
+
+    async def websocket(request: web.Request) -> web.StreamResponse:
+        """textual-serve's websocket handler, known to `close_tabs` while it runs."""
+        task = asyncio.current_task()
+        assert task is not None
+        tabs.add(task)
+        try:
+            return await server.handle_websocket(request)
+        finally:
+            tabs.discard(task)
+
+    async def close_tabs(_app: web.Application) -> None:
+        """On stop, end every tab at once (its handler closes the socket and tells its davtui
+        to quit) rather than after the server's grace period."""
+        for task in list(tabs):
+            task.cancel()
+
+    app.on_shutdown.append(close_tabs)
     app.add_routes(
         [
             web.get("/", index, name="index"),
-            web.get("/ws", server.handle_websocket, name="websocket"),
+            web.get("/ws", websocket, name="websocket"),
             web.get("/download/{key}", server.handle_download, name="download"),
             web.static("/static", server.statics_path, name="static"),
         ]
