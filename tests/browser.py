@@ -18,7 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 import pytest
@@ -145,10 +145,12 @@ class Browser:
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task | None = None
+        self._log: BinaryIO | None = None
 
     async def __aenter__(self) -> Browser:
         profile = self.root / "chromium-profile"
         profile.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.root / "chromium.log", "wb")  # noqa: SIM115 (closed on exit)
         self.proc = subprocess.Popen(
             [
                 require_chromium(),
@@ -162,7 +164,7 @@ class Browser:
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=open(self.root / "chromium.log", "wb"),  # noqa: SIM115 (lives with the process)
+            stderr=self._log,
             start_new_session=True,
         )
         port_file = profile / "DevToolsActivePort"
@@ -193,6 +195,8 @@ class Browser:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, 9)
                 self.proc.wait()
+        if self._log is not None:
+            self._log.close()
 
     async def _read(self) -> None:
         assert self._ws is not None
