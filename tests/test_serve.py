@@ -21,7 +21,7 @@ import pytest
 
 from davtui.cli import demo
 from davtui.store import close_database, open_database
-from davtui.store.models import Job
+from davtui.store.models import Job, Run
 from tests.browser import Browser
 
 URL = re.compile(r"open (https?://\S+?)/\?token=(\S+)")
@@ -331,6 +331,9 @@ async def test_a_browser_queues_the_demo_job_which_outlives_its_tab(
     open_database(str(demo_db))
     try:
         assert Job.get(Job.name == "demo-migration").status == "completed"
+        run = Run.get(Run.job == Job.get(Job.name == "demo-migration"))
+        assert run.runner.endswith(f":{server.proc.pid}")  # the server ran it, not the tab
+        assert run.status == "completed"
     finally:
         close_database()
 
