@@ -98,7 +98,7 @@ def token_middleware(token: str, public_url: str | None = None, secure: bool = F
                 return _denied()
             kept = [(k, v) for k, v in request.query.items() if k != QUERY]  # e.g. fontsize
             target = "./" + (f"?{urlencode(kept)}" if kept else "")
-            response = web.HTTPFound(target)
+            response = web.Response(status=302, headers={"Location": target})
             response.set_cookie(
                 COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/"
             )

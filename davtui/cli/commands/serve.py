@@ -120,8 +120,8 @@ def tab_command(db: str) -> str:
     command = [sys.executable, "-m", "davtui", "--no-queue"]
     if "://" in db:
         os.environ["DAVTUI_DB"] = db
-    else:
-        command[3:3] = ["--db", db]
+    else:  # absolute: the tab does not depend on the directory it starts in
+        command[3:3] = ["--db", str(Path(db).resolve())]
     return shlex.join(command)
 
 
