@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from davtui.cli import demo
+from davtui.cli.webaccess import cookie_name
 from davtui.store import close_database, open_database
 from davtui.store.models import Job, Run
 from tests.browser import Browser
@@ -35,6 +36,8 @@ class Serving:
         self.proc = proc
         self.base = base
         self.token = token
+        self.jar = {cookie_name(token): token}
+        """The cookie a browser holds once it opened the URL."""
         self.first_line = lines[0]
         self.port = int(LISTENING.search(lines[1])[2])
         """The port it listens on (the printed URL names a proxy with --public-url)."""
@@ -83,7 +86,7 @@ async def test_no_token_or_a_wrong_one_gets_401_and_no_page(home: Path) -> None:
             status, body, _ = await get(url)
             assert status == 401, url
             assert "textual" not in body.lower() and "<html" not in body.lower(), url
-        status, _, _ = await get(f"{server.base}/", cookies={"davtui_token": "wrong"})
+        status, _, _ = await get(f"{server.base}/", cookies={cookie_name(server.token): "wrong"})
         assert status == 401
 
 
@@ -93,9 +96,9 @@ async def test_the_token_opens_the_page_and_leaves_the_address_bar(home: Path) -
         assert status == 302 and headers["Location"] == "./?fontsize=20"
         assert headers["Referrer-Policy"] == "no-referrer"
         cookie = headers["Set-Cookie"]
-        assert f"davtui_token={server.token}" in cookie
+        assert f"{cookie_name(server.token)}={server.token}" in cookie
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        jar = {"davtui_token": server.token}
+        jar = server.jar
         status, page, _ = await get(f"{server.base}/?fontsize=20", cookies=jar)
         assert status == 200
         assert (
@@ -107,6 +110,17 @@ async def test_the_token_opens_the_page_and_leaves_the_address_bar(home: Path) -
         assert status == 200 and "WebSocket" in script
 
 
+async def test_two_servers_on_one_host_keep_their_own_cookies(home: Path) -> None:
+    """A browser keeps one cookie jar per host, whatever the port: each server's cookie has
+    a name of its own, so opening the second does not log the first one's tabs out."""
+    with serving(home / "a.db") as first, serving(home / "b.db") as second:
+        jar = {**first.jar, **second.jar}
+        assert len(jar) == 2
+        for server in (first, second):
+            status, _, _ = await get(f"{server.base}/", cookies=jar)
+            assert status == 200
+
+
 async def test_the_websocket_needs_the_token_and_our_origin(home: Path) -> None:
     with serving(home / "davtui.db") as server:
         ws_url = f"ws://{server.base[7:]}/ws?width=80&height=24"
@@ -114,7 +128,7 @@ async def test_the_websocket_needs_the_token_and_our_origin(home: Path) -> None:
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await http.ws_connect(ws_url)
             assert refused.value.status == 401
-        jar = {"davtui_token": server.token}
+        jar = server.jar
         async with aiohttp.ClientSession(cookies=jar) as http:
             with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
                 await http.ws_connect(ws_url, origin="http://127.0.0.1:1")
@@ -184,9 +198,7 @@ def test_public_url_makes_the_page_links_and_the_printed_url(home: Path) -> None
     public = "https://dav.example.org/davtui"
     with serving(home / "davtui.db", "--public-url", public + "/") as server:
         assert server.first_line.startswith(f"davtui serve: open {public}/?token=")
-        status, page, _ = asyncio.run(
-            get(f"http://127.0.0.1:{server.port}/", cookies={"davtui_token": server.token})
-        )
+        status, page, _ = asyncio.run(get(f"http://127.0.0.1:{server.port}/", cookies=server.jar))
     assert status == 200
     assert 'data-session-websocket-url="wss://dav.example.org/davtui/ws"' in page
     assert f"{public}/static/js/textual.js" in page
@@ -341,7 +353,7 @@ async def test_a_browser_queues_the_demo_job_which_outlives_its_tab(
 async def test_sigterm_closes_the_tabs_and_ends_the_server(home: Path) -> None:
     """Two tabs at once are two davtui processes; a stop ends both and the server exits 0."""
     with serving(home / "davtui.db") as server:
-        jar = {"davtui_token": server.token}
+        jar = server.jar
         url = f"ws://{server.base[7:]}/ws?width=80&height=24"
         async with (
             aiohttp.ClientSession(cookies=jar) as http,

@@ -12,6 +12,7 @@ constant time (`hmac.compare_digest`). Nothing here logs a URL with its query.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -23,7 +24,6 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-COOKIE = "davtui_token"
 QUERY = "token"
 #: A token from a file shorter than this is refused: it could be guessed.
 MIN_TOKEN = 16
@@ -69,6 +69,13 @@ def read_token_file(path: Path) -> str:
     return token
 
 
+def cookie_name(token: str) -> str:
+    """The cookie's name, its own per token: browsers keep one cookie jar per host, whatever
+    the port, so two servers on one machine would otherwise overwrite each other's token. A
+    short hash names it; it tells nothing usable about the token."""
+    return "davtui_" + hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
 def _same(offered: str | None, token: str) -> bool:
     return offered is not None and hmac.compare_digest(offered.encode(), token.encode())
 
@@ -91,6 +98,8 @@ def token_middleware(token: str, public_url: str | None = None, secure: bool = F
 
     `secure` marks the cookie for HTTPS only (the public URL is https: a proxy ends TLS)."""
 
+    cookie = cookie_name(token)
+
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path == "/" and QUERY in request.query:
@@ -100,11 +109,11 @@ def token_middleware(token: str, public_url: str | None = None, secure: bool = F
             target = "./" + (f"?{urlencode(kept)}" if kept else "")
             response = web.Response(status=302, headers={"Location": target})
             response.set_cookie(
-                COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/"
+                cookie, token, httponly=True, samesite="Strict", secure=secure, path="/"
             )
             _private(response)
             return response
-        if not _same(request.cookies.get(COOKIE), token):
+        if not _same(request.cookies.get(cookie), token):
             return _denied()
         if request.path == "/ws" and not _origin_allowed(request, public_url):
             return web.Response(status=403, text="403: this websocket comes from another site.\n")
