@@ -37,7 +37,7 @@ class Context:
 
 def build_parser() -> argparse.ArgumentParser:
     from davtui.cli import demo
-    from davtui.cli.commands import account, batch, hook, job, key, migrate, transfer
+    from davtui.cli.commands import account, batch, hook, job, key, migrate, serve, transfer
 
     parser = argparse.ArgumentParser(
         prog="davtui",
@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--job", action="append", default=[], metavar="ID|NAME", help="with --headless: run these"
     )
     parser.add_argument("--json", action="store_true", help="with --headless: JSON reports")
+    parser.add_argument(
+        "--no-queue",
+        action="store_true",
+        help="the TUI only queues jobs; another process (davtui serve, --headless) runs them",
+    )
     parser.add_argument("--every", metavar="INTERVAL", help="with --headless: repeat, e.g. 30m")
     parser.add_argument(
         "--workers", type=int, default=1, metavar="N", help="with --headless: run N jobs at once"
@@ -79,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.register(sub)
     batch.register(sub)
     hook.register(sub)
+    serve.register(sub)
     demo.register(sub)
     return parser
 
@@ -105,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from davtui.tui.app import DavtuiApp
 
         try:
-            DavtuiApp(db_location(args.db)).run()
+            DavtuiApp(db_location(args.db), run_jobs=not args.no_queue).run()
         except StoreError as exc:
             print(f"davtui: {exc}", file=sys.stderr)
             return exitcodes.USAGE
