@@ -117,10 +117,10 @@ def token_middleware(token: str, public_url: str | None = None, secure: bool = F
             return _denied()
         if request.path == "/ws" and not _origin_allowed(request, public_url):
             return web.Response(status=403, text="403: this websocket comes from another site.\n")
-        response = await handler(request)
-        if not response.prepared:  # a websocket has sent its headers already
-            _private(response)
-        return response
+        answer = await handler(request)
+        if not answer.prepared:  # a websocket has sent its headers already
+            _private(answer)
+        return answer
 
     return check
 

@@ -126,14 +126,10 @@ def tab_command(db: str) -> str:
 
 
 def run_jobs(shutdown: threading.Event, verbose: int, workers: int | None) -> None:
-    """The job queue of the server, until `shutdown`: what `--headless` calls, in a loop that
-    looks again every POLL_SECONDS for jobs a tab queued. (The one place to switch when the
-    dispatch loop of --headless and the TUI becomes one.)"""
+    """The job queue of the server, until `shutdown`: the dispatcher `--headless` and the TUI
+    use, running forever and looking every POLL_SECONDS for jobs a tab queued."""
     from davtui.cli.console import Console
-    from davtui.cli.headless import run_seconds
-    from davtui.engine.jobs.hooks import notify
-    from davtui.engine.jobs.queue import run_queue
-    from davtui.engine.report import report
+    from davtui.engine.jobs.dispatcher import Dispatcher, Ended
     from davtui.store.models import Job, Setting, database
 
     consoles: dict[int, Console] = {}
@@ -142,27 +138,26 @@ def run_jobs(shutdown: threading.Event, verbose: int, workers: int | None) -> No
         consoles[job_id] = Console(sys.stderr, verbose, label=Job.get_by_id(job_id).name)
         return consoles[job_id]
 
-    def finished_job(job_id: int, finished) -> None:
-        job = Job.get_by_id(job_id)
-        duration = run_seconds(job_id)
-        consoles.pop(job_id).finish(finished, duration)
-        notify(job, report(finished, duration, job.name))
+    def finished_job(ended: Ended) -> None:
+        consoles.pop(ended.job_id).finish(ended.finished, ended.duration)
 
     try:
         while not shutdown.is_set():
             saved = Setting.get_or_none(Setting.key == "workers")  # the TUI's parallel jobs
             count = workers or (saved.value if saved and isinstance(saved.value, int) else 1)
+            dispatcher = Dispatcher(
+                max(1, min(count, 8)),
+                listener_for=console_of,
+                on_finished=finished_job,
+                forever=True,
+                idle_wait=POLL_SECONDS,
+                shutdown=shutdown,
+            )
             try:
-                run_queue(
-                    shutdown=shutdown,
-                    on_finished=finished_job,
-                    workers=max(1, min(count, 8)),
-                    listener_for=console_of,
-                )
+                dispatcher.run()
             except Exception as exc:  # a bug or a database gone: say it, keep serving
                 print(f"davtui serve: the job queue failed: {exc}", file=sys.stderr)
                 shutdown.wait(POLL_SECONDS * 5)
-            shutdown.wait(POLL_SECONDS)
     finally:
         database.close()
 
