@@ -12,7 +12,7 @@ import sys
 import time
 
 from davtui import exitcodes
-from davtui.cli.commands import find, job_many, print_rows
+from davtui.cli.commands import find, job_edit, job_many, print_rows
 from davtui.cli.commands.account import find_account
 from davtui.engine.schema import JOB, check_job
 
@@ -86,6 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         parser.add_argument("job", nargs="?")
         job_many.add_options(parser)
         parser.set_defaults(handler=_control, action=action)
+
+    job_edit.register(actions)
 
     log = actions.add_parser("log", help="the log of a job's runs")
     log.add_argument("job")
