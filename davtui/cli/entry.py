@@ -37,7 +37,17 @@ class Context:
 
 def build_parser() -> argparse.ArgumentParser:
     from davtui.cli import demo
-    from davtui.cli.commands import account, batch, hook, job, key, migrate, serve, transfer
+    from davtui.cli.commands import (
+        account,
+        batch,
+        hook,
+        job,
+        key,
+        migrate,
+        serve,
+        status,
+        transfer,
+    )
 
     parser = argparse.ArgumentParser(
         prog="davtui",
@@ -84,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.register(sub)
     batch.register(sub)
     hook.register(sub)
+    status.register(sub)
     serve.register(sub)
     demo.register(sub)
     return parser

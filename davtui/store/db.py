@@ -112,11 +112,29 @@ def _v4_changes(db: Database) -> None:
         Change.insert(id=1, counter=0).execute()
 
 
+def _v5_run_progress(db: Database) -> None:
+    """`run.items_done/items_total/items_failed/rate`: each run's progress, stored, so the
+    fleet summary is a few aggregate queries over the runs (never the items or the logs);
+    `account.max_connections`: the per-host connection limit, settable per account."""
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as apply
+
+    from davtui.store.models import Account, Run
+
+    migrator = SchemaMigrator.from_database(db)
+    for model, names in ((Run, ("items_done", "items_total", "items_failed", "rate")),
+                         (Account, ("max_connections",))):  # fmt: skip
+        table = model._meta.table_name
+        have = {c.name for c in db.get_columns(table)}
+        apply(*(migrator.add_column(table, n, getattr(model, n)) for n in names if n not in have))
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
     _v3_delete_guard,
     _v4_changes,
+    _v5_run_progress,
 ]
 
 

@@ -69,6 +69,8 @@ class Account(BaseModel):
     ca_file = TextField(null=True)
     preset = CharField(null=True)
     capabilities = JSONField(default=dict)
+    # requests in flight to this account's host at once (None: the engine's default, 16)
+    max_connections = IntegerField(null=True)
     last_test_at = DateTimeField(null=True)
     last_test_ok = BooleanField(null=True)
     last_test_message = TextField(null=True)
@@ -138,6 +140,12 @@ class Run(BaseModel):
     verification = JSONField(null=True)
     error = TextField(null=True)
     runner = CharField(null=True)
+    # the run's progress, written by its recorder every few seconds: the fleet summary
+    # (`davtui status`) sums these instead of reading item state or logs
+    items_done = IntegerField(null=True)
+    items_total = IntegerField(null=True)
+    items_failed = IntegerField(null=True)
+    rate = FloatField(null=True)  # items per second over the last half minute
 
 
 class LogEntry(BaseModel):

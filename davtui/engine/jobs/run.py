@@ -53,6 +53,7 @@ def spec_of(account: Account, vault: Vault | None) -> AccountSpec:
         ca_file=account.ca_file,
         preset=account.preset,
         name=account.name,
+        **({} if account.max_connections is None else {"max_connections": account.max_connections}),
     )
 
 
@@ -185,6 +186,7 @@ def run_job(
         for storage in opened:
             storage.close()
         recorder.flush()
+        recorder.store_progress(force=True)
     with database.atomic():
         Run.update(
             status=finished.status,
