@@ -111,11 +111,27 @@ def _v4_changes(db: Database) -> None:
         Change.insert(id=1, counter=0).execute()
 
 
+def _v5_ledger(db: Database) -> None:
+    """The `ledger_entry` table (each run's ledger) and the standing finding of an item
+    (`item_state.finding`, `finding_reason`): a re-run reads nothing to report it."""
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as apply
+
+    from davtui.store.models import ItemState, LedgerEntry
+
+    db.create_tables([LedgerEntry])  # safe: step 1 of a fresh database made it already
+    have = {c.name for c in db.get_columns("item_state")}
+    migrator = SchemaMigrator.from_database(db)
+    apply(*(migrator.add_column("item_state", name, getattr(ItemState, name))
+            for name in ("finding", "finding_reason") if name not in have))  # fmt: skip
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
     _v3_delete_guard,
     _v4_changes,
+    _v5_ledger,
 ]
 
 

@@ -26,12 +26,14 @@ from davtui.engine.errors import (
 )
 from davtui.engine.events import ItemDone
 from davtui.engine.items import fixups
+from davtui.engine.items.changes import describe
 from davtui.engine.items.compare import content_hash
 from davtui.engine.items.scan import scan, version_of
 from davtui.engine.storages.contract import Fetched, WritableStorage
 from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.leftovers import Leftovers
+from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.plan import CollectionPlan
 from davtui.engine.sync.records import COPIED, ItemRecord
 from davtui.engine.sync.writers import MAX_TRANSIENT_STREAK, ServerDown, Writers
@@ -42,6 +44,8 @@ FATAL = (AuthFailed, TLSFailed, Unreachable)
 #: A destination listing older than this is read again before creating on servers that
 #: ignore `If-None-Match: *`.
 FRESH_SECONDS = 20.0
+#: Outcomes of an item not copied: its record keeps the reason.
+NOT_COPIED = (Outcome.FAILED, Outcome.REFUSED, Outcome.SKIPPED, Outcome.CONFLICT)
 
 
 @dataclass(slots=True)
@@ -52,6 +56,8 @@ class _Work:
     body: bytes
     summary: str | None
     applied: tuple[str, ...]
+    #: what each fix-up changed, for the ledger
+    details: tuple[str, ...] = ()
     #: what `scan` found odd: the item is sent as it is and the destination decides
     warnings: tuple[str, ...] = ()
 
@@ -148,6 +154,8 @@ class CollectionActor:
             dest_hash=previous.dest_hash if previous else None,
             verified_etag=previous.verified_etag if previous else None,
             created_by_job=previous.created_by_job if previous else False,
+            finding=previous.finding if previous else None,
+            finding_reason=previous.finding_reason if previous else None,
         )
 
     def _done(
@@ -161,11 +169,12 @@ class CollectionActor:
         server: bool = True,
         warnings: tuple[str, ...] = (),
         kept: str | None = None,
+        details: tuple[str, ...] = (),
     ) -> None:
         """Report one outcome; a failure counts toward the streak that takes the server as
         down unless `server` is False (one collection's folder failed, not the server)."""
-        record.outcome = outcome
-        record.error = reason if outcome in ("failed", "refused", "skipped", "conflict") else None
+        record.outcome = str(outcome)  # the plain word, as the database stores it
+        record.error = reason if outcome in NOT_COPIED else None
         event = ItemDone(
             collection=self.plan.pair.source.name,
             href=record.source_href,
@@ -175,13 +184,14 @@ class CollectionActor:
             outcome=outcome,
             reason=reason,
             fixups=applied,
+            details=details,
             warnings=warnings,
             kept=kept,
             dry_run=self.settings.dry_run,
         )
         if outcome in COPIED:
             self.settings.aliases.copied(record, self.plan.pair.source.name)
-        failed = outcome == "failed"
+        failed = outcome == Outcome.FAILED
         streak = self.writers.streak.add(getattr(self._item, "ticket", 0), failed) if server else 0
         if streak >= MAX_TRANSIENT_STREAK and self.writers.fatal is None:
             self.writers.fatal = ServerDown(
@@ -211,11 +221,13 @@ class CollectionActor:
             reason = f"the destination collection '{target.name}' does not accept {info.component}"
             self._done(record, "skipped", reason, info.summary)
             return
+        steps: list[tuple[str, bytes, bytes]] = []
         try:
             body, fixed = fixups.apply(
                 data,
                 accepts=target.components if target else (),
                 suppress_invitations=self.settings.suppress_invitations,
+                steps=steps,
             )
         except ItemError as exc:
             self._refuse(record, str(exc), info.summary, data)
@@ -239,7 +251,10 @@ class CollectionActor:
             self._done(record, "unchanged", None, info.summary)
             return
         record.dest_hash = record.source_hash if body is data else content_hash(body)
-        work = _Work(record, body, info.summary, applied, info.warnings)
+        details = tuple(
+            f"{name}: {said}" for name, old, new in steps for said in describe(old, new)
+        )
+        work = _Work(record, body, info.summary, applied, details, info.warnings)
         try:
             self._write(work, previous)
         except FATAL:
@@ -279,11 +294,11 @@ class CollectionActor:
         return True
 
     def _finish(self, work: _Work, outcome: str, reason: str | None = None) -> None:
-        written = outcome in ("created", "updated")
+        written = outcome in (Outcome.CREATED, Outcome.UPDATED)
         size = len(work.body) if written else 0
         notes = tuple(f"stored as the source had it: {w}" for w in work.warnings)
         self._done(work.record, outcome, reason, work.summary, work.applied, size,
-                   warnings=notes if written else ())  # fmt: skip
+                   warnings=notes if written else (), details=work.details)  # fmt: skip
 
     def _write(self, work: _Work, previous: ItemRecord | None) -> None:
         dest = self.plan.dest_etags

@@ -40,8 +40,10 @@ from davtui.engine.storages.contract import (
 from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.copy import CollectionActor, Settings
 from davtui.engine.sync.gate import Gate, Stopped
+from davtui.engine.sync.ledger import entry
 from davtui.engine.sync.leftovers import Leftovers
 from davtui.engine.sync.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
+from davtui.engine.sync.outcomes import Finding, Outcome
 from davtui.engine.sync.overlap import LISTINGS, few_at_once, meanwhile, read_ahead
 from davtui.engine.sync.plan import CollectionPlan, DeleteGuard, plan_collection, summarize
 from davtui.engine.sync.progress import ProgressMeter
@@ -120,9 +122,11 @@ class Migration:
         except EngineError as exc:
             status, error, code = "failed", str(exc), exc.exit_code
             self.listener(Message("error", str(exc)))
+        stats = tally.stats.as_dict()
+        stats["ledger"] = tally.ledger.counts()
         finished = Finished(
             status=status,
-            stats=tally.stats.as_dict(),
+            stats=stats,
             verification=self.verification.as_dict() if self.verification else None,
             errors=tally.errors,
             error=error,
@@ -131,6 +135,7 @@ class Migration:
             exit_code=code,
             dry_run=self.options.dry_run,
             plan=summarize(self._plans) if self.options.dry_run else None,
+            ledger=tally.ledger.entries(),
         )
         self.listener(Phase("done"))
         self.listener(finished)
@@ -162,6 +167,7 @@ class Migration:
             # the destination's new versions are read while verification reads items back
             fresh = pool.submit(self.destination.collections, kinds) if wrote else None
             clean = self._verify()
+            self.tally.verified(self.verification)
             versions = {c.href: c.version for c in fresh.result()} if fresh else None
             self._remember_versions(clean, versions)
 
@@ -282,6 +288,8 @@ class Migration:
             guard=DeleteGuard(self.options.max_delete_share, self.options.force_delete),
         )
         plan.source_version = (changes.token if changes else None) or pair.source.version
+        for href in plan.recheck:  # read back in this run: its finding is made afresh
+            self.tally.ledger.drop_standing(pair.source.name, href)
         if problem := plan.problem:  # an error of the run; listed whole next time
             self.tally.refused(pair.source, problem)
             self.listener(Message("error", problem, pair.source.name))
@@ -293,8 +301,18 @@ class Migration:
         self.listener(Message("error", str(exc), pair.source.name))
 
     def _unchanged(self, record: ItemRecord, pair: Pair) -> None:
-        self.tally.stats.item(record.kind, "unchanged")
+        self.tally.stats.item(record.kind, Outcome.UNCHANGED)
         self.aliases.copied(record, pair.source.name)
+        self._standing(record, pair.source.name)
+
+    def _standing(self, record: ItemRecord, collection: str) -> None:
+        """An unchanged item's finding from an earlier verification still stands: listed
+        again from the item state (not read: the destination shows the ETag verified then)."""
+        if record.finding:
+            reason = record.finding_reason
+            found = entry(Finding(record.finding), collection, record.source_href, record.uid,
+                          record.kind, None, reason, [reason] if reason else [])  # fmt: skip
+            self.tally.standing(found)
 
     def _report_planned(self, plan: CollectionPlan) -> None:
         """Report what the plan settled without reading items; keep what the act needs."""
@@ -396,10 +414,12 @@ class Migration:
     def _on_item(self, event: ItemDone, record: ItemRecord | None, size: int) -> None:
         """Commit the item's state first, then count and tell the listener."""
         if record is not None:
-            if event.outcome == "deleted":
+            if event.outcome == Outcome.DELETED:
                 self.state.forget(record.source_collection, record.source_href)
             else:
                 self.state.record(record)
+            if event.outcome == Outcome.UNCHANGED:
+                self._standing(record, event.collection)
         self.tally.item(event, size, record.source_collection if record else None)
         self.progress.advance()
         self.listener(event)

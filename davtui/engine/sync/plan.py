@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from davtui.engine.storages.contract import Changes, Collection
 from davtui.engine.sync.mapping import Pair
+from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.records import COPIED, SETTLED, ItemRecord
 
 
@@ -137,7 +138,7 @@ def _decide(
         return "unchanged" if record.dest_href in dest_etags else "fetch"
     if record.outcome in SETTLED:
         return "settled"
-    if record.outcome == "conflict" and conflict_policy == "skip":
+    if record.outcome == Outcome.CONFLICT and conflict_policy == "skip":
         return "conflict" if _dest_changed(record, dest_etags) else "fetch"
     return "fetch"
 

@@ -23,9 +23,12 @@ from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash, converted, first_difference, rewritten_only
 from davtui.engine.items.scan import version_of
 from davtui.engine.storages.contract import Collection, Fetched, Storage, WritableStorage
+from davtui.engine.sync.outcomes import Finding
 from davtui.engine.sync.plan import CollectionPlan, vouched
 from davtui.engine.sync.records import COPIED, ItemRecord, ItemStates
 
+#: The reason of a suspect whose source cannot be read to confirm it.
+SOURCE_GONE = "the source item can no longer be read"
 #: Read-back batches in flight at once: each waits on the link and the server, not on us.
 READERS = 4
 #: Items per read-back batch (one multiget).
@@ -106,6 +109,7 @@ def _read_back(
     listing = plan.dest_etags
     verified: dict[str, str | None] = {}
     suspects: dict[str, _Suspect] = {}
+    confirmed: list[_Suspect] = []  # every suspect, for the findings stored with the item
     for fetched in _read(destination, plan.target, list(to_read)):
         record = to_read.pop(fetched.href, None)
         if record is None:
@@ -123,10 +127,29 @@ def _read_back(
             result.converted += sent != b"" and version_of(fetched.data) != sent
     result.missing.extend(_entry(plan, record) for record in to_read.values())
     if suspects and source is not None:
+        confirmed = list(suspects.values())
         _confirm(source, plan, suspects, suppress_invitations, state, verified, result)
     result.different.extend(suspect.entry for suspect in suspects.values())
     if verified:
         state.mark_verified(plan.pair.source.href, verified)
+    _keep_findings(state, confirmed, suspects)
+
+
+def _keep_findings(
+    state: ItemStates, confirmed: list[_Suspect], different: dict[str, _Suspect]
+) -> None:
+    """Store what was found with each confirmed item and the ETag it was found at: a re-run
+    that sees the same ETag reads it no more, and reports the finding from the state."""
+    for suspect in confirmed:
+        record = suspect.record
+        if suspect.record.source_href in different:
+            reason = suspect.entry.get("reason")
+            if suspect.etag is None or reason == SOURCE_GONE:
+                continue
+            record.finding, record.finding_reason = Finding.CHANGED, reason
+        if record.finding and suspect.etag is not None:
+            record.verified_etag = record.dest_etag = suspect.etag
+            state.record(record)
 
 
 def _read(destination: Storage, target: Collection, hrefs: list) -> Iterator[Fetched]:
@@ -139,7 +162,12 @@ def _read(destination: Storage, target: Collection, hrefs: list) -> Iterator[Fet
 
 def _entry(plan: CollectionPlan, record: ItemRecord) -> dict[str, str | None]:
     """How a missing or different item is named in the report."""
-    return {"collection": plan.pair.source.name, "href": record.source_href, "uid": record.uid}
+    return {
+        "collection": plan.pair.source.name,
+        "href": record.source_href,
+        "uid": record.uid,
+        "kind": record.kind,
+    }
 
 
 @dataclass(slots=True)
@@ -170,7 +198,7 @@ def _confirm(
         if suspect is None:
             continue
         if fetched.data is None:
-            suspect.entry["reason"] = "the source item can no longer be read"
+            suspect.entry["reason"] = SOURCE_GONE
             continue
         sent, _ = fixups.apply(fetched.data, suppress_invitations=suppress_invitations)
         digest, stored = content_hash(sent), content_hash(suspect.stored)
@@ -178,12 +206,14 @@ def _confirm(
         if rewritten:  # the stored form is what the next verification compares with
             digest = stored
             reason = f"the server rewrote what was not valid: {', '.join(rewritten)}"
-            result.rewritten.append({**suspect.entry, "reason": reason})
+            result.rewritten.append({**suspect.entry, "reason": reason, "details": rewritten})
+            suspect.record.finding, suspect.record.finding_reason = Finding.CONVERTED, reason
         elif digest != stored and (forms := converted(sent, suspect.stored)):
             digest = stored
             reason = f"the server stored an equivalent form: {', '.join(forms)}"
             result.converted += 1
-            result.conversions.append({**suspect.entry, "reason": reason})
+            result.conversions.append({**suspect.entry, "reason": reason, "details": forms})
+            suspect.record.finding, suspect.record.finding_reason = Finding.CONVERTED, reason
         if digest == stored:
             suspect.record.dest_hash = digest
             state.record(suspect.record)

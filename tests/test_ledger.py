@@ -1,0 +1,126 @@
+"""The run's ledger: one entry per item not copied as sent and verified equal, built once from
+the act phase and the verification, in the JSON report (with counts per outcome in `stats`),
+in the database per run, and stated again from the item state on a re-run that reads nothing.
+
+In-memory storages (the engine's twin of a server) and real SQLite state; the real servers'
+runs are in test_ledger_cli.py.
+"""
+
+from __future__ import annotations
+
+from davtui.engine.events import Finished
+from davtui.engine.items.changes import describe
+from davtui.engine.jobs.state import JobState
+from davtui.engine.report import report
+from davtui.engine.storages.contract import CALENDAR, Collection, ReadOnly
+from davtui.engine.storages.memory import MemoryStorage
+from davtui.engine.sync.ledger import Ledger, entry
+from davtui.engine.sync.migration import Migration, Options
+from davtui.engine.sync.outcomes import Finding, Outcome
+from davtui.exitcodes import ITEM_ERRORS, OK, VERIFY
+from tests.contract import sample_event, sample_task
+
+WINDOWS = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\n"
+    b"BEGIN:VEVENT\r\nUID:win\r\nDTSTAMP:20240101T000000Z\r\n"
+    b"DTSTART;TZID=W. Europe Standard Time:20240102T100000\r\nSUMMARY:Windows\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def _run(source: MemoryStorage, destination: MemoryStorage, job_id: int) -> Finished:
+    state = JobState(job_id)
+    return Migration(ReadOnly(source), destination, state, Options(), lambda _e: None).run()
+
+
+def _calendar(source: MemoryStorage, components=("VEVENT",)) -> Collection:
+    template = Collection(href="", kind=CALENDAR, name="Cal", components=components)
+    return source.create_collection(template, "Cal").collection
+
+
+def test_outcomes_are_the_json_words() -> None:
+    assert Outcome.CREATED == "created" and Finding.CHANGED == "changed-by-server"
+    assert [str(f) for f in Finding] == [
+        "fixed", "converted", "changed-by-server", "skipped", "refused", "failed", "conflict",
+        "missing",
+    ]  # fmt: skip
+
+
+def test_a_fixed_item_says_what_each_fixup_changed(job_id: int) -> None:
+    source, destination = MemoryStorage(), MemoryStorage()
+    calendar = _calendar(source)
+    source.create(calendar, source.href_for(calendar, "win"), WINDOWS)
+    source.create(calendar, source.href_for(calendar, "plain"), sample_event("plain"))
+    finished = _run(source, destination, job_id)
+    assert finished.exit_code == OK
+    [fixed] = finished.ledger
+    assert fixed["outcome"] == "fixed" and fixed["uid"] == "win"
+    assert fixed["summary"] == "Windows" and fixed["kind"] == "event"
+    zone = "windows-tzid: DTSTART TZID W. Europe Standard Time -> Europe/Berlin"
+    assert zone in fixed["details"]
+    assert "strip-method: removed METHOD:REQUEST" in fixed["details"]
+    assert finished.stats["ledger"]["fixed"] == 1
+    assert sum(finished.stats["ledger"].values()) == 1
+    out = report(finished, 1.0)
+    assert out["ledger"] == finished.ledger and out["stats"]["ledger"]["fixed"] == 1
+
+
+def test_a_skipped_item_is_listed_and_exit_1(job_id: int) -> None:
+    source, destination = MemoryStorage(), MemoryStorage()
+    calendar = _calendar(source, ("VEVENT", "VTODO"))
+    source.create(calendar, source.href_for(calendar, "t"), sample_task("t"))
+    destination.create_collection(
+        Collection(href="", kind=CALENDAR, name="Cal", components=("VEVENT",)), "Cal"
+    )
+    finished = _run(source, destination, job_id)
+    assert finished.exit_code == ITEM_ERRORS
+    [skipped] = finished.ledger
+    assert skipped["outcome"] == "skipped" and skipped["uid"] == "t"
+    assert "does not accept VTODO" in skipped["reason"]
+
+
+def test_a_changed_item_is_found_once_then_stands_without_a_read(job_id: int) -> None:
+    """The destination copy changed meaning: listed changed-by-server, exit 6. The re-run sees
+    the same destination ETag: it reads nothing back and still lists the finding (exit 6)."""
+    source, destination = MemoryStorage(), MemoryStorage()
+    calendar = _calendar(source)
+    for uid in ("a", "b"):
+        source.create(calendar, source.href_for(calendar, uid), sample_event(uid))
+    assert _run(source, destination, job_id).exit_code == OK
+    [target] = destination.collections([CALENDAR])
+    href = destination.href_for(target, "a")
+    [stored] = destination.fetch(target, [href])
+    destination.update(target, href, stored.data.replace(b"Room 1", b"Room 9"), stored.etag)
+    found = _run(source, destination, job_id)
+    assert found.exit_code == VERIFY
+    [changed] = found.ledger
+    assert changed["outcome"] == "changed-by-server" and changed["uid"] == "a"
+    assert changed["details"] == ["VEVENT LOCATION: sent Room 1, stored Room 9"]
+    assert found.verification["fetched"] == 1
+    again = _run(source, destination, job_id)
+    assert again.verification["fetched"] == 0
+    assert again.exit_code == VERIFY
+    [standing] = again.ledger
+    assert standing["outcome"] == "changed-by-server" and standing["standing"] is True
+    assert standing["reason"] == "VEVENT LOCATION: sent Room 1, stored Room 9"
+    # the user puts the text back: verified equal again, the finding is gone
+    [now] = destination.fetch(target, [href])
+    destination.update(target, href, now.data.replace(b"Room 9", b"Room 1"), now.etag)
+    settled = _run(source, destination, job_id)
+    assert settled.exit_code == OK and settled.ledger == []
+
+
+def test_one_entry_per_item_the_gravest_names_it() -> None:
+    book = Ledger()
+    book.add(entry(Finding.FIXED, "Cal", "/a.ics", "a", "event", "A", "fixed", ["x: y -> z"]))
+    book.add(entry(Finding.CHANGED, "Cal", "/a.ics", "a", None, None, "LOCATION", ["LOCATION"]))
+    [only] = book.entries()
+    assert only["outcome"] == "changed-by-server" and only["summary"] == "A"
+    assert only["details"] == ["LOCATION", "x: y -> z"]
+    assert book.counts()["changed-by-server"] == 1 and book.counts()["fixed"] == 0
+
+
+def test_describe_names_a_changed_text_whole() -> None:
+    before = b"BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:a,b\r\nEND:VCARD\r\n"
+    after = before.replace(b"a,b", b"a\\,b")
+    assert describe(before, after) == ["NOTE a,b -> a\\,b"]
