@@ -8,8 +8,11 @@ runs are in test_ledger_cli.py.
 
 from __future__ import annotations
 
+import pytest
+
 from davtui.engine.events import Finished
 from davtui.engine.items.changes import describe
+from davtui.engine.jobs import ledger
 from davtui.engine.jobs.state import JobState
 from davtui.engine.report import report
 from davtui.engine.storages.contract import CALENDAR, Collection, ReadOnly
@@ -18,6 +21,7 @@ from davtui.engine.sync.ledger import Ledger, entry
 from davtui.engine.sync.migration import Migration, Options
 from davtui.engine.sync.outcomes import Finding, Outcome
 from davtui.exitcodes import ITEM_ERRORS, OK, VERIFY
+from davtui.store.models import Run
 from tests.contract import sample_event, sample_task
 
 WINDOWS = (
@@ -118,6 +122,28 @@ def test_one_entry_per_item_the_gravest_names_it() -> None:
     assert only["outcome"] == "changed-by-server" and only["summary"] == "A"
     assert only["details"] == ["LOCATION", "x: y -> z"]
     assert book.counts()["changed-by-server"] == 1 and book.counts()["fixed"] == 0
+
+
+def test_the_ledger_is_stored_per_run_and_queried(job_id: int) -> None:
+    source, destination = MemoryStorage(), MemoryStorage()
+    calendar = _calendar(source, ("VEVENT", "VTODO"))
+    source.create(calendar, source.href_for(calendar, "win"), WINDOWS)
+    source.create(calendar, source.href_for(calendar, "t"), sample_task("t"))
+    destination.create_collection(
+        Collection(href="", kind=CALENDAR, name="Cal", components=("VEVENT",)), "Cal"
+    )
+    run = Run.create(job=job_id)
+    finished = _run(source, destination, job_id)
+    Run.update(finished_at=Run.started_at).where(Run.id == run.id).execute()
+    ledger.store(run.id, finished.ledger)
+    assert ledger.counts(job_id)["fixed"] == 1 and ledger.counts(job_id)["skipped"] == 1
+    [skipped] = ledger.entries(job_id, outcome="skipped")
+    assert skipped.uid == "t" and skipped.run_id == run.id
+    assert [e.outcome for e in ledger.entries(job_id, run.id)] == ["skipped", "fixed"]
+    assert len(ledger.entries(job_id, offset=1, limit=5)) == 1
+    assert ledger.entries(job_id, run_id=run.id + 99) == []
+    with pytest.raises(ValueError, match="Unknown outcome 'lost'"):
+        ledger.entries(job_id, outcome="lost")
 
 
 def test_describe_names_a_changed_text_whole() -> None:
