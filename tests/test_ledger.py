@@ -63,6 +63,7 @@ def test_a_fixed_item_says_what_each_fixup_changed(job_id: int) -> None:
     zone = "windows-tzid: DTSTART TZID W. Europe Standard Time -> Europe/Berlin"
     assert zone in fixed["details"]
     assert "strip-method: removed METHOD:REQUEST" in fixed["details"]
+    assert "add-vtimezone: added VTIMEZONE Europe/Berlin" in fixed["details"]
     assert finished.stats["ledger"]["fixed"] == 1
     assert sum(finished.stats["ledger"].values()) == 1
     out = report(finished, 1.0)

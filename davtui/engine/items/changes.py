@@ -31,12 +31,38 @@ def describe(before: bytes, after: bytes, limit: int = LIMIT) -> list[str]:
         if tag == "replace" and len(removed) == len(added):
             said.extend(_changed(a, b) for a, b in zip(removed, added, strict=True))
             continue
-        said.extend(f"removed {_cut(line)}" for line in removed)
-        said.extend(f"added {_cut(line)}" for line in added)
+        said.extend(f"removed {what}" for what in _blocks(removed))
+        said.extend(f"added {what}" for what in _blocks(added))
     unique = list(dict.fromkeys(said))
     if len(unique) > limit:
         return [*unique[:limit], f"and {len(unique) - limit} more"]
     return unique
+
+
+def _blocks(lines: list[str]) -> list[str]:
+    """The lines, a whole component (BEGIN:X ... END:X) said as `X` (with its TZID)."""
+    out: list[str] = []
+    depth, name, tzid = 0, "", ""
+    for line in lines:
+        head, _, value = line.partition(":")
+        head = head.upper()
+        if head == "BEGIN":
+            depth += 1
+            if depth == 1:
+                name, tzid = value, ""
+            continue
+        if depth:
+            if head == "TZID" and depth == 1:
+                tzid = f" {value}"
+            if head == "END":
+                depth -= 1
+                if depth == 0:
+                    out.append(_cut(name + tzid))
+            continue
+        out.append(_cut(line))
+    if depth:  # a component cut by the diff: its name is still the best summary
+        out.append(_cut(name + tzid))
+    return out
 
 
 def _changed(old: str, new: str) -> str:

@@ -1,0 +1,52 @@
+"""The ledger and conflicts from the command line, through real servers: `davtui migrate`
+writes the run's ledger into the database, `davtui job show NAME --items [--outcome X]`
+lists it, `job conflicts` / `job resolve` settle an item edited in the destination."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from davtui.exitcodes import OK, USAGE
+from tests import dav
+from tests.servers import Server
+from tests.test_ledger import WINDOWS
+from tests.test_migrate import config_file, run_migrate
+
+
+def davtui(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "davtui", "--db", str(home / "m.db"), *args],
+        capture_output=True, text=True, env=dict(os.environ), timeout=300,
+    )  # fmt: skip
+
+
+def test_job_show_items_lists_the_last_runs_ledger(
+    fresh_xandikos: Server, fresh_radicale: Server, tmp_path: Path
+) -> None:
+    url = dav.make_collection(fresh_xandikos.url, "alice/calendars/work/", "work")
+    assert dav.put(url + "win.ics", WINDOWS) in (201, 204)
+    config = config_file(tmp_path / "x.toml", fresh_xandikos.url, fresh_radicale.url, name="led")
+    first = run_migrate(config, home=tmp_path)
+    assert first.returncode == OK, first.stdout + first.stderr
+    report = json.loads(first.stdout)
+    [fixed] = report["ledger"]
+    assert fixed["outcome"] == "fixed" and report["stats"]["ledger"]["fixed"] == 1
+
+    shown = davtui(tmp_path, "job", "show", "led")
+    assert shown.returncode == OK and "fixed 1" in shown.stdout.splitlines()[-1]
+    table = davtui(tmp_path, "job", "show", "led", "--items")
+    assert table.returncode == OK, table.stderr
+    assert "fixed" in table.stdout and "Windows" in table.stdout
+    assert "windows-tzid: DTSTART TZID W. Europe Standard Time -> Europe/Berlin" in table.stdout
+    listed = davtui(tmp_path, "job", "show", "led", "--items", "--outcome", "fixed", "--json")
+    body = json.loads(listed.stdout)
+    assert body["counts"]["fixed"] == 1 and [i["uid"] for i in body["items"]] == ["win"]
+    none = davtui(tmp_path, "job", "show", "led", "--outcome", "missing", "--json")
+    assert json.loads(none.stdout)["items"] == []
+    wrong = davtui(tmp_path, "job", "show", "led", "--items", "--outcome", "lost")
+    assert wrong.returncode == USAGE and "Traceback" not in wrong.stderr
+    assert wrong.stderr.count("\n") == 1 and "Unknown outcome 'lost'" in wrong.stderr
