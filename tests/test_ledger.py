@@ -8,6 +8,8 @@ runs are in test_ledger_cli.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from davtui.engine.events import Finished
@@ -18,6 +20,7 @@ from davtui.engine.report import report
 from davtui.engine.storages.contract import CALENDAR, Collection, ReadOnly
 from davtui.engine.storages.memory import MemoryStorage
 from davtui.engine.sync.ledger import Ledger, entry
+from davtui.engine.sync.leftovers import Leftovers
 from davtui.engine.sync.migration import Migration, Options
 from davtui.engine.sync.outcomes import Finding, Outcome
 from davtui.exitcodes import ITEM_ERRORS, OK, VERIFY
@@ -32,9 +35,12 @@ WINDOWS = (
 )
 
 
-def _run(source: MemoryStorage, destination: MemoryStorage, job_id: int) -> Finished:
-    state = JobState(job_id)
-    return Migration(ReadOnly(source), destination, state, Options(), lambda _e: None).run()
+def _run(
+    source: MemoryStorage, destination: MemoryStorage, job_id: int, kept: Path | None = None
+) -> Finished:
+    state, ignore = JobState(job_id), lambda _e: None
+    leftovers = Leftovers(kept)
+    return Migration(ReadOnly(source), destination, state, Options(), ignore, None, leftovers).run()
 
 
 def _calendar(source: MemoryStorage, components=("VEVENT",)) -> Collection:
@@ -70,18 +76,26 @@ def test_a_fixed_item_says_what_each_fixup_changed(job_id: int) -> None:
     assert out["ledger"] == finished.ledger and out["stats"]["ledger"]["fixed"] == 1
 
 
-def test_a_skipped_item_is_listed_and_exit_1(job_id: int) -> None:
+def test_a_skipped_item_is_listed_kept_byte_for_byte_and_exit_1(
+    job_id: int, tmp_path: Path
+) -> None:
+    """A component the destination collection does not take (SOGo and VJOURNAL) is not
+    lost: its bytes, as the source served them, are in the run's leftovers folder."""
     source, destination = MemoryStorage(), MemoryStorage()
     calendar = _calendar(source, ("VEVENT", "VTODO"))
-    source.create(calendar, source.href_for(calendar, "t"), sample_task("t"))
+    task = sample_task("t").replace(b"\r\n", b"\n")  # as served, not as davtui would send
+    source.create(calendar, source.href_for(calendar, "t"), task)
     destination.create_collection(
         Collection(href="", kind=CALENDAR, name="Cal", components=("VEVENT",)), "Cal"
     )
-    finished = _run(source, destination, job_id)
+    finished = _run(source, destination, job_id, tmp_path / "leftovers" / "1-1")
     assert finished.exit_code == ITEM_ERRORS
     [skipped] = finished.ledger
     assert skipped["outcome"] == "skipped" and skipped["uid"] == "t"
     assert "does not accept VTODO" in skipped["reason"]
+    assert Path(skipped["kept"]).read_bytes() == task
+    assert skipped["reason"].endswith(f"kept at {skipped['kept']}")
+    assert finished.leftovers == str(tmp_path / "leftovers" / "1-1")
 
 
 def test_a_changed_item_is_found_once_then_stands_without_a_read(job_id: int) -> None:

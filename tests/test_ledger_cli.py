@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from davtui.exitcodes import OK, USAGE
+from davtui.exitcodes import ITEM_ERRORS, OK, USAGE
 from tests import dav
+from tests.contract import sample_event
+from tests.proxy import Fault, Proxy
 from tests.servers import Server
 from tests.test_ledger import WINDOWS
 from tests.test_migrate import config_file, run_migrate
@@ -50,3 +52,29 @@ def test_job_show_items_lists_the_last_runs_ledger(
     wrong = davtui(tmp_path, "job", "show", "led", "--items", "--outcome", "lost")
     assert wrong.returncode == USAGE and "Traceback" not in wrong.stderr
     assert wrong.stderr.count("\n") == 1 and "Unknown outcome 'lost'" in wrong.stderr
+
+
+def test_an_item_refused_as_too_large_is_kept_byte_for_byte(
+    fresh_xandikos: Server, fresh_radicale: Server, tmp_path: Path
+) -> None:
+    """The destination answers 413 to one PUT: the item is refused (exit 1), and its bytes,
+    as the source served them, are in the run's leftovers folder that its entry names."""
+    url = dav.make_collection(fresh_xandikos.url, "alice/calendars/work/", "work")
+    big = sample_event("big", "Large " * 40)
+    for uid, data in (("big", big), ("small", sample_event("small"))):
+        assert dav.put(f"{url}{uid}.ics", data) in (201, 204)
+
+    def too_large(method: str, path: str, _attempt: int, _body: bytes) -> Fault | None:
+        return Fault(status=413) if method == "PUT" and "big" in path else None
+
+    with Proxy(fresh_radicale.url, too_large) as proxy:
+        config = config_file(tmp_path / "x.toml", fresh_xandikos.url, proxy.url, name="big")
+        done = run_migrate(config, home=tmp_path)
+    assert done.returncode == ITEM_ERRORS, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    [refused] = report["ledger"]
+    assert refused["outcome"] == "refused" and refused["uid"] == "big"
+    assert Path(refused["kept"]).read_bytes() == dav.request(f"{url}big.ics", "GET")[1]
+    assert Path(refused["kept"]).is_relative_to(tmp_path / "leftovers")
+    shown = davtui(tmp_path, "job", "show", "big", "--items", "--outcome", "refused")
+    assert f"kept at {refused['kept']}" in shown.stdout

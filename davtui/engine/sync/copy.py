@@ -219,7 +219,8 @@ class CollectionActor:
         target = self.plan.target
         if target is not None and not target.accepts(info.component):
             reason = f"the destination collection '{target.name}' does not accept {info.component}"
-            self._done(record, "skipped", reason, info.summary)
+            reason, kept = self._keep(record, reason, data)
+            self._done(record, "skipped", reason, info.summary, kept=kept)
             return
         steps: list[tuple[str, bytes, bytes]] = []
         try:
@@ -262,23 +263,27 @@ class CollectionActor:
         except CollectionError as exc:  # retried next run; the other collections go on
             self._done(record, "failed", str(exc), info.summary, server=False)
         except DavError as exc:  # the destination's answer decides, with its reason
-            reason = str(exc)
+            reason, kept = str(exc), None
             if info.warnings:
                 reason += f" (davtui found: {'; '.join(info.warnings)})"
-            self._done(record, "failed" if exc.retryable else "refused", reason, info.summary)
+            if not exc.retryable:  # refused for good: the source's bytes are kept
+                reason, kept = self._keep(record, reason, data)
+            outcome = "failed" if exc.retryable else "refused"
+            self._done(record, outcome, reason, info.summary, kept=kept)
 
     def _refuse(self, record: ItemRecord, reason: str, summary: str | None, data: bytes):
         """An item that cannot be sent at all: refused, its bytes kept in the leftovers."""
+        reason, kept = self._keep(record, reason, data)
+        self._done(record, "refused", reason, summary, kept=kept)
+
+    def _keep(self, record: ItemRecord, reason: str, data: bytes) -> tuple[str, str | None]:
+        """Keep the bytes of an item the destination cannot take (refused, or a component
+        it does not accept) in the run's leftovers: "not migrated" must never mean "lost".
+        The reason saying where, and the path (None in a dry run or when it failed)."""
         if self.settings.dry_run:
-            self._done(record, "refused", reason, summary)
-            return
-        try:
-            kept = self.settings.leftovers.keep(self.plan.pair.source.name, record.source_href,
-                                                data)  # fmt: skip
-        except OSError as exc:
-            self._done(record, "refused", f"{reason}; not kept: {exc}", summary)
-            return
-        self._done(record, "refused", f"{reason}; kept at {kept}", summary, kept=kept)
+            return reason, None
+        return self.settings.leftovers.note(self.plan.pair.source.name, record.source_href,
+                                            data, reason)  # fmt: skip
 
     def _duplicate(self, record: ItemRecord, summary: str | None) -> bool:
         """A second source item with a UID already seen in this collection is reported."""

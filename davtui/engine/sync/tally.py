@@ -51,7 +51,7 @@ class Tally:
     troubled: set[str] = field(default_factory=set)
     #: why a collection's listing or deletes were refused (`job show` and the TUI say it)
     refusals: list[str] = field(default_factory=list)
-    #: some refused item was kept in the leftovers folder
+    #: some refused or skipped item was kept in the leftovers folder
     kept: bool = False
     #: every item not copied as sent and verified equal, once (the report's `ledger`)
     ledger: Ledger = field(default_factory=Ledger)
@@ -67,14 +67,14 @@ class Tally:
             "uid": event.uid,
             "summary": event.summary,
         }
+        kept = {"kept": event.kept} if event.kept else {}
+        self.kept = self.kept or event.kept is not None
         if event.outcome in (Outcome.FAILED, Outcome.REFUSED):
-            kept = {"kept": event.kept} if event.kept else {}
             self.errors.append({**entry, "reason": event.reason, **kept})
-            self.kept = self.kept or event.kept is not None
         elif event.outcome in (Outcome.SKIPPED, Outcome.CONFLICT) and ALIAS_NOTE not in (
             event.reason or ""
         ):
-            self.skipped.append({**entry, "reason": event.reason})
+            self.skipped.append({**entry, "reason": event.reason, **kept})
         elif event.warnings:
             self.warnings.extend({**entry, "reason": w} for w in event.warnings)
         self._to_ledger(event)
