@@ -17,6 +17,7 @@ from tests.proxy import Fault, Proxy
 from tests.servers import Server
 from tests.test_ledger import WINDOWS
 from tests.test_migrate import config_file, run_migrate
+from tests.test_semantic_compare import event
 
 
 def davtui(home: Path, *args: str) -> subprocess.CompletedProcess:
@@ -78,3 +79,27 @@ def test_an_item_refused_as_too_large_is_kept_byte_for_byte(
     assert Path(refused["kept"]).is_relative_to(tmp_path / "leftovers")
     shown = davtui(tmp_path, "job", "show", "big", "--items", "--outcome", "refused")
     assert f"kept at {refused['kept']}" in shown.stdout
+
+
+def test_a_standing_conversion_reads_nothing_and_is_still_listed(
+    fresh_xandikos: Server, fresh_radicale: Server, tmp_path: Path
+) -> None:
+    """Radicale stores `DTSTART:20231224` as `DTSTART;VALUE=DATE:20231224` (a conversion).
+    The no-change re-run reads 0 items back and writes 0, and its ledger still lists the
+    conversion, from the item state, as standing; exit 0 both times."""
+    url = dav.make_collection(fresh_xandikos.url, "alice/calendars/work/", "work")
+    assert dav.put(url + "pair-1.ics", event("DTSTART:20231224", "SUMMARY:Xmas")) in (201, 204)
+    config = config_file(tmp_path / "x.toml", fresh_xandikos.url, fresh_radicale.url, name="c")
+    first = run_migrate(config, home=tmp_path)
+    assert first.returncode == OK, first.stdout
+    [converted] = json.loads(first.stdout)["ledger"]
+    assert converted["outcome"] == "converted" and converted["details"] == ["VEVENT DTSTART"]
+    again = run_migrate(config, home=tmp_path)
+    assert again.returncode == OK, again.stdout
+    second = json.loads(again.stdout)
+    assert second["verification"]["fetched"] == 0
+    assert second["stats"]["events"]["created"] == second["stats"]["events"]["updated"] == 0
+    [standing] = second["ledger"]
+    assert standing["outcome"] == "converted" and standing["standing"] is True
+    assert standing["uid"] == "pair-1" and standing["reason"] == converted["reason"]
+    assert second["stats"]["ledger"]["converted"] == 1
