@@ -14,7 +14,7 @@ import pytest
 
 from davtui.engine.events import Finished
 from davtui.engine.items.changes import describe
-from davtui.engine.jobs import ledger
+from davtui.engine.jobs import conflicts, ledger
 from davtui.engine.jobs.state import JobState
 from davtui.engine.report import report
 from davtui.engine.storages.contract import CALENDAR, Collection, ReadOnly
@@ -98,18 +98,39 @@ def test_a_skipped_item_is_listed_kept_byte_for_byte_and_exit_1(
     assert finished.leftovers == str(tmp_path / "leftovers" / "1-1")
 
 
-def test_a_changed_item_is_found_once_then_stands_without_a_read(job_id: int) -> None:
-    """The destination copy changed meaning: listed changed-by-server, exit 6. The re-run sees
-    the same destination ETag: it reads nothing back and still lists the finding (exit 6)."""
+def _copied(job_id: int) -> tuple[MemoryStorage, MemoryStorage, Collection, Collection]:
+    """Items a and b copied and verified; the source and destination calendars."""
     source, destination = MemoryStorage(), MemoryStorage()
     calendar = _calendar(source)
     for uid in ("a", "b"):
         source.create(calendar, source.href_for(calendar, uid), sample_event(uid))
     assert _run(source, destination, job_id).exit_code == OK
     [target] = destination.collections([CALENDAR])
-    href = destination.href_for(target, "a")
-    [stored] = destination.fetch(target, [href])
-    destination.update(target, href, stored.data.replace(b"Room 1", b"Room 9"), stored.etag)
+    return source, destination, calendar, target
+
+
+def _edit(storage: MemoryStorage, collection: Collection, old: bytes, new: bytes) -> None:
+    href = storage.href_for(collection, "a")
+    [stored] = storage.fetch(collection, [href])
+    storage.update(collection, href, stored.data.replace(old, new), stored.etag)
+
+
+def _content(storage: MemoryStorage, collection: Collection) -> bytes:
+    [stored] = storage.fetch(collection, [storage.href_for(collection, "a")])
+    return stored.data
+
+
+def test_a_changed_item_is_found_once_then_stands_without_a_read(job_id: int) -> None:
+    """The server stored another meaning than was sent (here: the copy differs before it was
+    ever verified): changed-by-server, exit 6. The re-run sees the same destination ETag: it
+    reads nothing back and still lists the finding (exit 6). A later source change is a
+    conflict, not written over the destination's copy."""
+    source, destination, calendar, target = _copied(job_id)
+    state = JobState(job_id)
+    record = state.items(calendar.href)[source.href_for(calendar, "a")]
+    record.verified_etag = None  # written, not verified yet
+    state.record(record)
+    _edit(destination, target, b"Room 1", b"Room 9")
     found = _run(source, destination, job_id)
     assert found.exit_code == VERIFY
     [changed] = found.ledger
@@ -122,11 +143,39 @@ def test_a_changed_item_is_found_once_then_stands_without_a_read(job_id: int) ->
     [standing] = again.ledger
     assert standing["outcome"] == "changed-by-server" and standing["standing"] is True
     assert standing["reason"] == "VEVENT LOCATION: sent Room 1, stored Room 9"
-    # the user puts the text back: verified equal again, the finding is gone
-    [now] = destination.fetch(target, [href])
-    destination.update(target, href, now.data.replace(b"Room 9", b"Room 1"), now.etag)
-    settled = _run(source, destination, job_id)
-    assert settled.exit_code == OK and settled.ledger == []
+    _edit(source, calendar, b"Room 1", b"Room 2")
+    later = _run(source, destination, job_id)
+    assert later.exit_code == ITEM_ERRORS and later.ledger[0]["outcome"] == "conflict"
+    assert b"Room 9" in _content(destination, target)
+
+
+def test_an_edited_copy_is_a_conflict_and_resolvable_both_ways(job_id: int) -> None:
+    """A copy verified equal, then edited in the destination: a conflict (exit 1), reported
+    from the state on the next run without a read. Kept `destination`: exit 0 and the edit
+    stays; edited again: a conflict again; kept `source`: the source's version is written."""
+    source, destination, _, target = _copied(job_id)
+    _edit(destination, target, b"Room 1", b"Room 9")
+    found = _run(source, destination, job_id)
+    assert found.exit_code == ITEM_ERRORS
+    [conflict] = found.ledger
+    assert conflict["outcome"] == "conflict" and conflict["uid"] == "a"
+    assert conflict["reason"].endswith("VEVENT LOCATION: sent Room 1, stored Room 9")
+    again = _run(source, destination, job_id)
+    assert again.exit_code == ITEM_ERRORS and again.verification["fetched"] == 0
+    assert [c.uid for c in conflicts.conflicts(job_id)] == ["a"]
+    assert conflicts.resolve(job_id, "destination", uid="a") == 1
+    kept = _run(source, destination, job_id)
+    assert kept.exit_code == OK and kept.ledger == [] and kept.verification["fetched"] == 0
+    assert b"Room 9" in _content(destination, target) and conflicts.conflicts(job_id) == []
+    _edit(destination, target, b"Room 9", b"Room 7")
+    assert _run(source, destination, job_id).exit_code == ITEM_ERRORS
+    assert conflicts.resolve(job_id, "source") == 1
+    written = _run(source, destination, job_id)
+    assert written.exit_code == OK, written.ledger
+    assert b"Room 1" in _content(destination, target)
+    assert _run(source, destination, job_id).exit_code == OK
+    with pytest.raises(conflicts.Unresolvable, match="has no conflict"):
+        conflicts.resolve(job_id, "source")
 
 
 def test_one_entry_per_item_the_gravest_names_it() -> None:

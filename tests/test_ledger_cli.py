@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 from davtui.exitcodes import ITEM_ERRORS, OK, USAGE
 from tests import dav
@@ -103,3 +105,64 @@ def test_a_standing_conversion_reads_nothing_and_is_still_listed(
     assert standing["outcome"] == "converted" and standing["standing"] is True
     assert standing["uid"] == "pair-1" and standing["reason"] == converted["reason"]
     assert second["stats"]["ledger"]["converted"] == 1
+
+
+def _radicale_item(server: Server) -> str:
+    """The URL of the one item copied into alice's collections on Radicale."""
+    status, text = dav.request(server.url + "alice/", "PROPFIND", dav.LISTING,
+                               headers={"Depth": "1"})  # fmt: skip
+    assert status == 207
+    hrefs = {h.decode() for h in re.findall(rb"<(?:\w+:)?href>([^<]*/)</", text)}
+    collections = [urljoin(server.url, h) for h in hrefs if h.rstrip("/") != "/alice"]
+    [item] = [urljoin(server.url, i) for c in collections for i in dav.listing(c)]
+    return item
+
+
+def _edit_at(url: str, old: bytes, new: bytes) -> None:
+    """A user's edit in the destination (an unconditional PUT over the item)."""
+    status, data = dav.request(url, "GET")
+    assert status == 200 and old in data
+    headers = {"Content-Type": "text/calendar"}
+    status, _ = dav.request(url, "PUT", data.replace(old, new), headers=headers)
+    assert status in (201, 204)
+
+
+def test_a_conflict_is_listed_and_resolved_each_way_on_radicale(
+    fresh_xandikos: Server, fresh_radicale: Server, tmp_path: Path
+) -> None:
+    """Copied and verified, then edited in the destination: the run reports a conflict (exit
+    1), `job conflicts` lists it; `--keep destination`: the next run exits 0 and the edit
+    stays; edited again, `--keep source`: the next run writes the source's version, exit 0."""
+    url = dav.make_collection(fresh_xandikos.url, "alice/calendars/work/", "work")
+    assert dav.put(url + "a.ics", sample_event("a")) in (201, 204)
+    config = config_file(tmp_path / "x.toml", fresh_xandikos.url, fresh_radicale.url, name="k")
+    assert run_migrate(config, home=tmp_path).returncode == OK
+    copy = _radicale_item(fresh_radicale)
+    _edit_at(copy, b"Room 1", b"Room 9")
+    found = run_migrate(config, home=tmp_path)
+    assert found.returncode == ITEM_ERRORS, found.stdout
+    [conflict] = json.loads(found.stdout)["ledger"]
+    assert conflict["outcome"] == "conflict" and "LOCATION" in conflict["reason"]
+    listed = davtui(tmp_path, "job", "conflicts", "k", "--json")
+    assert [c["uid"] for c in json.loads(listed.stdout)] == ["a"]
+    assert "a " in davtui(tmp_path, "job", "conflicts", "k").stdout
+
+    kept = davtui(tmp_path, "job", "resolve", "k", "--uid", "a", "--keep", "destination")
+    assert kept.returncode == OK and "Resolved 1" in kept.stdout, kept.stderr
+    after = run_migrate(config, home=tmp_path)
+    assert after.returncode == OK, after.stdout
+    assert json.loads(after.stdout)["ledger"] == []
+    assert b"Room 9" in dav.request(copy, "GET")[1]
+    assert "no conflicts" in davtui(tmp_path, "job", "conflicts", "k").stdout
+
+    _edit_at(copy, b"Room 9", b"Room 7")
+    assert run_migrate(config, home=tmp_path).returncode == ITEM_ERRORS
+    source = davtui(tmp_path, "job", "resolve", "k", "--all", "--keep", "source")
+    assert source.returncode == OK, source.stderr
+    written = run_migrate(config, home=tmp_path)
+    assert written.returncode == OK, written.stdout
+    assert b"Room 1" in dav.request(copy, "GET")[1]
+    assert run_migrate(config, home=tmp_path).returncode == OK
+    none = davtui(tmp_path, "job", "resolve", "k", "--all", "--keep", "source")
+    assert none.returncode == USAGE and "has no conflict" in none.stderr
+    assert "Traceback" not in none.stderr

@@ -31,6 +31,7 @@ def _setup(job_id: int) -> tuple[MemoryStorage, MemoryStorage, Collection]:
 
 def test_a_real_change_is_reported_with_its_reason(job_id: int) -> None:
     source, destination, target = _setup(job_id)
+    _written_not_verified(source, job_id)  # verified, then edited, it is a conflict
     href = destination.href_for(target, "a")
     [stored] = destination.fetch(target, [href])
     destination.update(target, href, stored.data.replace(b"Room 1", b"Room 9"), stored.etag)
@@ -38,6 +39,15 @@ def test_a_real_change_is_reported_with_its_reason(job_id: int) -> None:
     [entry] = verification["different"]
     assert entry["uid"] == "a"
     assert entry["reason"] == "VEVENT LOCATION: sent Room 1, stored Room 9"
+
+
+def _written_not_verified(source: MemoryStorage, job_id: int) -> None:
+    """The state as a run leaves it between its writes and its verification."""
+    state = JobState(job_id)
+    [collection] = source.collections([CALENDAR])
+    for record in state.items(collection.href).values():
+        record.verified_etag = None
+        state.record(record)
 
 
 def test_a_stale_stored_hash_is_renewed_not_reported(job_id: int) -> None:

@@ -112,8 +112,9 @@ def _v4_changes(db: Database) -> None:
 
 
 def _v5_ledger(db: Database) -> None:
-    """The `ledger_entry` table (each run's ledger) and the standing finding of an item
-    (`item_state.finding`, `finding_reason`): a re-run reads nothing to report it."""
+    """The `ledger_entry` table (each run's ledger), the standing finding of an item
+    (`item_state.finding`, `finding_reason`: a re-run reads nothing to report it) and the
+    destination ETag a conflict was seen at (`seen_etag`: what `job resolve` settles)."""
     from playhouse.migrate import SchemaMigrator
     from playhouse.migrate import migrate as apply
 
@@ -122,8 +123,9 @@ def _v5_ledger(db: Database) -> None:
     db.create_tables([LedgerEntry])  # safe: step 1 of a fresh database made it already
     have = {c.name for c in db.get_columns("item_state")}
     migrator = SchemaMigrator.from_database(db)
+    added = ("finding", "finding_reason", "seen_etag")
     apply(*(migrator.add_column("item_state", name, getattr(ItemState, name))
-            for name in ("finding", "finding_reason") if name not in have))  # fmt: skip
+            for name in added if name not in have))  # fmt: skip
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [

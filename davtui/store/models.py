@@ -182,6 +182,7 @@ class ItemState(BaseModel):
     # what the verification found at verified_etag, when not plain equality, and why
     finding = CharField(null=True)
     finding_reason = TextField(null=True)
+    seen_etag = TextField(null=True)  # the destination's ETag when it became a conflict
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:

@@ -1,4 +1,5 @@
-"""`davtui job add|list|show|start|pause|resume|stop|remove|log`: jobs from the command line.
+"""`davtui job add|list|show|start|pause|resume|stop|remove|log|conflicts|resolve`: jobs from
+the command line (the ledger's and conflicts' commands are in `job_ledger`).
 
 Control commands write the request on the job row; whichever process runs the job (the TUI,
 a headless runner) sees it within a second.
@@ -86,6 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         parser = actions.add_parser(action, help=text)
         parser.add_argument("job")
         parser.set_defaults(handler=_control, action=action)
+
+    job_ledger.register(actions)
 
     log = actions.add_parser("log", help="the log of a job's runs")
     log.add_argument("job")

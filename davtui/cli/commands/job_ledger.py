@@ -91,3 +91,64 @@ def show_items(args: argparse.Namespace, job) -> int:
         if item.kept:
             print(f"{'':4}kept at {item.kept}")
     return exitcodes.OK
+
+
+def register(actions: argparse._SubParsersAction) -> None:
+    """`job conflicts` and `job resolve`."""
+    listing = actions.add_parser("conflicts", help="the items of a job in conflict")
+    listing.add_argument("job")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_conflicts)
+
+    resolve = actions.add_parser("resolve", help="settle a job's conflicts")
+    resolve.add_argument("job")
+    which = resolve.add_mutually_exclusive_group(required=True)
+    which.add_argument("--uid", help="the item with this UID")
+    which.add_argument("--all", action="store_true", help="every conflict of the job")
+    resolve.add_argument(
+        "--keep", required=True, choices=("source", "destination"),
+        help="source: the next run writes the source's version over the destination's; "
+        "destination: keep the destination's version, no longer reported until a side changes",
+    )  # fmt: skip
+    resolve.set_defaults(handler=_resolve)
+
+
+def _conflicts(ctx) -> int:
+    from davtui.cli.commands.job import find_job
+    from davtui.engine.jobs.conflicts import conflicts
+
+    job = find_job(ctx.args.job)
+    if job is None:
+        return exitcodes.USAGE
+    found = conflicts(job.id)
+    if ctx.args.json:
+        print(json.dumps([item.as_dict() for item in found], indent=2))
+    elif not found:
+        print(f"Job '{job.name}' has no conflicts.")
+    for item in [] if ctx.args.json else found:
+        print(f"{item.uid or '-'}  {item.source_href}")
+        print(f"{'':4}destination: {item.dest_href or '-'}")
+        print(f"{'':4}{item.reason or ''}".rstrip())
+    return exitcodes.OK
+
+
+def _resolve(ctx) -> int:
+    from davtui.cli.commands.job import find_job
+    from davtui.engine.jobs.conflicts import Unresolvable, resolve
+
+    args = ctx.args
+    job = find_job(args.job)
+    if job is None:
+        return exitcodes.USAGE
+    try:
+        settled = resolve(job.id, args.keep, None if args.all else args.uid)
+    except Unresolvable as exc:
+        print(f"davtui: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    then = (
+        "the next run writes the source's version"
+        if args.keep == "source"
+        else "the destination's version is kept"
+    )
+    print(f"Resolved {settled} conflict(s) of job '{job.name}': {then}.")
+    return exitcodes.OK

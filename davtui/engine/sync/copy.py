@@ -311,6 +311,7 @@ class CollectionActor:
             current = dest[previous.dest_href]
             changed = current is not None and previous.dest_etag not in (None, current)
             if changed and self.settings.conflict == "skip":
+                work.record.seen_etag = current
                 reason = "changed in the destination since this job copied it (policy: skip)"
                 self._finish(work, "conflict", reason)
                 return
@@ -359,6 +360,7 @@ class CollectionActor:
         if ours == "updated":  # someone else changed it meanwhile: not ours to overwrite
             raise PreconditionFailed(f"{href} changed in the destination while it was written.")
         if self.settings.conflict == "skip":
+            work.record.seen_etag = found.etag if found else etag
             reason = f"an item with this UID already exists in the destination at {href}"
             self._finish(work, "conflict", reason)
             return
@@ -397,6 +399,7 @@ class CollectionActor:
         reason = None
         if current is not None and record.dest_etag not in (None, current):
             reason = "changed in the destination since this job copied it: not deleted"
+            record.seen_etag = current
             self._done(record, "conflict", reason)
             return
         if not self.settings.dry_run:

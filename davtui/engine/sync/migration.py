@@ -40,10 +40,9 @@ from davtui.engine.storages.contract import (
 from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.copy import CollectionActor, Settings
 from davtui.engine.sync.gate import Gate, Stopped
-from davtui.engine.sync.ledger import entry
 from davtui.engine.sync.leftovers import Leftovers
 from davtui.engine.sync.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
-from davtui.engine.sync.outcomes import Finding, Outcome
+from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.overlap import LISTINGS, few_at_once, meanwhile, read_ahead
 from davtui.engine.sync.plan import CollectionPlan, DeleteGuard, plan_collection, summarize
 from davtui.engine.sync.progress import ProgressMeter
@@ -206,7 +205,11 @@ class Migration:
         results = few_at_once(self._plans, one, lambda plan: len(plan.fetch) + len(plan.recheck))
         for plan, result in zip(self._plans, results, strict=True):
             self.verification.merge(result)
-            if result.ok and plan.pair.source.href not in self.tally.troubled:
+            if (
+                result.ok
+                and not result.conflicts
+                and plan.pair.source.href not in self.tally.troubled
+            ):
                 clean.append(plan)
         return clean
 
@@ -303,21 +306,17 @@ class Migration:
     def _unchanged(self, record: ItemRecord, pair: Pair) -> None:
         self.tally.stats.item(record.kind, Outcome.UNCHANGED)
         self.aliases.copied(record, pair.source.name)
-        self._standing(record, pair.source.name)
-
-    def _standing(self, record: ItemRecord, collection: str) -> None:
-        """An unchanged item's finding from an earlier verification still stands: listed
-        again from the item state (not read: the destination shows the ETag verified then)."""
-        if record.finding:
-            reason = record.finding_reason
-            found = entry(Finding(record.finding), collection, record.source_href, record.uid,
-                          record.kind, None, reason, [reason] if reason else [])  # fmt: skip
-            self.tally.standing(found)
+        self.tally.standing(record, pair.source.name)
 
     def _report_planned(self, plan: CollectionPlan) -> None:
         """Report what the plan settled without reading items; keep what the act needs."""
         if plan.conflicts:
             self.tally.troubled.add(plan.pair.source.href)
+        for record in plan.conflicts:  # the ETag it is at now is the one `job resolve` settles
+            record.seen_etag = plan.dest_etags.get(record.dest_href or "")
+            record.outcome = str(Outcome.CONFLICT)
+            if not self.options.dry_run:
+                self.state.record(record)
         for record in plan.settled + plan.conflicts:  # a conflict's stored outcome: "conflict"
             reason = f"unchanged since an earlier run: {record.error}"
             self._emit_item(plan, record, record.outcome, reason)
@@ -419,7 +418,7 @@ class Migration:
             else:
                 self.state.record(record)
             if event.outcome == Outcome.UNCHANGED:
-                self._standing(record, event.collection)
+                self.tally.standing(record, event.collection)
         self.tally.item(event, size, record.source_collection if record else None)
         self.progress.advance()
         self.listener(event)

@@ -23,6 +23,12 @@ class Outcome(StrEnum):
     REFUSED = "refused"
     FAILED = "failed"
     DELETED = "deleted"
+    #: stored only, set by `job resolve`: the source's version overwrites the destination's
+    #: on the next run (conditional on the ETag the conflict was seen at)
+    RESOLVED = "resolved"
+    #: stored only, set by `job resolve`: the destination's version is accepted; reported
+    #: again only when either side changes
+    ACCEPTED = "accepted"
 
 
 class Finding(StrEnum):

@@ -40,6 +40,9 @@ class ItemRecord:
     #: nothing and still reports it
     finding: str | None = None
     finding_reason: str | None = None
+    #: the destination's ETag when this item became a conflict (`job resolve` writes or
+    #: accepts the version at it, never a later edit)
+    seen_etag: str | None = None
 
 
 class ItemStates(Protocol):

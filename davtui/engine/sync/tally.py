@@ -15,7 +15,8 @@ from davtui.engine.storages.contract import Collection
 from davtui.engine.sync.aliases import ALIAS_NOTE
 from davtui.engine.sync.ledger import Ledger, entry
 from davtui.engine.sync.outcomes import ALARMS, Finding, Outcome
-from davtui.engine.sync.records import COPIED
+from davtui.engine.sync.outcomes import NOT_COPIED as NOT_COPIED_FINDINGS
+from davtui.engine.sync.records import COPIED, ItemRecord
 from davtui.engine.sync.stats import Stats
 from davtui.engine.sync.verify import Verification
 from davtui.exitcodes import ITEM_ERRORS, OK, VERIFY
@@ -35,6 +36,7 @@ VERIFIED = (
     ("different", Finding.CHANGED),
     ("conversions", Finding.CONVERTED),
     ("rewritten", Finding.CONVERTED),
+    ("conflicts", Finding.CONFLICT),
 )
 
 
@@ -104,9 +106,14 @@ class Tally:
                     entry(finding, *at, found.get("kind"), None, found.get("reason"), details)
                 )
 
-    def standing(self, found: dict) -> None:
-        """A finding of an earlier run that still stands (the item was not read again)."""
-        self.ledger.add({**found, "standing": True})
+    def standing(self, record: ItemRecord, collection: str) -> None:
+        """An unchanged item's finding from an earlier verification still stands: listed
+        again from the item state (not read: the destination shows the ETag verified then)."""
+        if record.finding:
+            reason = record.finding_reason
+            at = (collection, record.source_href, record.uid, record.kind, None)
+            found = entry(Finding(record.finding), *at, reason, [reason] if reason else [])
+            self.ledger.add({**found, "standing": True})
 
     def collection_failed(self, collection: Collection, reason: str) -> None:
         """A collection that could not be listed or made: an error of the run, not its end."""
@@ -127,7 +134,7 @@ class Tally:
         alarm = any(self.ledger.counts()[str(finding)] for finding in ALARMS)
         if (verification is not None and not verification.ok) or alarm:
             return "completed_with_errors", None, VERIFY
-        if self.errors or self.skipped:
+        if self.errors or self.skipped or any(self.ledger.counts()[f] for f in NOT_COPIED_FINDINGS):
             return "completed_with_errors", " ".join(self.refusals) or None, ITEM_ERRORS
         return "completed", None, OK
 

@@ -29,6 +29,8 @@ from davtui.engine.sync.records import COPIED, ItemRecord, ItemStates
 
 #: The reason of a suspect whose source cannot be read to confirm it.
 SOURCE_GONE = "the source item can no longer be read"
+#: The reason's start for a verified copy changed in the destination since.
+EDITED = "changed in the destination since this job verified it"
 #: Read-back batches in flight at once: each waits on the link and the server, not on us.
 READERS = 4
 #: Items per read-back batch (one multiget).
@@ -46,6 +48,8 @@ class Verification:
     rewritten: list[dict[str, str | None]] = field(default_factory=list)
     missing: list[dict[str, str | None]] = field(default_factory=list)
     different: list[dict[str, str | None]] = field(default_factory=list)
+    #: copies verified before and edited in the destination since (conflicts, not alarms)
+    conflicts: list[dict[str, str | None]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -60,6 +64,7 @@ class Verification:
         self.rewritten += other.rewritten
         self.missing += other.missing
         self.different += other.different
+        self.conflicts += other.conflicts
 
     def as_dict(self) -> dict:
         return {
@@ -129,27 +134,46 @@ def _read_back(
     if suspects and source is not None:
         confirmed = list(suspects.values())
         _confirm(source, plan, suspects, suppress_invitations, state, verified, result)
+    for href in [h for h, suspect in suspects.items() if _edited(suspect)]:
+        edited = suspects.pop(href)
+        edited.entry["reason"] = f"{EDITED}: {edited.entry.get('reason')}"
+        result.conflicts.append(edited.entry)
     result.different.extend(suspect.entry for suspect in suspects.values())
     if verified:
         state.mark_verified(plan.pair.source.href, verified)
     _keep_findings(state, confirmed, suspects)
 
 
+def _edited(suspect: _Suspect) -> bool:
+    """The copy was verified equal before, at another ETag: someone edited it since (a
+    conflict for the user to settle, `job resolve`), not a server's change of what was sent."""
+    verified_at = suspect.record.verified_etag
+    gone = suspect.entry.get("reason") == SOURCE_GONE
+    return verified_at is not None and suspect.etag not in (None, verified_at) and not gone
+
+
 def _keep_findings(
     state: ItemStates, confirmed: list[_Suspect], different: dict[str, _Suspect]
 ) -> None:
     """Store what was found with each confirmed item and the ETag it was found at: a re-run
-    that sees the same ETag reads it no more, and reports the finding from the state."""
+    that sees the same ETag reads it no more, and reports the finding from the state. A
+    changed item keeps the ETag this job wrote (a later source change is then a conflict,
+    never written over someone's edit); an edited one becomes a conflict seen at that ETag."""
     for suspect in confirmed:
-        record = suspect.record
-        if suspect.record.source_href in different:
-            reason = suspect.entry.get("reason")
-            if suspect.etag is None or reason == SOURCE_GONE:
-                continue
+        record, reason = suspect.record, suspect.entry.get("reason")
+        if suspect.etag is None or reason == SOURCE_GONE:
+            continue
+        if reason is not None and reason.startswith(EDITED):
+            record.outcome, record.error, record.seen_etag = "conflict", reason, suspect.etag
+            record.finding = record.finding_reason = None
+        elif record.source_href in different:
             record.finding, record.finding_reason = Finding.CHANGED, reason
-        if record.finding and suspect.etag is not None:
+            record.verified_etag = suspect.etag
+        elif record.finding:  # converted: the server's form of this job's copy
             record.verified_etag = record.dest_etag = suspect.etag
-            state.record(record)
+        else:
+            continue
+        state.record(record)
 
 
 def _read(destination: Storage, target: Collection, hrefs: list) -> Iterator[Fetched]:
