@@ -101,6 +101,7 @@ def test_schema_versioning_is_the_same_on_postgres(store_at: str) -> None:
 def _ledger_round_trip() -> None:
     """A run's ledger and an item's standing finding are stored and read back (step 5)."""
     from davtui.engine.jobs import ledger
+    from davtui.engine.jobs.conflicts import conflicts, resolve
     from davtui.engine.jobs.state import JobState
     from davtui.engine.sync.records import ItemRecord
     from davtui.store.models import Account, Job, Run, utcnow
@@ -114,10 +115,12 @@ def _ledger_round_trip() -> None:
     [entry] = ledger.entries(job.id, outcome="fixed")
     assert entry.details == found["details"] and ledger.counts(job.id)["fixed"] == 1
     state = JobState(job.id)
-    state.record(ItemRecord("/cal/", "/cal/a.ics", "created", finding="converted",
-                            finding_reason="VCARD VERSION"))  # fmt: skip
+    state.record(ItemRecord("/cal/", "/cal/a.ics", "conflict", finding="converted",
+                            finding_reason="VCARD VERSION", seen_etag='"e2"'))  # fmt: skip
     [[record]] = state.pages("/cal/")
     assert (record.finding, record.finding_reason) == ("converted", "VCARD VERSION")
+    assert record.seen_etag == '"e2"'
+    assert resolve(job.id, "destination") == 1 and conflicts(job.id) == []
 
 
 def test_password_never_in_the_error(pg_cluster) -> None:  # noqa: F811

@@ -203,13 +203,10 @@ class Migration:
         self.verification = Verification()
         clean = []
         results = few_at_once(self._plans, one, lambda plan: len(plan.fetch) + len(plan.recheck))
+        troubled = self.tally.troubled
         for plan, result in zip(self._plans, results, strict=True):
             self.verification.merge(result)
-            if (
-                result.ok
-                and not result.conflicts
-                and plan.pair.source.href not in self.tally.troubled
-            ):
+            if result.ok and not result.conflicts and plan.pair.source.href not in troubled:
                 clean.append(plan)
         return clean
 
