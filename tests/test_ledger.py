@@ -160,6 +160,7 @@ def test_an_edited_copy_is_a_conflict_and_resolvable_both_ways(job_id: int) -> N
     [conflict] = found.ledger
     assert conflict["outcome"] == "conflict" and conflict["uid"] == "a"
     assert conflict["reason"].endswith("VEVENT LOCATION: sent Room 1, stored Room 9")
+    assert found.stats["conflicts"] == 1 and found.stats["ledger"]["conflict"] == 1
     again = _run(source, destination, job_id)
     assert again.exit_code == ITEM_ERRORS and again.verification["fetched"] == 0
     assert [c.uid for c in conflicts.conflicts(job_id)] == ["a"]

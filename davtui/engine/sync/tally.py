@@ -97,7 +97,9 @@ class Tally:
         self.ledger.add(entry(finding, *at, reason, list(event.details), kept=event.kept))
 
     def verified(self, verification: Verification) -> None:
-        """Add the verification's findings (missing, changed, converted) to the ledger."""
+        """Add the verification's findings (missing, changed, converted, copies edited in the
+        destination: conflicts, also counted in the statistics) to the ledger."""
+        self.stats.conflicts += len(verification.conflicts)
         for name, finding in VERIFIED:
             for found in getattr(verification, name):
                 details = found.get("details") or ([found["reason"]] if found.get("reason") else [])
