@@ -89,12 +89,38 @@ def test_schema_versioning_is_the_same_on_postgres(store_at: str) -> None:
     with database.atomic():
         changes.bump()
     assert changes.current() == before + 1
+    _ledger_round_trip()
     # A database newer than this davtui is refused with one sentence (when a process opens
     # it: an open database is not opened twice, see test_safety_lifecycle).
     database.obj.execute_sql("UPDATE davtui_schema SET version = 99")
     close_database()
     with pytest.raises(StoreError, match="newer than this davtui"):
         open_database(store_at)
+
+
+def _ledger_round_trip() -> None:
+    """A run's ledger and an item's standing finding are stored and read back (step 5)."""
+    from davtui.engine.jobs import ledger
+    from davtui.engine.jobs.conflicts import conflicts, resolve
+    from davtui.engine.jobs.state import JobState
+    from davtui.engine.sync.records import ItemRecord
+    from davtui.store.models import Account, Job, Run, utcnow
+
+    source = Account.create(name="pg-src", url="https://old.example.org/")
+    job = Job.create(name="pg-job", source=source, destination=source)
+    run = Run.create(job=job, finished_at=utcnow())
+    found = {"outcome": "fixed", "collection": "Cal", "href": "/a.ics", "uid": "a",
+             "details": ["windows-tzid: DTSTART TZID W. Europe -> Europe/Berlin"]}  # fmt: skip
+    ledger.store(run.id, [found])
+    [entry] = ledger.entries(job.id, outcome="fixed")
+    assert entry.details == found["details"] and ledger.counts(job.id)["fixed"] == 1
+    state = JobState(job.id)
+    state.record(ItemRecord("/cal/", "/cal/a.ics", "conflict", finding="converted",
+                            finding_reason="VCARD VERSION", seen_etag='"e2"'))  # fmt: skip
+    [[record]] = state.pages("/cal/")
+    assert (record.finding, record.finding_reason) == ("converted", "VCARD VERSION")
+    assert record.seen_etag == '"e2"'
+    assert resolve(job.id, "destination") == 1 and conflicts(job.id) == []
 
 
 def test_password_never_in_the_error(pg_cluster) -> None:  # noqa: F811

@@ -29,6 +29,7 @@ def _setup(states: MemoryStates) -> tuple[MemoryStorage, MemoryStorage, Collecti
 
 def test_a_real_change_is_reported_with_its_reason(states: MemoryStates) -> None:
     source, destination, target = _setup(states)
+    _written_not_verified(source, states)  # verified, then edited, it is a conflict
     href = destination.href_for(target, "a")
     [stored] = destination.fetch(target, [href])
     destination.update(target, href, stored.data.replace(b"Room 1", b"Room 9"), stored.etag)
@@ -36,6 +37,14 @@ def test_a_real_change_is_reported_with_its_reason(states: MemoryStates) -> None
     [entry] = verification["different"]
     assert entry["uid"] == "a"
     assert entry["reason"] == "VEVENT LOCATION: sent Room 1, stored Room 9"
+
+
+def _written_not_verified(source: MemoryStorage, state: MemoryStates) -> None:
+    """The state as a run leaves it between its writes and its verification."""
+    [collection] = source.collections([CALENDAR])
+    for record in state.items(collection.href).values():
+        record.verified_etag = None
+        state.record(record)
 
 
 def test_a_stale_stored_hash_is_renewed_not_reported(states: MemoryStates) -> None:

@@ -49,6 +49,8 @@ def summary_lines(finished: Finished) -> list[str]:
         lines.append(
             f"fix-ups       {would}" + ", ".join(f"{k} {v}" for k, v in stats["fixups"].items())
         )
+    if listed := {k: v for k, v in stats.get("ledger", {}).items() if v}:
+        lines.append("ledger        " + ", ".join(f"{k} {v}" for k, v in listed.items()))
     verification = finished.verification
     if verification is not None:
         state = "ok" if verification["ok"] else "FAILED"

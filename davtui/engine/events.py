@@ -40,6 +40,8 @@ class ItemDone:
     outcome: str
     reason: str | None = None
     fixups: tuple[str, ...] = ()
+    #: what each fix-up changed ("windows-tzid: DTSTART TZID W. Europe ... -> Europe/Berlin")
+    details: tuple[str, ...] = ()
     #: what davtui found odd in an item it sent as it was ("stored as the source had it: ...")
     warnings: tuple[str, ...] = ()
     #: where an item refused before any PUT is kept, byte for byte (see `leftovers`)
@@ -98,6 +100,8 @@ class Finished:
     exit_code: int = 0
     dry_run: bool = False
     plan: dict[str, Any] | None = None
+    #: one entry per item not copied as sent and verified equal (see `sync.ledger`)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
 
 
 Event = Phase | Progress | ItemDone | CollectionCreated | Retry | Throttled | Message | Finished

@@ -26,6 +26,8 @@ def report(finished: Finished, duration: float, job: str | None = None) -> dict[
             "fetched": verification.get("fetched", 0),  # items read back to verify
         },
         "errors": finished.errors,
+        # every item not copied as sent and verified equal, once (counts: stats["ledger"])
+        "ledger": finished.ledger,
         "exit_code": finished.exit_code,
     }
     if finished.warnings:

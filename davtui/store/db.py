@@ -129,12 +129,30 @@ def _v5_run_progress(db: Database) -> None:
         apply(*(migrator.add_column(table, n, getattr(model, n)) for n in names if n not in have))
 
 
+def _v6_ledger(db: Database) -> None:
+    """The `ledger_entry` table (each run's ledger), the standing finding of an item
+    (`item_state.finding`, `finding_reason`: a re-run reads nothing to report it) and the
+    destination ETag a conflict was seen at (`seen_etag`: what `job resolve` settles)."""
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as apply
+
+    from davtui.store.models import ItemState, LedgerEntry
+
+    db.create_tables([LedgerEntry])  # safe: step 1 of a fresh database made it already
+    have = {c.name for c in db.get_columns("item_state")}
+    migrator = SchemaMigrator.from_database(db)
+    added = ("finding", "finding_reason", "seen_etag")
+    apply(*(migrator.add_column("item_state", name, getattr(ItemState, name))
+            for name in added if name not in have))  # fmt: skip
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
     _v3_delete_guard,
     _v4_changes,
     _v5_run_progress,
+    _v6_ledger,
 ]
 
 

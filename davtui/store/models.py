@@ -200,10 +200,36 @@ class ItemState(BaseModel):
     created_by_job = BooleanField(default=False)  # only these may be deleted in mirror mode
     outcome = CharField()
     error = TextField(null=True)
+    # what the verification found at verified_etag, when not plain equality, and why
+    finding = CharField(null=True)
+    finding_reason = TextField(null=True)
+    seen_etag = TextField(null=True)  # the destination's ETag when it became a conflict
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((("job", "source_collection", "source_href"), True),)
+
+
+class LedgerEntry(BaseModel):
+    """One item of a run that was not copied as sent and verified equal (the run's ledger):
+    written when the run ends, read by `job show --items` and the TUI's job detail."""
+
+    id = AutoField()  # what peewee adds by itself, written out for type checkers
+    run_id: int
+    run = ForeignKeyField(Run, backref="ledger", on_delete="CASCADE")
+    outcome = CharField()
+    collection = TextField(null=True)
+    href = TextField(null=True)
+    uid = TextField(null=True)
+    kind = CharField(null=True)
+    summary = TextField(null=True)
+    reason = TextField(null=True)
+    details = JSONField(default=list)
+    kept = TextField(null=True)  # where its bytes are kept (the run's leftovers folder)
+    standing = BooleanField(default=False)  # found by an earlier run, not read again
+
+    class Meta:
+        indexes = ((("run", "outcome"), False),)
 
 
 class Change(BaseModel):
@@ -224,4 +250,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     CollectionState,
     ItemState,
     Change,
+    LedgerEntry,
 )

@@ -1,4 +1,5 @@
-"""`davtui job add|list|show|start|pause|resume|stop|remove|log`: jobs from the command line.
+"""`davtui job add|list|show|start|pause|resume|stop|remove|log|conflicts|resolve`: jobs from
+the command line (the ledger's and conflicts' commands are in `job_ledger`).
 
 Control commands write the request on the job row; whichever process runs the job (the TUI,
 a headless runner) sees it within a second.
@@ -12,7 +13,7 @@ import sys
 import time
 
 from davtui import exitcodes
-from davtui.cli.commands import find, job_edit, job_many, print_rows
+from davtui.cli.commands import find, job_edit, job_ledger, job_many, print_rows
 from davtui.cli.commands.account import find_account
 from davtui.engine.schema import JOB, check_job
 
@@ -73,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     show = actions.add_parser("show", help="a job, its last run and its history")
     show.add_argument("job")
     show.add_argument("--json", action="store_true")
+    job_ledger.register_show(show)
     show.set_defaults(handler=_show)
 
     for action, text in (
@@ -89,6 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         parser.set_defaults(handler=_control, action=action)
 
     job_edit.register(actions)
+    job_ledger.register(actions)
 
     log = actions.add_parser("log", help="the log of a job's runs")
     log.add_argument("job")
@@ -216,6 +219,8 @@ def _show(ctx) -> int:
     job = find_job(ctx.args.job)
     if job is None:
         return exitcodes.USAGE
+    if job_ledger.wants_items(ctx.args):
+        return job_ledger.show_items(ctx.args, job)
     row = job_row(job)
     row["runs"] = [run_row(r) for r in job.runs.order_by(Run.id)]
     if ctx.args.json:
@@ -234,12 +239,14 @@ def _show(ctx) -> int:
         counts = ", ".join(
             f"{k} {sum(v.values())}"
             for k, v in stats.items()
-            if isinstance(v, dict) and k not in ("fixups",) and sum(v.values())
+            if isinstance(v, dict) and k not in ("fixups", "ledger") and sum(v.values())
         )
         status = f"dry run {run['status']}" if run["dry_run"] else run["status"]
         print(f"  #{run['id']:<4} {run['started_at'][:19]}  {status:22} {counts}")
         if run["error"]:
             print(f"        {run['error']}")
+    if said := job_ledger.counts_line(job.id):
+        print(said)
     return exitcodes.OK
 
 

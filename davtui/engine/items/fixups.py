@@ -375,13 +375,18 @@ FIXUPS: dict[str, Fixup] = {
 
 
 def apply(
-    data: bytes, *, accepts: tuple[str, ...] = (), suppress_invitations: bool = False
+    data: bytes,
+    *,
+    accepts: tuple[str, ...] = (),
+    suppress_invitations: bool = False,
+    steps: list[tuple[str, bytes, bytes]] | None = None,
 ) -> tuple[bytes, list[str]]:
     """The item as it may be stored, and the names of the fix-ups that changed it.
 
     `accepts` lists the components the destination collection takes (empty: any); an item of
     another component raises ItemError instead of a server refusal later. Nothing needed: the
-    very same bytes object and an empty list.
+    very same bytes object and an empty list. `steps`, when given, receives each acting
+    fix-up's (name, before, after), so the ledger can say what it changed.
     """
     chain = dict(FIXUPS)
     if suppress_invitations:
@@ -391,6 +396,8 @@ def apply(
         fixed = fixup(data)
         if fixed is not data:
             applied.append(name)
+            if steps is not None:
+                steps.append((name, data, fixed))
             data = fixed
     if accepts:
         _check_accepted(data, accepts)

@@ -15,7 +15,7 @@ from peewee import SqliteDatabase
 
 from davtui.engine.errors import EngineError
 from davtui.engine.events import Finished, Listener, Message, Phase, ignore
-from davtui.engine.jobs import lifecycle
+from davtui.engine.jobs import ledger, lifecycle
 from davtui.engine.jobs.recorder import Recorder
 from davtui.engine.jobs.state import JobState
 from davtui.engine.schema import url_kind
@@ -195,6 +195,7 @@ def run_job(
             verification=finished.verification,
             error=finished.error,
         ).where(Run.id == run.id).execute()
+        ledger.store(run.id, finished.ledger)
     final = finished.status
     if final == "cancelled" and shutdown is not None and shutdown.is_set():
         final = "interrupted"

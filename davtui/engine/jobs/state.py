@@ -153,9 +153,10 @@ class JobState:
 
     def mark_verified(self, source_collection: str, verified: dict[str, str | None]) -> None:
         """Store the destination ETags just verified, by source href, in one transaction: one
-        statement, run for every item (thousands per collection on a first copy)."""
+        statement, run for every item (thousands per collection on a first copy). Verified
+        equal: a finding stored before is gone (the verification stores a new one after)."""
         sql, _ = (
-            ItemState.update(verified_etag="", dest_etag="")
+            ItemState.update(verified_etag="", dest_etag="", finding=None, finding_reason=None)
             .where(
                 (ItemState.job == 0)
                 & (ItemState.source_collection == "")
@@ -163,7 +164,10 @@ class JobState:
             )
             .sql()
         )
-        rows = [(etag, etag, self.job_id, source_collection, h) for h, etag in verified.items()]
+        rows = [
+            (etag, etag, None, None, self.job_id, source_collection, h)
+            for h, etag in verified.items()
+        ]
         with self._write_lock, database.atomic():
             database.cursor().executemany(sql, rows)
 

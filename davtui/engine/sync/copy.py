@@ -27,12 +27,14 @@ from davtui.engine.errors import (
 )
 from davtui.engine.events import ItemDone
 from davtui.engine.items import fixups
+from davtui.engine.items.changes import describe
 from davtui.engine.items.compare import content_hash
 from davtui.engine.items.scan import scan, version_of
 from davtui.engine.storages.contract import Collection, Fetched, WritableStorage
 from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.leftovers import Leftovers
+from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.plan import CollectionPlan
 from davtui.engine.sync.records import COPIED, ItemRecord
 from davtui.engine.sync.writers import MAX_TRANSIENT_STREAK, ServerDown, Writers
@@ -43,6 +45,8 @@ FATAL = (AuthFailed, TLSFailed, Unreachable)
 #: A destination listing older than this is read again before creating on servers that
 #: ignore `If-None-Match: *`.
 FRESH_SECONDS = 20.0
+#: Outcomes of an item not copied: its record keeps the reason.
+NOT_COPIED = (Outcome.FAILED, Outcome.REFUSED, Outcome.SKIPPED, Outcome.CONFLICT)
 
 
 @dataclass(slots=True)
@@ -53,6 +57,8 @@ class _Work:
     body: bytes
     summary: str | None
     applied: tuple[str, ...]
+    #: what each fix-up changed, for the ledger
+    details: tuple[str, ...] = ()
     #: what `scan` found odd: the item is sent as it is and the destination decides
     warnings: tuple[str, ...] = ()
 
@@ -157,6 +163,8 @@ class CollectionActor:
             dest_hash=previous.dest_hash if previous else None,
             verified_etag=previous.verified_etag if previous else None,
             created_by_job=previous.created_by_job if previous else False,
+            finding=previous.finding if previous else None,
+            finding_reason=previous.finding_reason if previous else None,
         )
 
     def _done(
@@ -170,11 +178,12 @@ class CollectionActor:
         server: bool = True,
         warnings: tuple[str, ...] = (),
         kept: str | None = None,
+        details: tuple[str, ...] = (),
     ) -> None:
         """Report one outcome; a failure counts toward the streak that takes the server as
         down unless `server` is False (one collection's folder failed, not the server)."""
-        record.outcome = outcome
-        record.error = reason if outcome in ("failed", "refused", "skipped", "conflict") else None
+        record.outcome = str(outcome)  # the plain word, as the database stores it
+        record.error = reason if outcome in NOT_COPIED else None
         event = ItemDone(
             collection=self.plan.pair.source.name,
             href=record.source_href,
@@ -184,13 +193,14 @@ class CollectionActor:
             outcome=outcome,
             reason=reason,
             fixups=applied,
+            details=details,
             warnings=warnings,
             kept=kept,
             dry_run=self.settings.dry_run,
         )
         if outcome in COPIED:
             self.settings.aliases.copied(record, self.plan.pair.source.name)
-        failed = outcome == "failed"
+        failed = outcome == Outcome.FAILED
         streak = self.writers.streak.add(getattr(self._item, "ticket", 0), failed) if server else 0
         if streak >= MAX_TRANSIENT_STREAK and self.writers.fatal is None:
             self.writers.fatal = ServerDown(
@@ -218,13 +228,16 @@ class CollectionActor:
         target = self.plan.target
         if target is not None and not target.accepts(info.component):
             reason = f"the destination collection '{target.name}' does not accept {info.component}"
-            self._done(record, "skipped", reason, info.summary)
+            reason, kept = self._keep(record, reason, data)
+            self._done(record, "skipped", reason, info.summary, kept=kept)
             return
+        steps: list[tuple[str, bytes, bytes]] = []
         try:
             body, fixed = fixups.apply(
                 data,
                 accepts=target.components if target else (),
                 suppress_invitations=self.settings.suppress_invitations,
+                steps=steps,
             )
         except ItemError as exc:
             self._refuse(record, str(exc), info.summary, data)
@@ -248,7 +261,10 @@ class CollectionActor:
             self._done(record, "unchanged", None, info.summary)
             return
         record.dest_hash = record.source_hash if body is data else content_hash(body)
-        work = _Work(record, body, info.summary, applied, info.warnings)
+        details = tuple(
+            f"{name}: {said}" for name, old, new in steps for said in describe(old, new)
+        )
+        work = _Work(record, body, info.summary, applied, details, info.warnings)
         try:
             self._write(work, previous)
         except FATAL:
@@ -256,23 +272,27 @@ class CollectionActor:
         except CollectionError as exc:  # retried next run; the other collections go on
             self._done(record, "failed", str(exc), info.summary, server=False)
         except DavError as exc:  # the destination's answer decides, with its reason
-            reason = str(exc)
+            reason, kept = str(exc), None
             if info.warnings:
                 reason += f" (davtui found: {'; '.join(info.warnings)})"
-            self._done(record, "failed" if exc.retryable else "refused", reason, info.summary)
+            if not exc.retryable:  # refused for good: the source's bytes are kept
+                reason, kept = self._keep(record, reason, data)
+            outcome = "failed" if exc.retryable else "refused"
+            self._done(record, outcome, reason, info.summary, kept=kept)
 
     def _refuse(self, record: ItemRecord, reason: str, summary: str | None, data: bytes) -> None:
         """An item that cannot be sent at all: refused, its bytes kept in the leftovers."""
+        reason, kept = self._keep(record, reason, data)
+        self._done(record, "refused", reason, summary, kept=kept)
+
+    def _keep(self, record: ItemRecord, reason: str, data: bytes) -> tuple[str, str | None]:
+        """Keep the bytes of an item the destination cannot take (refused, or a component
+        it does not accept) in the run's leftovers: "not migrated" must never mean "lost".
+        The reason saying where, and the path (None in a dry run or when it failed)."""
         if self.settings.dry_run:
-            self._done(record, "refused", reason, summary)
-            return
-        try:
-            kept = self.settings.leftovers.keep(self.plan.pair.source.name, record.source_href,
-                                                data)  # fmt: skip
-        except OSError as exc:
-            self._done(record, "refused", f"{reason}; not kept: {exc}", summary)
-            return
-        self._done(record, "refused", f"{reason}; kept at {kept}", summary, kept=kept)
+            return reason, None
+        return self.settings.leftovers.note(self.plan.pair.source.name, record.source_href,
+                                            data, reason)  # fmt: skip
 
     def _duplicate(self, record: ItemRecord, summary: str | None) -> bool:
         """A second source item with a UID already seen in this collection is reported."""
@@ -288,11 +308,11 @@ class CollectionActor:
         return True
 
     def _finish(self, work: _Work, outcome: str, reason: str | None = None) -> None:
-        written = outcome in ("created", "updated")
+        written = outcome in (Outcome.CREATED, Outcome.UPDATED)
         size = len(work.body) if written else 0
         notes = tuple(f"stored as the source had it: {w}" for w in work.warnings)
         self._done(work.record, outcome, reason, work.summary, work.applied, size,
-                   warnings=notes if written else ())  # fmt: skip
+                   warnings=notes if written else (), details=work.details)  # fmt: skip
 
     def _write(self, work: _Work, previous: ItemRecord | None) -> None:
         dest = self.plan.dest_etags
@@ -300,6 +320,7 @@ class CollectionActor:
             current = dest[previous.dest_href]
             changed = current is not None and previous.dest_etag not in (None, current)
             if changed and self.settings.conflict == "skip":
+                work.record.seen_etag = current
                 reason = "changed in the destination since this job copied it (policy: skip)"
                 self._finish(work, "conflict", reason)
                 return
@@ -348,6 +369,7 @@ class CollectionActor:
         if ours == "updated":  # someone else changed it meanwhile: not ours to overwrite
             raise PreconditionFailed(f"{href} changed in the destination while it was written.")
         if self.settings.conflict == "skip":
+            work.record.seen_etag = found.etag if found else etag
             reason = f"an item with this UID already exists in the destination at {href}"
             self._finish(work, "conflict", reason)
             return
@@ -386,6 +408,7 @@ class CollectionActor:
         reason = None
         if current is not None and record.dest_etag not in (None, current):
             reason = "changed in the destination since this job copied it: not deleted"
+            record.seen_etag = current
             self._done(record, "conflict", reason)
             return
         if not self.settings.dry_run:

@@ -1,8 +1,9 @@
-"""Items refused before any PUT, kept byte for byte in a per-run folder beside the database.
+"""Items the destination cannot take, kept byte for byte in a per-run folder beside the database.
 
 davtui refuses an item on its own only when it cannot be sent at all (binary data, no
-VCALENDAR or VCARD, a calendar without any item): the destination decides everything else.
-Such an item must still never be lost with the run, whose source may be gone tomorrow (a
+VCALENDAR or VCARD, a calendar without any item): the destination decides everything else,
+and may refuse it too (too large) or not take its component (SOGo and VJOURNAL). Such an
+item must still never be lost with the run, whose source may be gone tomorrow (a
 server being retired): its bytes, exactly as read, go to `<folder>/<collection>/<name>`,
 where the folder is `<database's folder>/leftovers/<job>-<run>`, and the report names the
 path. Folders are made 0700 and files 0600: they hold the user's data.
@@ -43,6 +44,15 @@ class Leftovers:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
         return str(path)
+
+    def note(self, collection: str, href: str, data: bytes, reason: str) -> tuple[str, str | None]:
+        """`keep`, said in the item's reason: (the reason with where it is kept or why it
+        could not be, the path or None)."""
+        try:
+            kept = self.keep(collection, href, data)
+        except OSError as exc:
+            return f"{reason}; not kept: {exc}", None
+        return f"{reason}; kept at {kept}", kept
 
 
 def run_folder(database: str | None, job: int, run: int) -> Path | None:

@@ -42,6 +42,7 @@ from davtui.engine.sync.copy import CollectionActor, Settings
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.leftovers import Leftovers
 from davtui.engine.sync.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
+from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.overlap import LISTINGS, few_at_once, meanwhile, read_ahead
 from davtui.engine.sync.plan import CollectionPlan, DeleteGuard, plan_collection, summarize
 from davtui.engine.sync.progress import ProgressMeter
@@ -125,9 +126,11 @@ class Migration:
         except EngineError as exc:
             status, error, code = "failed", str(exc), exc.exit_code
             self.listener(Message("error", str(exc)))
+        stats = tally.stats.as_dict()
+        stats["ledger"] = tally.ledger.counts()
         finished = Finished(
             status=status,
-            stats=tally.stats.as_dict(),
+            stats=stats,
             verification=self.verification.as_dict() if self.verification else None,
             errors=tally.errors,
             error=error,
@@ -136,6 +139,7 @@ class Migration:
             exit_code=code,
             dry_run=self.options.dry_run,
             plan=summarize(self._plans) if self.options.dry_run else None,
+            ledger=tally.ledger.entries(),
         )
         self.listener(Phase("done"))
         self.listener(finished)
@@ -167,6 +171,8 @@ class Migration:
             # the destination's new versions are read while verification reads items back
             fresh = pool.submit(self.destination.collections, kinds) if wrote else None
             clean = self._verify()
+            if self.verification is not None:
+                self.tally.verified(self.verification)
             versions = {c.href: c.version for c in fresh.result()} if fresh else None
             self._remember_versions(clean, versions)
 
@@ -203,9 +209,10 @@ class Migration:
         self.verification = Verification()
         clean = []
         results = few_at_once(self._plans, one, lambda plan: len(plan.fetch) + len(plan.recheck))
+        troubled = self.tally.troubled
         for plan, result in zip(self._plans, results, strict=True):
             self.verification.merge(result)
-            if result.ok and plan.pair.source.href not in self.tally.troubled:
+            if result.ok and not result.conflicts and plan.pair.source.href not in troubled:
                 clean.append(plan)
         return clean
 
@@ -293,6 +300,8 @@ class Migration:
             guard=DeleteGuard(self.options.max_delete_share, self.options.force_delete),
         )
         plan.source_version = (changes.token if changes else None) or pair.source.version
+        for href in plan.recheck:  # read back in this run: its finding is made afresh
+            self.tally.ledger.drop_standing(pair.source.name, href)
         if problem := plan.problem:  # an error of the run; listed whole next time
             self.tally.refused(pair.source, problem)
             self.listener(Message("error", problem, pair.source.name))
@@ -304,13 +313,19 @@ class Migration:
         self.listener(Message("error", str(exc), pair.source.name))
 
     def _unchanged(self, record: ItemRecord, pair: Pair) -> None:
-        self.tally.stats.item(record.kind, "unchanged")
+        self.tally.stats.item(record.kind, Outcome.UNCHANGED)
         self.aliases.copied(record, pair.source.name)
+        self.tally.standing(record, pair.source.name)
 
     def _report_planned(self, plan: CollectionPlan) -> None:
         """Report what the plan settled without reading items; keep what the act needs."""
         if plan.conflicts:
             self.tally.troubled.add(plan.pair.source.href)
+        for record in plan.conflicts:  # the ETag it is at now is the one `job resolve` settles
+            record.seen_etag = plan.dest_etags.get(record.dest_href or "")
+            record.outcome = str(Outcome.CONFLICT)
+            if not self.options.dry_run:
+                self.state.record(record)
         for record in plan.settled + plan.conflicts:  # a conflict's stored outcome: "conflict"
             reason = f"unchanged since an earlier run: {record.error}"
             self._emit_item(plan, record, record.outcome, reason)
@@ -409,10 +424,12 @@ class Migration:
     def _on_item(self, event: ItemDone, record: ItemRecord | None, size: int) -> None:
         """Commit the item's state first, then count and tell the listener."""
         if record is not None:
-            if event.outcome == "deleted":
+            if event.outcome == Outcome.DELETED:
                 self.state.forget(record.source_collection, record.source_href)
             else:
                 self.state.record(record)
+            if event.outcome == Outcome.UNCHANGED:
+                self.tally.standing(record, event.collection)
         self.tally.item(event, size, record.source_collection if record else None)
         self.progress.advance()
         self.listener(event)

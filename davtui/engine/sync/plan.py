@@ -22,6 +22,7 @@ from typing import Any
 
 from davtui.engine.storages.contract import Changes, Collection
 from davtui.engine.sync.mapping import Pair
+from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.records import COPIED, SETTLED, ItemRecord
 
 
@@ -136,9 +137,13 @@ def _decide(
         return "fetch"  # new or changed: the act phase reads it and decides
     if record.outcome in COPIED:
         return "unchanged" if record.dest_href in dest_etags else "fetch"
+    if record.outcome == Outcome.ACCEPTED:  # the user kept the destination's version
+        if record.dest_href not in dest_etags:
+            return "fetch"
+        return "conflict" if _dest_changed(record, dest_etags) else "unchanged"
     if record.outcome in SETTLED:
         return "settled"
-    if record.outcome == "conflict" and conflict_policy == "skip":
+    if record.outcome == Outcome.CONFLICT and conflict_policy == "skip":
         return "conflict" if _dest_changed(record, dest_etags) else "fetch"
     return "fetch"
 
@@ -190,8 +195,8 @@ def plan_collection(
     for page in pages:
         for record in page:
             href = record.source_href
-            if not dest_listed and record.dest_href:
-                plan.dest_etags[record.dest_href] = record.dest_etag
+            if not dest_listed and record.dest_href:  # a changed copy is at its verified ETag
+                plan.dest_etags[record.dest_href] = record.verified_etag or record.dest_etag
             if not listed and href not in deleted:
                 plan.source_etags[href] = changed.get(href, record.source_etag)
             if record.created_by_job and record.dest_href in plan.dest_etags:

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from davtui.engine.sync.outcomes import Outcome
+
 #: Outcomes after which the destination holds this job's copy of the item.
-COPIED = ("created", "updated", "unchanged", "adopted")
+COPIED = (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.ADOPTED)
 #: Outcomes that stay as they are until the source item changes: no GET, no PUT on re-runs.
-SETTLED = ("refused", "skipped")
+SETTLED = (Outcome.REFUSED, Outcome.SKIPPED)
 
 
 @dataclass(slots=True)
@@ -33,6 +35,14 @@ class ItemRecord:
     verified_etag: str | None = None
     created_by_job: bool = False
     error: str | None = None
+    #: what the verification found at `verified_etag` when it was not plain equality
+    #: (`converted` or `changed-by-server`) and why: a re-run that finds the same ETag reads
+    #: nothing and still reports it
+    finding: str | None = None
+    finding_reason: str | None = None
+    #: the destination's ETag when this item became a conflict (`job resolve` writes or
+    #: accepts the version at it, never a later edit)
+    seen_etag: str | None = None
 
 
 class ItemStates(Protocol):
@@ -55,7 +65,8 @@ class ItemStates(Protocol):
         ...
 
     def mark_verified(self, source_collection: str, verified: dict[str, str | None]) -> None:
-        """Store the destination ETags just verified, by source href."""
+        """Store the destination ETags just verified, by source href, clearing any finding
+        stored with them (a converted or changed item is stored again with its own)."""
         ...
 
     def target_of(self, source_href: str) -> str | None:

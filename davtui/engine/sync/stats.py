@@ -6,6 +6,8 @@ import threading
 from collections import Counter
 from typing import Any
 
+from davtui.engine.sync.outcomes import Outcome
+
 ITEM_KINDS = {
     "event": "events",
     "task": "tasks",
@@ -14,7 +16,11 @@ ITEM_KINDS = {
 }
 ITEM_OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed")
 #: Engine outcomes that the report folds into the five public ones.
-FOLDED = {"refused": "failed", "adopted": "unchanged", "conflict": "skipped"}
+FOLDED: dict[str, str] = {
+    Outcome.REFUSED: Outcome.FAILED,
+    Outcome.ADOPTED: Outcome.UNCHANGED,
+    Outcome.CONFLICT: Outcome.SKIPPED,
+}
 COLLECTION_OUTCOMES = ("created", "used", "failed")
 
 
@@ -43,10 +49,10 @@ class Stats:
     ) -> None:
         """Count one item (see FOLDED); deletions are counted on their own."""
         with self._lock:
-            if outcome == "deleted":
+            if outcome == Outcome.DELETED:
                 self.deleted += 1
                 return
-            if outcome == "conflict":
+            if outcome == Outcome.CONFLICT:
                 self.conflicts += 1
             outcome = FOLDED.get(outcome, outcome)
             self._items.setdefault(bucket(kind), Counter())[outcome] += 1

@@ -11,6 +11,11 @@ the source, read again (for the mismatches only) and fixed up as in the act phas
 hash from an older normal form, or a source edited since the copy, is no difference when the
 destination holds what would be sent now; a real difference gets a `reason` naming the first
 differing property.
+
+What is found is stored with the item at the ETag it was found at (`finding`: converted or
+changed-by-server), so the next run's listing vouches for it and the ledger states it again
+without a read. A copy verified before at another ETag and now different was edited in the
+destination since: a conflict for the user to settle (`job resolve`), not the server's doing.
 """
 
 from __future__ import annotations
@@ -24,9 +29,14 @@ from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash, converted, first_difference, rewritten_only
 from davtui.engine.items.scan import version_of
 from davtui.engine.storages.contract import Collection, Fetched, Storage, WritableStorage
+from davtui.engine.sync.outcomes import Finding
 from davtui.engine.sync.plan import CollectionPlan, vouched
 from davtui.engine.sync.records import COPIED, ItemRecord, ItemStates
 
+#: The reason of a suspect whose source cannot be read to confirm it.
+SOURCE_GONE = "the source item can no longer be read"
+#: The reason's start for a verified copy changed in the destination since.
+EDITED = "changed in the destination since this job verified it"
 #: Read-back batches in flight at once: each waits on the link and the server, not on us.
 READERS = 4
 #: Items per read-back batch (one multiget).
@@ -39,11 +49,13 @@ class Verification:
     fetched: int = 0
     converted: int = 0  # stored equal in meaning but converted (SOGo: vCard 4.0 -> 3.0)
     #: items the server stored in another form of the same meaning, with the properties
-    conversions: list[dict[str, str | None]] = field(default_factory=list)
+    conversions: list[dict[str, Any]] = field(default_factory=list)
     #: items whose only difference is a value davtui found invalid, rewritten by the server
-    rewritten: list[dict[str, str | None]] = field(default_factory=list)
+    rewritten: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, str | None]] = field(default_factory=list)
     different: list[dict[str, str | None]] = field(default_factory=list)
+    #: copies verified before and edited in the destination since (conflicts, not alarms)
+    conflicts: list[dict[str, str | None]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -58,6 +70,7 @@ class Verification:
         self.rewritten += other.rewritten
         self.missing += other.missing
         self.different += other.different
+        self.conflicts += other.conflicts
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +121,7 @@ def _read_back(
     verified: dict[str, str | None] = {}
     suspects: dict[str, _Suspect] = {}
     assert plan.target is not None  # verify_collection returns first without one
+    confirmed: list[_Suspect] = []  # every suspect, for the findings stored with the item
     for fetched in _read(destination, plan.target, list(to_read)):
         record = to_read.pop(fetched.href, None)
         if record is None:
@@ -118,6 +132,7 @@ def _read_back(
             result.missing.append(_entry(plan, record))
         elif content_hash(fetched.data) != record.dest_hash:
             entry = _entry(plan, record)
+            record.finding = record.finding_reason = None  # found afresh by `_confirm`
             suspects[record.source_href] = _Suspect(record, entry, fetched.data, etag)
         else:
             verified[record.source_href] = etag
@@ -125,10 +140,48 @@ def _read_back(
             result.converted += sent != b"" and version_of(fetched.data) != sent
     result.missing.extend(_entry(plan, record) for record in to_read.values())
     if suspects and source is not None:
+        confirmed = list(suspects.values())
         _confirm(source, plan, suspects, suppress_invitations, state, verified, result)
+    for href in [h for h, suspect in suspects.items() if _edited(suspect)]:
+        edited = suspects.pop(href)
+        edited.entry["reason"] = f"{EDITED}: {edited.entry.get('reason')}"
+        result.conflicts.append(edited.entry)
     result.different.extend(suspect.entry for suspect in suspects.values())
     if verified:
         state.mark_verified(plan.pair.source.href, verified)
+    _keep_findings(state, confirmed, suspects)
+
+
+def _edited(suspect: _Suspect) -> bool:
+    """The copy was verified equal before, at another ETag: someone edited it since (a
+    conflict for the user to settle, `job resolve`), not a server's change of what was sent."""
+    verified_at = suspect.record.verified_etag
+    gone = suspect.entry.get("reason") == SOURCE_GONE
+    return verified_at is not None and suspect.etag not in (None, verified_at) and not gone
+
+
+def _keep_findings(
+    state: ItemStates, confirmed: list[_Suspect], different: dict[str, _Suspect]
+) -> None:
+    """Store what was found with each confirmed item and the ETag it was found at: a re-run
+    that sees the same ETag reads it no more, and reports the finding from the state. A
+    changed item keeps the ETag this job wrote (a later source change is then a conflict,
+    never written over someone's edit); an edited one becomes a conflict seen at that ETag."""
+    for suspect in confirmed:
+        record, reason = suspect.record, suspect.entry.get("reason")
+        if suspect.etag is None or reason == SOURCE_GONE:
+            continue
+        if reason is not None and reason.startswith(EDITED):
+            record.outcome, record.error, record.seen_etag = "conflict", reason, suspect.etag
+            record.finding = record.finding_reason = None
+        elif record.source_href in different:
+            record.finding, record.finding_reason = str(Finding.CHANGED), reason
+            record.verified_etag = suspect.etag
+        elif record.finding:  # converted: the server's form of this job's copy
+            record.verified_etag = record.dest_etag = suspect.etag
+        else:
+            continue
+        state.record(record)
 
 
 def _read(destination: Storage, target: Collection, hrefs: list[str | None]) -> Iterator[Fetched]:
@@ -143,13 +196,18 @@ def _read(destination: Storage, target: Collection, hrefs: list[str | None]) -> 
 
 def _entry(plan: CollectionPlan, record: ItemRecord) -> dict[str, str | None]:
     """How a missing or different item is named in the report."""
-    return {"collection": plan.pair.source.name, "href": record.source_href, "uid": record.uid}
+    return {
+        "collection": plan.pair.source.name,
+        "href": record.source_href,
+        "uid": record.uid,
+        "kind": record.kind,
+    }
 
 
 @dataclass(slots=True)
 class _Suspect:
     record: ItemRecord
-    entry: dict[str, str | None]
+    entry: dict[str, Any]
     stored: bytes
     etag: str | None
 
@@ -174,7 +232,7 @@ def _confirm(
         if suspect is None:
             continue
         if fetched.data is None:
-            suspect.entry["reason"] = "the source item can no longer be read"
+            suspect.entry["reason"] = SOURCE_GONE
             continue
         sent, _ = fixups.apply(fetched.data, suppress_invitations=suppress_invitations)
         digest, stored = content_hash(sent), content_hash(suspect.stored)
@@ -182,12 +240,14 @@ def _confirm(
         if rewritten:  # the stored form is what the next verification compares with
             digest = stored
             reason = f"the server rewrote what was not valid: {', '.join(rewritten)}"
-            result.rewritten.append({**suspect.entry, "reason": reason})
+            result.rewritten.append({**suspect.entry, "reason": reason, "details": rewritten})
+            suspect.record.finding, suspect.record.finding_reason = str(Finding.CONVERTED), reason
         elif digest != stored and (forms := converted(sent, suspect.stored)):
             digest = stored
             reason = f"the server stored an equivalent form: {', '.join(forms)}"
             result.converted += 1
-            result.conversions.append({**suspect.entry, "reason": reason})
+            result.conversions.append({**suspect.entry, "reason": reason, "details": forms})
+            suspect.record.finding, suspect.record.finding_reason = str(Finding.CONVERTED), reason
         if digest == stored:
             suspect.record.dest_hash = digest
             state.record(suspect.record)

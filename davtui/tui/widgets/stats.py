@@ -37,11 +37,13 @@ LABELS = {
 
 
 def rows_of(stats: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
-    """The kinds with at least one non-zero count, in a fixed order (fix-ups are not a kind:
-    their names would become columns and push the counts out)."""
+    """The kinds with at least one non-zero count, in a fixed order (fix-ups and the ledger's
+    counts are not kinds: their names would become columns and push the counts out)."""
     kinds = [k for k in KINDS if isinstance(stats.get(k), dict)]
     kinds += sorted(
-        k for k, v in stats.items() if isinstance(v, dict) and k not in KINDS and k != "fixups"
+        k
+        for k, v in stats.items()
+        if isinstance(v, dict) and k not in KINDS and k not in ("fixups", "ledger")
     )
     return [
         (k, stats[k]) for k in kinds if any(isinstance(n, int) and n for n in stats[k].values())
