@@ -85,7 +85,9 @@ class JobsScreen(Screen[None]):
         Binding("c", "duplicate", "Duplicate", id="job.duplicate"),
         Binding("d", "delete", "Delete", id="job.delete"),
         Binding("l", "log", "Log", id="job.log"),
-        Binding("i", "items", "Items", id="job.items", tooltip="Items not copied as sent"),
+        Binding(
+            "i", "items", "Items", id="job.items", tooltip="Items the last run did not copy as sent"
+        ),
     ]
 
     def compose(self) -> ComposeResult:
