@@ -179,6 +179,20 @@ def test_an_edited_copy_is_a_conflict_and_resolvable_both_ways(job_id: int) -> N
         conflicts.resolve(job_id, "source")
 
 
+def test_a_kept_destination_version_is_not_the_mirrors_to_delete(job_id: int) -> None:
+    """A mirror never deletes a destination version the user chose to keep, even when the
+    source item goes: it is no longer this job's copy."""
+    source, destination, calendar, target = _copied(job_id)
+    _edit(destination, target, b"Room 1", b"Room 9")
+    assert _run(source, destination, job_id).exit_code == ITEM_ERRORS
+    conflicts.resolve(job_id, "destination", uid="a")
+    source.delete(calendar, source.href_for(calendar, "a"), None)
+    state, mirror = JobState(job_id), Options(mode="mirror")
+    done = Migration(ReadOnly(source), destination, state, mirror, lambda _e: None).run()
+    assert done.exit_code == OK and done.stats["deleted"] == 0
+    assert b"Room 9" in _content(destination, target)
+
+
 def test_one_entry_per_item_the_gravest_names_it() -> None:
     book = Ledger()
     book.add(entry(Finding.FIXED, "Cal", "/a.ics", "a", "event", "A", "fixed", ["x: y -> z"]))

@@ -14,8 +14,9 @@ from typing import Any
 from davtui.engine.sync.outcomes import GRAVITY, Finding
 from davtui.store.models import LedgerEntry, Run, database
 
-#: Rows per INSERT when a run's ledger is stored (SQLite allows 999 parameters: 11 columns).
-BATCH = 80
+#: A stored entry's columns, in the order of the INSERT's parameters.
+COLUMNS = ("run", "outcome", "collection", "href", "uid", "kind", "summary", "reason", "details",
+           "kept", "standing")  # fmt: skip
 OUTCOMES = tuple(str(outcome) for outcome in GRAVITY)
 
 
@@ -56,26 +57,35 @@ class Entry:
 
 
 def store(run_id: int, ledger: list[dict[str, Any]]) -> None:
-    """Write a finished run's ledger, in one transaction (called inside the run's own)."""
+    """Write a finished run's ledger in one transaction (inside the run's own when called
+    there): one prepared INSERT run for every row, as the log's rows are written."""
+    if not ledger:
+        return
+    fields = [getattr(LedgerEntry, name) for name in COLUMNS]
+    sql, _ = LedgerEntry.insert({field: None for field in fields}).sql()
     rows = [
-        {
-            "run": run_id,
-            "outcome": item["outcome"],
-            "collection": item.get("collection"),
-            "href": item.get("href"),
-            "uid": item.get("uid"),
-            "kind": item.get("kind"),
-            "summary": item.get("summary"),
-            "reason": item.get("reason"),
-            "details": list(item.get("details") or ()),
-            "kept": item.get("kept"),
-            "standing": bool(item.get("standing")),
-        }
+        [field.db_value(value) for field, value in zip(fields, _values(run_id, item), strict=True)]
         for item in ledger
     ]
     with database.atomic():
-        for start in range(0, len(rows), BATCH):
-            LedgerEntry.insert_many(rows[start : start + BATCH]).execute()
+        database.cursor().executemany(sql, rows)
+
+
+def _values(run_id: int, item: dict[str, Any]) -> tuple:
+    """A ledger entry's values in the order of COLUMNS."""
+    return (
+        run_id,
+        item["outcome"],
+        item.get("collection"),
+        item.get("href"),
+        item.get("uid"),
+        item.get("kind"),
+        item.get("summary"),
+        item.get("reason"),
+        list(item.get("details") or ()),
+        item.get("kept"),
+        bool(item.get("standing")),
+    )
 
 
 def last_run(job_id: int) -> int | None:

@@ -11,6 +11,11 @@ the source, read again (for the mismatches only) and fixed up as in the act phas
 hash from an older normal form, or a source edited since the copy, is no difference when the
 destination holds what would be sent now; a real difference gets a `reason` naming the first
 differing property.
+
+What is found is stored with the item at the ETag it was found at (`finding`: converted or
+changed-by-server), so the next run's listing vouches for it and the ledger states it again
+without a read. A copy verified before at another ETag and now different was edited in the
+destination since: a conflict for the user to settle (`job resolve`), not the server's doing.
 """
 
 from __future__ import annotations
@@ -125,6 +130,7 @@ def _read_back(
             result.missing.append(_entry(plan, record))
         elif content_hash(fetched.data) != record.dest_hash:
             entry = _entry(plan, record)
+            record.finding = record.finding_reason = None  # found afresh by `_confirm`
             suspects[record.source_href] = _Suspect(record, entry, fetched.data, etag)
         else:
             verified[record.source_href] = etag
@@ -167,7 +173,7 @@ def _keep_findings(
             record.outcome, record.error, record.seen_etag = "conflict", reason, suspect.etag
             record.finding = record.finding_reason = None
         elif record.source_href in different:
-            record.finding, record.finding_reason = Finding.CHANGED, reason
+            record.finding, record.finding_reason = str(Finding.CHANGED), reason
             record.verified_etag = suspect.etag
         elif record.finding:  # converted: the server's form of this job's copy
             record.verified_etag = record.dest_etag = suspect.etag
@@ -231,13 +237,13 @@ def _confirm(
             digest = stored
             reason = f"the server rewrote what was not valid: {', '.join(rewritten)}"
             result.rewritten.append({**suspect.entry, "reason": reason, "details": rewritten})
-            suspect.record.finding, suspect.record.finding_reason = Finding.CONVERTED, reason
+            suspect.record.finding, suspect.record.finding_reason = str(Finding.CONVERTED), reason
         elif digest != stored and (forms := converted(sent, suspect.stored)):
             digest = stored
             reason = f"the server stored an equivalent form: {', '.join(forms)}"
             result.converted += 1
             result.conversions.append({**suspect.entry, "reason": reason, "details": forms})
-            suspect.record.finding, suspect.record.finding_reason = Finding.CONVERTED, reason
+            suspect.record.finding, suspect.record.finding_reason = str(Finding.CONVERTED), reason
         if digest == stored:
             suspect.record.dest_hash = digest
             state.record(suspect.record)
