@@ -18,9 +18,11 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select
 
+from davtui.engine.jobs import ledger
+from davtui.engine.jobs.ledger import OUTCOMES
 from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection
 from davtui.store import close_database, open_database
-from davtui.store.models import Account, Job, LogEntry, Run
+from davtui.store.models import Account, ItemState, Job, LogEntry, Run
 from davtui.tui.app import DavtuiApp
 from davtui.tui.messages import JobProgress
 from davtui.tui.widgets.collection_picker import CollectionPicker
@@ -33,6 +35,63 @@ STATS = {
     "tasks": {"created": 37, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0},
     "contacts": {"created": 268, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 2},
     "fixups": {"timezone-added": 12, "uid-added": 3},
+    "conflicts": 1,
+}
+#: The last run's ledger (`davtui job show contacts-first --items`), gravest first.
+LEDGER = [
+    {
+        "outcome": "failed", "collection": "Contacts", "href": "/dav/alice/Contacts/7c1e.vcf",
+        "uid": "7c1e@zimbra", "kind": "contact", "summary": "Bob Miller",
+        "reason": "the server answered 500 Internal Server Error",
+    },
+    {
+        "outcome": "failed", "collection": "Contacts", "href": "/dav/alice/Contacts/a90f.vcf",
+        "uid": "a90f@zimbra", "kind": "contact", "summary": "Carol White",
+        "reason": "the server answered 500 Internal Server Error",
+    },
+    {
+        "outcome": "refused", "collection": "Work", "href": "/dav/alice/Work/9b77d0aa.ics",
+        "uid": "9b77d0aa@zimbra", "kind": "event", "summary": "Quarterly review with slides",
+        "reason": "the server refused the item (413 Request Entity Too Large)",
+        "kept": "leftovers/contacts-first-2/Work/9b77d0aa.ics",
+    },
+    {
+        "outcome": "conflict", "collection": "Personal", "href": "/dav/alice/Calendar/3f2a.ics",
+        "uid": "3f2a9c1e@zimbra", "kind": "event", "summary": "Dentist",
+        "reason": "the destination's copy was edited since it was verified",
+        "details": ["VEVENT LOCATION: sent Room 1, stored Room 9"],
+    },
+    {
+        "outcome": "skipped", "collection": "Personal", "href": "/dav/alice/Calendar/j1.ics",
+        "uid": "j1@zimbra", "kind": "journal", "summary": "Diary 2025-12-31",
+        "reason": "the destination collection does not accept VJOURNAL",
+        "kept": "leftovers/contacts-first-2/Personal/j1.ics",
+    },
+    {
+        "outcome": "skipped", "collection": "Personal", "href": "/dav/alice/Calendar/j2.ics",
+        "uid": "j2@zimbra", "kind": "journal", "summary": "Diary 2026-01-01",
+        "reason": "the destination collection does not accept VJOURNAL",
+        "kept": "leftovers/contacts-first-2/Personal/j2.ics",
+    },
+    {
+        "outcome": "converted", "collection": "Personal", "href": "/dav/alice/Calendar/k4.ics",
+        "uid": "k4@zimbra", "kind": "event", "summary": "Team lunch",
+        "reason": "the server stored an equivalent form: VCALENDAR VERSION",
+        "details": ["VCALENDAR VERSION: sent 1.0, stored 2.0"],
+    },
+    {
+        "outcome": "fixed", "collection": "Personal", "href": "/dav/alice/Calendar/w1.ics",
+        "uid": "w1@zimbra", "kind": "event", "summary": "Weekly planning",
+        "reason": "sent after the fix-ups windows-tzid, strip-method, add-vtimezone",
+        "details": [
+            "windows-tzid: DTSTART TZID W. Europe Standard Time -> Europe/Berlin",
+            "strip-method: removed METHOD:REQUEST",
+            "add-vtimezone: added VTIMEZONE Europe/Berlin",
+        ],
+    },
+]  # fmt: skip
+STATS["ledger"] = {
+    outcome: sum(entry["outcome"] == outcome for entry in LEDGER) for outcome in OUTCOMES
 }
 VERIFICATION = {
     "ok": True,
@@ -117,6 +176,11 @@ def seed(path: Path) -> None:
             verification=VERIFICATION if number else None,
             error=None if number else "The server refused the login (401).",
         )
+    ledger.store(run.id, LEDGER)
+    ItemState.create(  # the conflict, as the run left it: `job resolve` settles it
+        job=done, source_collection="/dav/alice/Calendar/", source_href=LEDGER[3]["href"],
+        uid=LEDGER[3]["uid"], kind="event", outcome="conflict", error=LEDGER[3]["reason"],
+    )  # fmt: skip
     for index in range(120):
         level, message, collection, uid, summary = LOG[index % len(LOG)]
         LogEntry.create(
@@ -194,6 +258,21 @@ async def log_search(pilot: Pilot) -> None:
     await pilot.press("down", "l", "slash", *"refused", "enter")
 
 
+async def items(pilot: Pilot) -> None:
+    """The finished job's ledger, its first (gravest) entry highlighted."""
+    await pilot.press("down", "i")
+
+
+async def items_fixed(pilot: Pilot) -> None:
+    """Filtered to `fixed`: what each fix-up changed, source and sent side by side."""
+    await pilot.press("down", "i", *["f"] * 6)
+
+
+async def items_conflict(pilot: Pilot) -> None:
+    """A conflict highlighted: sent and stored side by side, the keys that settle it."""
+    await pilot.press("down", "i", "down", "down", "down")
+
+
 SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "jobs": running_job,
     "job-detail": job_detail,
@@ -206,6 +285,9 @@ SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "log": log,
     "log-search": log_search,
     "help": lambda pilot: pilot.press("question_mark"),
+    "items": items,
+    "items-fixed": items_fixed,
+    "items-conflict": items_conflict,
 }
 
 

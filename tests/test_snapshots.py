@@ -85,3 +85,15 @@ def test_job_detail_at_200x50(seeded: DavtuiApp, snap_compare) -> None:
         await settle(pilot)
 
     assert snap_compare(seeded, terminal_size=(200, 50), run_before=run_before)
+
+
+def test_items_at_200x50(seeded: DavtuiApp, snap_compare) -> None:
+    """The Items screen on a large terminal: the conflict's sent and stored side by side and
+    the keys that settle it."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        await SCENES["items-conflict"](pilot)
+        await settle(pilot)
+
+    assert snap_compare(seeded, terminal_size=(200, 50), run_before=run_before)

@@ -185,6 +185,7 @@ class DavtuiApp(App[None]):
         title = {"accounts": "Accounts", "jobs": "Jobs", "logs": "Logs"}.get(self.current_mode)
         if isinstance(screen, ModalScreen):
             title = getattr(screen, "title_text", None) or type(screen).__name__
+        title = getattr(screen, "title_text", None) or title  # a pushed screen (Items)
         self.push_screen(HelpScreen(screen, title or "davtui"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -6,6 +6,7 @@ from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.help import HelpScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
 from davtui.tui.screens.jobs import JobsScreen
+from davtui.tui.screens.ledger import LedgerScreen
 from davtui.tui.screens.logs import LogsScreen
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "JobFields",
     "JobForm",
     "JobsScreen",
+    "LedgerScreen",
     "LogsScreen",
 ]

@@ -25,6 +25,7 @@ from davtui.store.models import Account, Job, Run, database, utcnow
 from davtui.tui.messages import JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
+from davtui.tui.screens.ledger import LedgerScreen
 from davtui.tui.widgets.format import badge, bar, duration
 from davtui.tui.widgets.job_detail import JobDetail
 
@@ -42,6 +43,7 @@ APPLIES: dict[str, tuple[str, ...] | None] = {
     "resume": lifecycle.APPLIES["resume"],
     "duplicate": None,
     "log": None,
+    "items": None,
 }
 # The engine's phases as the Progress cell names them; copying ("act") shows the bar.
 PHASE_WORDS = {
@@ -89,6 +91,9 @@ class JobsScreen(Screen[None]):
         Binding("c", "duplicate", "Duplicate", id="job.duplicate"),
         Binding("d", "delete", "Delete", id="job.delete"),
         Binding("l", "log", "Log", id="job.log"),
+        Binding(
+            "i", "items", "Items", id="job.items", tooltip="Items the last run did not copy as sent"
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -297,6 +302,10 @@ class JobsScreen(Screen[None]):
         runs = job.runs.count()
         question = f"Delete job {job.name} with its {runs} run(s) and their logs?"
         self.app.push_screen(ConfirmScreen("Delete job", question, yes="Delete"), confirmed)
+
+    def action_items(self) -> None:
+        if job := self._applicable("items"):
+            self.app.push_screen(LedgerScreen(job.id), lambda _: self.reload(select=job.id))
 
     async def action_log(self) -> None:
         if job := self._applicable("log"):

@@ -10,13 +10,27 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from davtui.engine.jobs import ledger
 from davtui.store.models import Account, Job, Run
 from davtui.tui.widgets.format import as_datetime, badge, duration, local_time
+from davtui.tui.widgets.ledger_view import counts_line
 from davtui.tui.widgets.stats import StatsTable, extras, verification_line
 
 # suppress_invitations -> what the summary says (None: on where the server e-mails, SOGo)
 INVITATIONS = {True: ["no invitations"], False: [], None: ["invitations: auto"]}
 HISTORY = 50
+
+
+def ledger_counts(run: Run) -> dict[str, int] | None:
+    """The finished run's ledger counts per outcome: as its report gave them (`stats`), else
+    from its stored entries; None for a run still going, a dry run, or one that made none
+    (a run from before the ledger must not read as "every item arrived as sent")."""
+    if run.finished_at is None or run.dry_run or not run.stats:
+        return None
+    if isinstance(found := run.stats.get("ledger"), dict):
+        return found
+    counts = ledger.counts(run.job_id, run.id)
+    return counts if any(counts.values()) else None
 
 
 def run_time(run: Run) -> str:
@@ -82,6 +96,8 @@ class JobDetail(Vertical):
         if line := verification_line(last.verification):
             ok = (last.verification or {}).get("ok")
             parts.append(Text(line, style="" if ok else theme["error"]))
+        if (found := ledger_counts(last)) is not None:
+            parts.append(Text(counts_line(found)))
         if last.error:
             parts.append(Text(last.error, style=theme["error"]))
         stats.update(Group(*parts))
