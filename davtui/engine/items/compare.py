@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import hashlib
 
-from davtui.engine.items.normal import implied_duration, property_line
+from davtui.engine.items.normal import (
+    SPLIT_LISTS,
+    implied_duration,
+    one_per_value,
+    property_line,
+)
 from davtui.engine.items.scan import Component, parsed, split_line, value_problem
 
 _IGNORED = frozenset({"DTSTAMP", "PRODID", "REV", "LAST-MODIFIED"})
@@ -41,7 +46,9 @@ def _props(component: Component, meaning: bool = False) -> list[str]:
             continue
         _, params, value = split_line(line.text)
         normal = property_line(line.group, line.name, params, value, vcard, meaning)
-        if normal is not None:
+        if normal is not None and meaning and line.name in SPLIT_LISTS:
+            props += one_per_value(normal)
+        elif normal is not None:
             props.append(normal)
     if component.name == "VEVENT":
         props += implied_duration(props)
