@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,16 +59,20 @@ def total(report: dict, outcome: str) -> int:
     return sum(report["stats"].get(kind, {}).get(outcome, 0) for kind in KINDS)
 
 
+#: A per-item error that is the destination's answer (an HTTP 4xx, a precondition), not ours.
+_REFUSED = re.compile(r"answered 4\d\d|refuse", re.IGNORECASE)
+
+
 def row(first: dict, code: int, again: dict, again_code: int) -> dict[str, int]:
     """One table row from a run's report and its no-change re-run's report.
 
     as_sent: created and verified equal; fixed: fix-ups applied (per fix-up, today's report
     has no per-item list); converted/changed: verification's conversions and "different";
     rewritten: a value davtui found invalid, rewritten by the server; refused: the
-    destination said no (an HTTP answer); failed: every other per-item error."""
+    destination said no (an HTTP 4xx answer); failed: every other per-item error."""
     verification = first["verification"]
     errors = first["errors"]
-    refused = sum(1 for e in errors if "refused" in (e.get("reason") or "").lower())
+    refused = sum(1 for e in errors if _REFUSED.search(e.get("reason") or ""))
     created = total(first, "created") + total(first, "updated")
     noted = len(verification["different"]) + verification["converted"]
     noted += len(verification["rewritten"]) + len(verification["missing"])
