@@ -56,6 +56,10 @@ FB_A, FB_B = "20240701T080000Z/PT8H", "20240702T080000Z/PT8H"
 CONVERSIONS = [
     ("FREEBUSY list as one line per period (Xandikos)", freebusy(f"FREEBUSY:{FB_A},{FB_B}"),
      freebusy(f"FREEBUSY:{FB_A}", f"FREEBUSY:{FB_B}"), ["VFREEBUSY FREEBUSY"]),
+    ("EXDATE list as one line per date, a TZID with a colon",
+     event('EXDATE;TZID="(UTC-03:00) Brasilia":20240101T100000,20240102T100000'),
+     event('EXDATE;TZID="(UTC-03:00) Brasilia":20240101T100000',
+           'EXDATE;TZID="(UTC-03:00) Brasilia":20240102T100000'), ["VEVENT EXDATE"]),
     ("TZID=Etc/GMT local time as UTC (Xandikos)", event("DTEND;TZID=Etc/GMT:20240917T010000"),
      event("DTEND:20240917T010000Z"), ["VEVENT DTEND"]),
     ("trailing blank (DAViCal -> Cyrus)", event("SUMMARY:Boxing Day "),

@@ -241,16 +241,13 @@ SPLIT_LISTS = frozenset({"FREEBUSY", "EXDATE", "RDATE", "CATEGORIES", "RESOURCES
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 
 
-def one_per_value(line: str) -> list[str]:
-    """A normal `NAME;PARAMS:a,b` of SPLIT_LISTS as `NAME;PARAMS:a` and `NAME;PARAMS:b` (the
-    list's blanks dropped): the looser form only, the content hash keeps the lines as sent."""
-    head, _, value = line.partition(":")
-    while '"' in head and head.count('"') % 2:  # a colon inside a quoted parameter
-        more, _, value = value.partition(":")
-        head += ":" + more
+def list_values(value: str) -> list[str]:
+    """The values of a SPLIT_LISTS property (at its unescaped commas, blanks dropped), each
+    normalised as a property of its own: the looser form only, the content hash keeps the
+    lines as sent."""
     if "," not in value:
-        return [line]
-    return [f"{head}:{part.strip()}" for part in _UNESCAPED_COMMA.split(value)]
+        return [value]
+    return [part.strip() for part in _UNESCAPED_COMMA.split(value)]
 
 
 def _pref_as_type(params_: list[str]) -> list[str]:
