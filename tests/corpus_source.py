@@ -34,10 +34,12 @@ class CorpusSource:
         return sum(self.accepted.values())
 
 
-def corpus_groups(root: Path = CORPUS) -> dict[tuple[str, str], list]:
-    """(kind, corpus folder) -> split items of every file in it."""
+def corpus_groups(root: Path = CORPUS, only: set[str] | None = None) -> dict[tuple[str, str], list]:
+    """(kind, corpus folder) -> split items of every file in it (of `only`, relative paths)."""
     groups: dict[tuple[str, str], list] = defaultdict(list)
     for path in sorted(root.glob("*/*/*")):
+        if only is not None and path.relative_to(root).as_posix() not in only:
+            continue
         kind = "calendar" if path.parts[-3] == "ics" else "addressbook"
         for entry in split(path.read_bytes(), str(path)):
             if not isinstance(entry, ItemError):
@@ -45,12 +47,12 @@ def corpus_groups(root: Path = CORPUS) -> dict[tuple[str, str], list]:
     return groups
 
 
-def fill(server: Server) -> CorpusSource:
+def fill(server: Server, only: set[str] | None = None) -> CorpusSource:
     """Create the collections over HTTP, then write their item files into the storage."""
     auth = {"user": USER, "password": PASSWORD}
     store = Path(server.root) / "collections" / "collection-root" / USER
     urls = []
-    for (kind, folder), items in corpus_groups().items():
+    for (kind, folder), items in corpus_groups(only=only).items():
         names = {resource_name(item.uid, item.info.kind): item.data for item in items}
         ordered = sorted(names)
         for n in range(0, len(ordered), CHUNK):

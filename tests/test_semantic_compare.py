@@ -42,8 +42,26 @@ def card(*lines: str, version: str = "3.0") -> bytes:
     )
 
 
+def freebusy(*lines: str) -> bytes:
+    body = "".join(f"{line}\r\n" for line in lines)
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VFREEBUSY\r\n"
+        f"UID:fb-1\r\nDTSTAMP:20240101T000000Z\r\n{body}END:VFREEBUSY\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+FB_A, FB_B = "20240701T080000Z/PT8H", "20240702T080000Z/PT8H"
+
 #: (what the server rewrote, sent, stored, the properties named as converted)
 CONVERSIONS = [
+    ("FREEBUSY list as one line per period (Xandikos)", freebusy(f"FREEBUSY:{FB_A},{FB_B}"),
+     freebusy(f"FREEBUSY:{FB_A}", f"FREEBUSY:{FB_B}"), ["VFREEBUSY FREEBUSY"]),
+    ("EXDATE list as one line per date, a TZID with a colon",
+     event('EXDATE;TZID="(UTC-03:00) Brasilia":20240101T100000,20240102T100000'),
+     event('EXDATE;TZID="(UTC-03:00) Brasilia":20240101T100000',
+           'EXDATE;TZID="(UTC-03:00) Brasilia":20240102T100000'), ["VEVENT EXDATE"]),
+    ("TZID=Etc/GMT local time as UTC (Xandikos)", event("DTEND;TZID=Etc/GMT:20240917T010000"),
+     event("DTEND:20240917T010000Z"), ["VEVENT DTEND"]),
     ("trailing blank (DAViCal -> Cyrus)", event("SUMMARY:Boxing Day "),
      event("SUMMARY:Boxing Day"), ["VEVENT SUMMARY"]),
     ("VALUE=DATE spelled out", event("DTSTART:20231224"),
@@ -65,6 +83,12 @@ CONVERSIONS = [
 
 #: (what changed, sent, stored, the property the reason must name)
 CHANGES = [
+    ("a FREEBUSY period lost", freebusy(f"FREEBUSY:{FB_A},{FB_B}"), freebusy(f"FREEBUSY:{FB_A}"),
+     "VFREEBUSY FREEBUSY"),
+    ("a zone's local time read as UTC", event("DTEND;TZID=Europe/Berlin:20240917T010000"),
+     event("DTEND:20240917T010000Z"), "VEVENT DTEND"),
+    ("Etc/GMT+1 is not UTC", event("DTEND;TZID=Etc/GMT+1:20240917T010000"),
+     event("DTEND:20240917T010000Z"), "VEVENT DTEND"),
     ("a time moved: floating -> UTC", event("DTSTART:20231224T100000"),
      event("DTSTART:20231224T100000Z"), "VEVENT DTSTART"),
     ("a date became a date-time", event("DTSTART;VALUE=DATE:20231224"),

@@ -14,7 +14,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from davtui.engine.items.normal import implied_duration, property_line
+from davtui.engine.items.normal import (
+    SPLIT_LISTS,
+    implied_duration,
+    list_values,
+    property_line,
+)
 from davtui.engine.items.scan import Component, parsed, split_line, value_problem
 
 _IGNORED = frozenset({"DTSTAMP", "PRODID", "REV", "LAST-MODIFIED"})
@@ -41,9 +46,11 @@ def _props(component: Component, meaning: bool = False) -> list[str]:
         if line.name in _IGNORED or line.name in ignored:
             continue
         _, params, value = split_line(line.text)
-        normal = property_line(line.group, line.name, params, value, vcard, meaning)
-        if normal is not None:
-            props.append(normal)
+        values = list_values(value) if meaning and line.name in SPLIT_LISTS else [value]
+        for one in values:
+            normal = property_line(line.group, line.name, params, one, vcard, meaning)
+            if normal is not None:
+                props.append(normal)
     if component.name == "VEVENT":
         props += implied_duration(props)
     return sorted(props)

@@ -212,7 +212,42 @@ def meaning_only(name: str, params_: list[str], value: str) -> tuple[list[str], 
     if name == "TEL" and "VALUE=URI" in (p.upper() for p in params_):
         params_ = [p for p in params_ if p.upper() != "VALUE=URI"]
         value = value[4:] if value.lower().startswith("tel:") else value
+    params_, value = _utc_zone_as_z(params_, value)
     return _pref_as_type(params_), value
+
+
+#: IANA names of UTC itself (no offset, no daylight saving, ever): Xandikos stores
+#: `DTEND;TZID=Etc/GMT:20240917T010000` as `20240917T010000Z`, the same instant.
+UTC_ZONES = frozenset(
+    {"UTC", "ETC/UTC", "ETC/GMT", "ETC/GMT0", "ETC/GMT+0", "ETC/GMT-0", "ETC/UCT", "ETC/ZULU",
+     "ETC/UNIVERSAL", "ETC/GREENWICH", "GMT", "GMT0", "UCT", "ZULU", "UNIVERSAL", "GREENWICH"}
+)  # fmt: skip
+
+
+def _utc_zone_as_z(params_: list[str], value: str) -> tuple[list[str], str]:
+    """A local time in a UTC zone written as UTC (`TZID=Etc/GMT:...T010000` -> `...T010000Z`)."""
+    tzid = next((p for p in params_ if p.startswith("TZID=")), None)
+    if tzid is None or tzid[5:].strip().upper() not in UTC_ZONES:
+        return params_, value
+    if not _DATE_TIME_LIST.fullmatch(value.strip()):
+        return params_, value
+    times = ",".join(t if t.endswith("Z") else t + "Z" for t in value.strip().split(","))
+    return [p for p in params_ if p != tzid], times
+
+
+#: Properties whose comma list means the same as one property per value (RFC 5545 3.8.2.6,
+#: 3.8.5.1/2, 3.8.1.2, 3.8.1.10): Xandikos writes `FREEBUSY:a,b` as two FREEBUSY lines.
+SPLIT_LISTS = frozenset({"FREEBUSY", "EXDATE", "RDATE", "CATEGORIES", "RESOURCES"})
+_UNESCAPED_COMMA = re.compile(r"(?<!\\),")
+
+
+def list_values(value: str) -> list[str]:
+    """The values of a SPLIT_LISTS property (at its unescaped commas, blanks dropped), each
+    normalised as a property of its own: the looser form only, the content hash keeps the
+    lines as sent."""
+    if "," not in value:
+        return [value]
+    return [part.strip() for part in _UNESCAPED_COMMA.split(value)]
 
 
 def _pref_as_type(params_: list[str]) -> list[str]:
