@@ -25,7 +25,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     worker: SOGo is reset by its session fixture once, never while another worker uses it,
     and the corpus is loaded into one Radicale, not one per worker."""
     for item in items:
-        if {"sogo", "corpus_source"} & set(getattr(item, "fixturenames", ())):
+        uses = {"sogo", "corpus_source"} & set(getattr(item, "fixturenames", ()))
+        if uses or item.get_closest_marker("sogo"):
             item.add_marker(pytest.mark.xdist_group("shared-servers"))
 
 

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 from davtui.engine.jobs import ledger
 from davtui.engine.jobs.conflicts import Unresolvable, resolve
 from davtui.store.models import ItemState, Job
+from davtui.store.rows import tuples
 from davtui.tui.messages import JobsChanged
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.widgets.ledger_view import SETTLED, entry_panel
@@ -91,9 +92,11 @@ class LedgerScreen(Screen[None]):
         self.page = ledger.entries(self.job_id, self.run_id, self.outcome, self.first, PAGE)
         hrefs = [e.href for e in self.page if e.outcome == "conflict" and e.href]
         self.settled = dict(
-            ItemState.select(ItemState.source_href, ItemState.outcome)
-            .where((ItemState.job == self.job_id) & ItemState.source_href.in_(hrefs))
-            .tuples()
+            tuples(
+                ItemState.select(ItemState.source_href, ItemState.outcome).where(
+                    (ItemState.job == self.job_id) & ItemState.source_href.in_(hrefs)
+                )
+            )
         )
         table = self.query_one("#ledger-items", DataTable)
         table.clear()
