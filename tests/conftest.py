@@ -20,6 +20,7 @@ NO_CORPUS = f"the real-world corpus is not beside this clone (looked for {CORPUS
 OWN_CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist, the tests on the lab's SOGo and on the corpus Radicale share one
     worker: SOGo is reset by its session fixture once, never while another worker uses it,
