@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -40,8 +39,11 @@ CHAIN = (
     ("sogo", "xandikos"),
     ("xandikos", "sogo"),
 )
-COLUMNS = ("source", "as_sent", "fixed", "converted", "changed", "rewritten", "skipped",
-           "refused", "failed", "missing", "exit", "rerun_read", "rerun_wrote",
+#: table column -> ledger outcome
+LEDGER_COLUMNS = {"fixed": "fixed", "converted": "converted", "changed": "changed-by-server",
+                  "skipped": "skipped", "refused": "refused", "failed": "failed",
+                  "conflict": "conflict", "missing": "missing"}  # fmt: skip
+COLUMNS = ("source", "as_sent", *LEDGER_COLUMNS, "exit", "rerun_read", "rerun_wrote",
            "rerun_exit")  # fmt: skip
 
 
@@ -59,38 +61,17 @@ def total(report: dict, outcome: str) -> int:
     return sum(report["stats"].get(kind, {}).get(outcome, 0) for kind in KINDS)
 
 
-#: A per-item error that is the destination's answer (an HTTP 4xx, a precondition), not ours.
-_REFUSED = re.compile(r"answered 4\d\d|refuse", re.IGNORECASE)
-
-
 def row(first: dict, code: int, again: dict, again_code: int) -> dict[str, int]:
-    """One table row from a run's report and its no-change re-run's report.
-
-    as_sent: created and verified equal; fixed: fix-ups applied (per fix-up, today's report
-    has no per-item list); converted/changed: verification's conversions and "different";
-    rewritten: a value davtui found invalid, rewritten by the server; refused: the
-    destination said no (an HTTP 4xx answer); failed: every other per-item error."""
-    verification = first["verification"]
-    errors = first["errors"]
-    refused = sum(1 for e in errors if _REFUSED.search(e.get("reason") or ""))
-    created = total(first, "created") + total(first, "updated")
-    noted = len(verification["different"]) + verification["converted"]
-    noted += len(verification["rewritten"]) + len(verification["missing"])
+    """One table row from a run's report and its no-change re-run's report: the counts per
+    outcome of the run's ledger (one entry per item not copied as sent and verified equal,
+    named by its gravest finding); as_sent is every other source item."""
+    ledger = first["stats"].get("ledger", {})
+    source = sum(total(first, outcome) for outcome in ("created", "updated", "skipped",
+                                                       "failed", "unchanged"))  # fmt: skip
     return {
-        "source": total(first, "created")
-        + total(first, "updated")
-        + total(first, "skipped")
-        + total(first, "failed")
-        + total(first, "unchanged"),
-        "as_sent": created - noted,
-        "fixed": sum(first["stats"].get("fixups", {}).values()),
-        "converted": verification["converted"],
-        "changed": len(verification["different"]),
-        "rewritten": len(verification["rewritten"]),
-        "skipped": total(first, "skipped"),
-        "refused": refused,
-        "failed": len(errors) - refused,
-        "missing": len(verification["missing"]),
+        "source": source,
+        "as_sent": source - len(first.get("ledger", [])),
+        **{column: ledger.get(outcome, 0) for column, outcome in LEDGER_COLUMNS.items()},
         "exit": code,
         "rerun_read": again["verification"].get("fetched", 0),
         "rerun_wrote": total(again, "created") + total(again, "updated"),
