@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from davtui.engine.errors import ItemError
-from davtui.engine.items import compare, fixups
+from davtui.engine.items import compare, fixups, lines
 from davtui.engine.items.compare import content_hash
 from davtui.engine.items.scan import scan
 from davtui.engine.items.split import Item, split
@@ -134,7 +134,7 @@ def test_accepts_refuses_other_components() -> None:
 
 
 def test_fold_never_splits_a_character() -> None:
-    folded = fixups.fold("SUMMARY:" + "é" * 100)
+    folded = lines.fold("SUMMARY:" + "é" * 100)
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == "SUMMARY:" + "é" * 100
 
