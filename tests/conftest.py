@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.credentials import listener  # noqa: F401  (the credential tests' second listener)
 from tests.servers import Server, start_radicale, start_xandikos
 from tests.sogo import sogo  # noqa: F401  (the lab's SOGo, a session fixture)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
 import pytest
 
 from davtui.engine.errors import ItemError
-from davtui.engine.items import compare, fixups
+from davtui.engine.items import compare, fixups, lines
 from davtui.engine.items.compare import content_hash
 from davtui.engine.items.scan import scan
 from davtui.engine.items.split import Item, split
@@ -68,6 +70,39 @@ def test_windows_tzid_and_add_vtimezone() -> None:
     assert scan(fixed).uid == "w1"
 
 
+def test_every_windows_zone_passes_the_byte_precheck() -> None:
+    """The pre-check that spares IANA-only items the CLDR table must let every Windows name
+    through, as a parameter (quoted or not) and as a VTIMEZONE's TZID, even folded."""
+    base = sample_event("wz").replace(
+        b"DTSTART:20240102T100000Z", b"DTSTART;TZID=%s:20240102T100000"
+    )
+    for name, iana in fixups.windows_zones().items():
+        for form in (name.encode(), b'"' + name.encode() + b'"'):
+            fixed, applied = fixups.apply(base % form)
+            assert "windows-tzid" in applied and f"TZID={iana}:".encode() in fixed, name
+        folded = b"BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:" + name.encode()[:3] + b"\r\n "
+        folded += name.encode()[3:] + b"\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+        assert fixups.fix_windows_tzid(folded) is not folded, name
+
+
+def test_iana_zones_never_load_the_windows_table() -> None:
+    """Importing the CLDR table imports all of icalendar (+4 MB peak): an item whose zones are
+    IANA names must not (a fresh interpreter, as `davtui migrate` is)."""
+    code = (
+        "import sys\n"
+        "from davtui.engine.items import fixups\n"
+        "from tests.contract import sample_event\n"
+        "e = sample_event('ia').replace(b'DTSTART:20240102T100000Z',"
+        " b'DTSTART;TZID=Europe/Berlin:20240102T100000')\n"
+        "fixed, applied = fixups.apply(e)\n"
+        "assert applied == ['add-vtimezone'], applied\n"
+        "print('icalendar' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
 def test_unknown_zones_are_left_alone() -> None:
     event = sample_event("w2").replace(
         b"DTSTART:20240102T100000Z", b"DTSTART;TZID=Customized Time Zone:20240102T100000"
@@ -99,7 +134,7 @@ def test_accepts_refuses_other_components() -> None:
 
 
 def test_fold_never_splits_a_character() -> None:
-    folded = fixups.fold("SUMMARY:" + "é" * 100)
+    folded = lines.fold("SUMMARY:" + "é" * 100)
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == "SUMMARY:" + "é" * 100
 

@@ -13,7 +13,6 @@ stored before the rule existed is refused, not spoken to).
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -230,6 +229,8 @@ def _masked(url: str) -> str:
 
 def unknown_key(name: str, known: Iterable[str], where: str, noun: str = "key") -> ConfigError:
     """'Unknown key' naming the nearest known one, so a typo is found at once."""
+    import difflib  # only for a typo: 0.2 MB that a valid configuration never needs
+
     near = difflib.get_close_matches(str(name), list(known), n=1)
     hint = f"the nearest known {noun} is {near[0]}" if near else f"known: {', '.join(known)}"
     return ConfigError(f"{where} has an unknown {noun} {shown(name)} ({hint}).")

@@ -93,7 +93,10 @@ class Wire:
     def __init__(self, verify: bool | str, connect_timeout: float, read_timeout: float) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self._context = _tls_context(verify)
+        # the system store costs ~25 ms of CPU and ~2 MB: loaded on the first https connection,
+        # never by a run over plain http; a CA file or `verify=False` at once, as before (a
+        # missing CA file is an error of the account, not of a connection)
+        self._context: ssl.SSLContext | None = None if verify is True else _tls_context(verify)
         self._proxies = urllib.request.getproxies()
         self._idle: dict[Key, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
@@ -176,13 +179,22 @@ class Wire:
             for conn in conns:
                 conn.close()
 
+    def _tls(self) -> ssl.SSLContext:
+        """The TLS context; the system store's is built on the first https connection.
+        Called outside `_lock`, which it takes."""
+        if self._context is None:
+            with self._lock:
+                if self._context is None:
+                    self._context = _tls_context(True)
+        return self._context
+
     def _connect(self, key: Key) -> http.client.HTTPConnection:
         scheme, host, port = key
         proxy = None if urllib.request.proxy_bypass(host) else self._proxies.get(scheme)
         if proxy:
             conn = self._via_proxy(proxy, scheme, host, port)
         elif scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, context=self._context)
+            conn = http.client.HTTPSConnection(host, port, context=self._tls())
         else:
             conn = http.client.HTTPConnection(host, port)
         conn.timeout = self.connect_timeout
@@ -208,7 +220,7 @@ class Wire:
             headers["Proxy-Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
         address = parts.hostname or "", parts.port or 8080
         if scheme == "https":
-            conn = http.client.HTTPSConnection(*address, context=self._context)
+            conn = http.client.HTTPSConnection(*address, context=self._tls())
             conn.set_tunnel(host, port, headers=headers)
             return conn
         plain = http.client.HTTPConnection(*address)

@@ -5,6 +5,8 @@ there is nothing to do, so `apply` knows which ones acted and the engine sends t
 untouched whenever possible. Fix-ups work on unfolded lines and re-fold (at 75 octets) only the
 lines they change; nothing else is rewritten (SEQUENCE is never bumped).
 
+How a fix-up edits lines is `lines.edit_lines`'s; this module holds the catalogue and `apply`.
+
 Order matters: `utf8` first (the others work on UTF-8), then `add-uid` (the UID is derived
 from the content before anything else changes it, so it equals the UID `split` announced).
 """
@@ -18,6 +20,7 @@ from collections.abc import Callable
 
 from davtui.engine.errors import ItemError
 from davtui.engine.items.compare import derive_uid
+from davtui.engine.items.lines import edit_lines, is_item, param_of, with_param
 from davtui.engine.items.normal import UTC_TIMES, bare_name, split_outside_quotes
 from davtui.engine.items.scan import Component, Line, decode, parsed, split_line
 
@@ -32,66 +35,6 @@ def windows_zones() -> dict[str, str]:
 
 
 Fixup = Callable[[bytes], bytes]
-Edit = Callable[["Line", list[str]], "list[str] | None"]
-
-
-def fold(text: str) -> str:
-    """`text` folded at 75 octets with CRLF + space, never inside a UTF-8 sequence."""
-    if len(text.encode()) <= 75:
-        return text
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in text:
-        width = len(char.encode())
-        if size + width > (75 if not parts else 74):
-            parts.append("".join(current))
-            current, size = [], 0
-        current.append(char)
-        size += width
-    return "\r\n ".join([*parts, "".join(current)])
-
-
-def _edit(data: bytes, edit: Edit, refold: bool = True) -> bytes:
-    """Replace each line for which `edit` returns new unfolded lines (None keeps it as is).
-
-    `edit` gets the line and the names of the components around it, outermost first: for a
-    BEGIN or END line, the components around that component. Unchanged data is returned as
-    the same object. `refold=False`: `edit` returns the lines as they are to be written.
-    """
-    stack: list[str] = []
-    out: list[str] = []
-    changed = False
-    for line in parsed(data).lines:
-        if line.name == "END" and stack:
-            stack.pop()
-        new = edit(line, stack)
-        if line.name == "BEGIN":
-            stack.append(line.value().strip().upper())
-        if new is None:
-            out.append(line.raw)
-        else:
-            changed = True
-            out.extend(fold(text) if refold else text for text in new)
-    return "\r\n".join([*out, ""]).encode() if changed else data
-
-
-def _is_item(name: str, parents: list[str]) -> bool:
-    """A component that must carry a UID: a vCard, or a VCALENDAR member but VTIMEZONE."""
-    return (name == "VCARD" and not parents) or (parents == ["VCALENDAR"] and name != "VTIMEZONE")
-
-
-def _with_param(line: Line, name: str, value: str) -> str:
-    head, params, rest = split_line(line.text)
-    return ";".join([head, *filter(None, [params]), f"{name}={value}"]) + ":" + rest
-
-
-def _param(line: Line, name: str) -> str | None:
-    for param in split_outside_quotes(split_line(line.text)[1], ";"):
-        key, _, value = param.partition("=")
-        if key.strip().upper() == name:
-            return value.strip('"')
-    return None
 
 
 def fix_utf8(data: bytes) -> bytes:
@@ -121,20 +64,20 @@ def fix_add_uid(data: bytes) -> bytes:
     """
     tops = parsed(data).components
     holders = [c for top in tops for c in ([top] if top.name == "VCARD" else top.children)]
-    named = [c.first("UID") is not None for c in holders if _is_item(c.name, _parents(c, tops))]
+    named = [c.first("UID") is not None for c in holders if is_item(c.name, _parents(c, tops))]
     if all(named):
         return data
     index = -1
 
     def edit(line: Line, parents: list[str]) -> list[str] | None:
         nonlocal index
-        if line.name != "BEGIN" or not _is_item(line.value().strip().upper(), parents):
+        if line.name != "BEGIN" or not is_item(line.value().strip().upper(), parents):
             return None
         index += 1
         missing = index < len(named) and not named[index]
         return [line.text, f"UID:{derive_uid(data)}"] if missing else None
 
-    return _edit(data, edit)
+    return edit_lines(data, edit)
 
 
 def _parents(component: Component, tops: list[Component]) -> list[str]:
@@ -143,25 +86,33 @@ def _parents(component: Component, tops: list[Component]) -> list[str]:
 
 def fix_strip_method(data: bytes) -> bytes:
     """Drop METHOD: an iTIP method is invalid in a stored calendar object (RFC 4791 4.1)."""
-    return _edit(data, lambda line, parents: [] if line.name == "METHOD" and
+    return edit_lines(data, lambda line, parents: [] if line.name == "METHOD" and
                  parents == ["VCALENDAR"] else None)  # fmt: skip
+
+
+#: A TZID that might be a Windows name: every CLDR key has a space or starts with UTC, no IANA
+#: name has a space. Checked on the bytes first, so that the items with IANA zones (nearly all)
+#: never load the table: importing it imports all of icalendar (+4 MB, 40 ms).
+_WINDOWS_HINT = re.compile(rb'(?i)TZID[ \t]*[=:]"?(?:UTC|[^";:\r\n]* )')
 
 
 def fix_windows_tzid(data: bytes) -> bytes:
     """Rename Windows zone names (`W. Europe Standard Time`) to IANA ones, everywhere."""
+    if not _WINDOWS_HINT.search(_unfolded(data)):
+        return data
 
     def edit(line: Line, parents: list[str]) -> list[str] | None:
         if line.name == "TZID" and parents[-1:] == ["VTIMEZONE"]:
             iana = windows_zones().get(line.value().strip())
             return [f"TZID:{iana}"] if iana else None
-        tzid = _param(line, "TZID") if "TZID=" in line.text[:300].upper() else None
+        tzid = param_of(line, "TZID") if "TZID=" in line.text[:300].upper() else None
         if tzid is None or tzid not in windows_zones():
             return None
         head, params, value = split_line(line.text)
         kept = [p for p in split_outside_quotes(params, ";") if not _is_tzid(p)]
         return [";".join([head, *kept, f"TZID={windows_zones()[tzid]}"]) + ":" + value]
 
-    return _edit(data, edit)
+    return edit_lines(data, edit)
 
 
 def _is_tzid(param: str) -> bool:
@@ -194,7 +145,7 @@ def _drop_tzid(data: bytes, invalid: re.Pattern[str], hint: re.Pattern[bytes]) -
         kept = [p for p in split_outside_quotes(params, ";") if not _is_tzid(p)]
         return [";".join([head, *kept]) + ":" + value]
 
-    return _edit(data, edit)
+    return edit_lines(data, edit)
 
 
 def fix_utc_with_tzid(data: bytes) -> bytes:
@@ -236,7 +187,7 @@ def fix_vcard_commas(data: bytes) -> bytes:
             return None
         return [";".join([head, *filter(None, [params])]) + ":" + escaped]
 
-    return _edit(data, edit)
+    return edit_lines(data, edit)
 
 
 #: Single-value TEXT properties of iCalendar (RFC 5545 3.3.11); CATEGORIES and RESOURCES are
@@ -262,7 +213,7 @@ def fix_escape_text(data: bytes) -> bytes:
             return None
         return [";".join([head, *filter(None, [params])]) + ":" + escaped]
 
-    return _edit(data, edit)
+    return edit_lines(data, edit)
 
 
 def fix_vcard_bare_params(data: bytes) -> bytes:
@@ -285,7 +236,7 @@ def fix_vcard_bare_params(data: bytes) -> bytes:
             return None
         return [new_head + line.raw[len(old_head) :]]  # later physical lines stay as they are
 
-    return _edit(data, edit, refold=False)
+    return edit_lines(data, edit, refold=False)
 
 
 def fix_add_vtimezone(data: bytes) -> bytes:
@@ -294,7 +245,7 @@ def fix_add_vtimezone(data: bytes) -> bytes:
     for line in parsed(data).lines:
         if line.name == "TZID":
             defined.add(line.value().strip())
-        elif "TZID=" in line.text[:300].upper() and (tzid := _param(line, "TZID")):
+        elif "TZID=" in line.text[:300].upper() and (tzid := param_of(line, "TZID")):
             referenced.add(tzid)
     zones = [z for z in sorted(referenced - defined) if _vtimezone(z)]
     if not zones:
@@ -308,7 +259,7 @@ def fix_add_vtimezone(data: bytes) -> bytes:
         done = True
         return [text for zone in zones for text in _vtimezone(zone)] + [line.text]
 
-    return _edit(data, edit)
+    return edit_lines(data, edit)
 
 
 @functools.lru_cache(maxsize=512)
@@ -344,18 +295,18 @@ def fix_drop_duration(data: bytes) -> bytes:
             return [] if 0 <= index < len(both) and both[index] else None
         return None
 
-    return _edit(data, edit)
+    return edit_lines(data, edit)
 
 
 def fix_suppress_invitations(data: bytes) -> bytes:
     """SCHEDULE-AGENT=CLIENT on ORGANIZER/ATTENDEE: SOGo then e-mails nobody (RFC 6638)."""
 
     def edit(line: Line, parents: list[str]) -> list[str] | None:
-        if line.name not in ("ORGANIZER", "ATTENDEE") or _param(line, "SCHEDULE-AGENT"):
+        if line.name not in ("ORGANIZER", "ATTENDEE") or param_of(line, "SCHEDULE-AGENT"):
             return None
-        return [_with_param(line, "SCHEDULE-AGENT", "CLIENT")]
+        return [with_param(line, "SCHEDULE-AGENT", "CLIENT")]
 
-    return _edit(data, edit)
+    return edit_lines(data, edit)
 
 
 FIXUPS: dict[str, Fixup] = {

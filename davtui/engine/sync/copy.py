@@ -3,7 +3,8 @@
 The source items arrive as a stream (multiget batches read on the calling thread, or read
 ahead for a collection with few changes) while the run's writer threads (`writers.Writers`)
 PUT to the destination, so neither side waits for the other. Each
-finished item is recorded in its own transaction before it counts as done.
+finished item is recorded in its own transaction before it counts as done. How an item gets
+into the destination (create, update, adopt, conflict) is `item_write.ItemWriter`'s.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from davtui.engine.errors import (
     CollectionError,
     DavError,
     ItemError,
-    NotFound,
-    PreconditionFailed,
     TLSFailed,
     Unreachable,
 )
@@ -29,10 +28,11 @@ from davtui.engine.events import ItemDone
 from davtui.engine.items import fixups
 from davtui.engine.items.changes import describe
 from davtui.engine.items.compare import content_hash
-from davtui.engine.items.scan import scan, version_of
-from davtui.engine.storages.contract import Collection, Fetched, WritableStorage
+from davtui.engine.items.scan import scan
+from davtui.engine.storages.contract import Fetched, WritableStorage
 from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.gate import Gate, Stopped
+from davtui.engine.sync.item_write import ItemWriter, Work
 from davtui.engine.sync.leftovers import Leftovers
 from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.plan import CollectionPlan
@@ -47,20 +47,6 @@ FATAL = (AuthFailed, TLSFailed, Unreachable)
 FRESH_SECONDS = 20.0
 #: Outcomes of an item not copied: its record keeps the reason.
 NOT_COPIED = (Outcome.FAILED, Outcome.REFUSED, Outcome.SKIPPED, Outcome.CONFLICT)
-
-
-@dataclass(slots=True)
-class _Work:
-    """One item on its way to the destination."""
-
-    record: ItemRecord
-    body: bytes
-    summary: str | None
-    applied: tuple[str, ...]
-    #: what each fix-up changed, for the ledger
-    details: tuple[str, ...] = ()
-    #: what `scan` found odd: the item is sent as it is and the destination decides
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -97,12 +83,9 @@ class CollectionActor:
         self._uids: dict[str, str] = {}
         self._lock = threading.Lock()
         self._item = threading.local()  # the ticket of the item this writer thread carries
-
-    def _target(self) -> Collection:
-        """The destination collection, where a write goes: the run gives every plan one
-        (created, found, or a dry run's stand-in) before it makes the plan's actor."""
-        assert self.plan.target is not None
-        return self.plan.target
+        self._writer = ItemWriter(
+            plan, destination, writers, self._finish, settings.conflict, settings.dry_run
+        )
 
     # -- the loop -------------------------------------------------------------------------
     def _refresh_listing(self) -> None:
@@ -264,9 +247,9 @@ class CollectionActor:
         details = tuple(
             f"{name}: {said}" for name, old, new in steps for said in describe(old, new)
         )
-        work = _Work(record, body, info.summary, applied, details, info.warnings)
+        work = Work(record, body, info.summary, applied, details, info.warnings)
         try:
-            self._write(work, previous)
+            self._writer.write(work, previous)
         except FATAL:
             raise
         except CollectionError as exc:  # retried next run; the other collections go on
@@ -307,101 +290,12 @@ class CollectionActor:
         self._done(record, "skipped", reason, summary)
         return True
 
-    def _finish(self, work: _Work, outcome: str, reason: str | None = None) -> None:
+    def _finish(self, work: Work, outcome: str, reason: str | None = None) -> None:
         written = outcome in (Outcome.CREATED, Outcome.UPDATED)
         size = len(work.body) if written else 0
         notes = tuple(f"stored as the source had it: {w}" for w in work.warnings)
         self._done(work.record, outcome, reason, work.summary, work.applied, size,
                    warnings=notes if written else (), details=work.details)  # fmt: skip
-
-    def _write(self, work: _Work, previous: ItemRecord | None) -> None:
-        dest = self.plan.dest_etags
-        if previous is not None and previous.dest_href and previous.dest_href in dest:
-            current = dest[previous.dest_href]
-            changed = current is not None and previous.dest_etag not in (None, current)
-            if changed and self.settings.conflict == "skip":
-                work.record.seen_etag = current
-                reason = "changed in the destination since this job copied it (policy: skip)"
-                self._finish(work, "conflict", reason)
-                return
-            self._put(work, previous.dest_href, current, "updated")
-            return
-        record = work.record
-        href = self.destination.href_for(self._target(), record.uid or record.source_href)
-        if href in dest:
-            self._existing(work, href, dest[href])
-            return
-        self._put(work, href, None, "created")
-
-    def _existing(
-        self,
-        work: _Work,
-        href: str,
-        etag: str | None,
-        ours: str = "",
-        refusal: PreconditionFailed | None = None,
-    ) -> None:
-        """The target href is taken: adopt an identical item, else it is a conflict.
-        `ours`: the outcome of our own write, when an attempt of it may have landed (its
-        answer lost, a retry refused with 412): the same content there is that write.
-        `refusal`: the 412 that answered our create; with nothing at `href` it did not mean
-        "exists" but "not taken" (Xandikos answers invalid data so): the item is refused."""
-        work.record.dest_href = href
-        found = next(iter(self.destination.fetch(self._target(), [href])), None)
-        nothing = found is None or (found.data is None and isinstance(found.error, NotFound))
-        if nothing and refusal is not None:
-            said = f": {refusal.detail}" if refusal.detail else ""
-            raise PreconditionFailed(
-                f"The destination refused the item with 412 and stores nothing at {href}: "
-                f"its content was not taken (not an existing UID){said}.",
-                status=412,
-                url=refusal.url,
-                detail=refusal.detail,
-            )
-        if found is not None and found.data and content_hash(found.data) == work.record.dest_hash:
-            work.record.dest_etag = found.etag or etag
-            if ours:
-                work.record.created_by_job = work.record.created_by_job or ours == "created"
-                work.record.verified_etag = None
-                self.writers.wrote = True
-            self._finish(work, ours or "adopted")
-            return
-        if ours == "updated":  # someone else changed it meanwhile: not ours to overwrite
-            raise PreconditionFailed(f"{href} changed in the destination while it was written.")
-        if self.settings.conflict == "skip":
-            work.record.seen_etag = found.etag if found else etag
-            reason = f"an item with this UID already exists in the destination at {href}"
-            self._finish(work, "conflict", reason)
-            return
-        self._put(work, href, found.etag if found else etag, "updated")
-
-    def _put(self, work: _Work, href: str, etag: str | None, outcome: str) -> None:
-        record = work.record
-        record.dest_href = href
-        if self.settings.dry_run:
-            self._finish(work, outcome)
-            return
-        target = self._target()
-        started = time.monotonic()
-        try:
-            if outcome == "created":
-                ref = self.destination.create(target, href, work.body)
-                record.created_by_job = True
-            else:
-                ref = self.destination.update(target, href, work.body, etag)
-        except PreconditionFailed as exc:
-            ours = outcome if getattr(exc, "retried", False) else ""  # PreconditionAfterRetry
-            if outcome == "created" or ours:  # someone, or our own lost answer, was first
-                self._existing(work, href, None, ours, exc if outcome == "created" else None)
-                return
-            raise
-        self.writers.window.answered(time.monotonic() - started)
-        self.writers.wrote = True
-        if record.kind == "contact":
-            self.plan.sent_versions[href] = version_of(work.body)
-        record.dest_etag = ref.etag
-        record.verified_etag = None
-        self._finish(work, outcome)
 
     def _delete(self, record: ItemRecord) -> None:
         current = self.plan.dest_etags.get(record.dest_href or "")
@@ -414,7 +308,7 @@ class CollectionActor:
         if not self.settings.dry_run:
             try:
                 assert record.dest_href is not None  # deletes are of items listed there
-                self.destination.delete(self._target(), record.dest_href, record.dest_etag)
+                self.destination.delete(self._writer.target(), record.dest_href, record.dest_etag)
             except DavError as exc:
                 self._done(record, "failed", str(exc), server=not isinstance(exc, CollectionError))
                 return

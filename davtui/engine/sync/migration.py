@@ -1,5 +1,8 @@
 """One migration run: discover -> list -> plan -> act -> verify, reported through events.
 
+What to read (pairs, and each side's changes since last time) is `listing.Reader`'s; this
+module plans, acts and verifies on it.
+
 The runner owns no storage and no database handle of its own: the caller opens the source
 (read-only) and the destination, and gives the job's state; the same code serves the TUI, the
 headless runner and `davtui migrate`.
@@ -8,7 +11,7 @@ headless runner and `davtui migrate`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from davtui.engine.errors import (
@@ -29,9 +32,7 @@ from davtui.engine.events import (
     ignore,
 )
 from davtui.engine.storages.contract import (
-    CALENDAR,
     Changes,
-    Collection,
     Fetched,
     Listing,
     Storage,
@@ -41,7 +42,8 @@ from davtui.engine.sync.aliases import Aliases
 from davtui.engine.sync.copy import CollectionActor, Settings
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.leftovers import Leftovers
-from davtui.engine.sync.mapping import Choice, MappingError, Pair, kinds_for, plan_targets
+from davtui.engine.sync.listing import Reader, SourceRead, TargetRead, Wanted
+from davtui.engine.sync.mapping import Choice, Pair, kinds_for
 from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.overlap import LISTINGS, few_at_once, meanwhile, read_ahead
 from davtui.engine.sync.plan import CollectionPlan, DeleteGuard, plan_collection, summarize
@@ -51,11 +53,6 @@ from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.verify import Verification, verify_collection
 from davtui.engine.sync.writers import Writers
 from davtui.exitcodes import CANCELLED
-
-#: A pair's listings as they are read: the source's (whole or its changes), the ETags of the
-#: destination's.
-SourceRead = Future[Listing | Changes]
-TargetRead = Future[dict[str, str | None]]
 
 SUPPRESSED_BY_DEFAULT = (
     "The destination e-mails the attendees of every event it receives: invitations are "
@@ -113,6 +110,10 @@ class Migration:
         self.leftovers = leftovers or Leftovers()
         self.progress = ProgressMeter(listener)
         self.verification: Verification | None = None
+        wanted = Wanted(
+            options.choices, options.default_collections, options.rename, options.dry_run
+        )
+        self.reader = Reader(source, destination, state, wanted, self.gate, listener)
         self._plans: list[CollectionPlan] = []
 
     def run(self) -> Finished:
@@ -152,9 +153,9 @@ class Migration:
         self.listener(Phase("discover"))
         # Listings wait on the servers, not on us: both sides and all pairs are read at once.
         with ThreadPoolExecutor(LISTINGS, thread_name_prefix="davtui-list") as pool:
-            pairs = self._pairs(pool, kinds)
+            pairs = self.reader.pairs(pool, kinds)
             self.listener(Phase("list"))
-            self._plan_all([(pair, *self._list(pool, pair)) for pair in pairs])
+            self._plan_all([(pair, *self.reader.start(pool, pair)) for pair in pairs])
         self.progress.total = sum(p.size for p in self._plans)
         self.progress.emit()
         self.listener(Phase("act"))
@@ -232,51 +233,6 @@ class Migration:
                 self.state.set_versions(plan.pair.source.href, plan.source_version, dest)
             else:
                 self.state.set_versions(plan.pair.source.href, None, None)
-
-    def _pairs(self, pool: ThreadPoolExecutor, kinds: tuple[str, ...]) -> list[Pair]:
-        """Source collections and where each goes (the destination's are read meanwhile)."""
-        found = pool.submit(self.destination.collections, kinds)
-        sources = self.source.collections(kinds)
-        if not sources:  # a wrong account or URL, far more likely than a job with nothing
-            wanted = " and no ".join("calendar" if k == CALENDAR else "address book" for k in kinds)
-            raise MappingError(f"The source has no {wanted}: nothing to copy.")
-        remembered = {c.href: target for c in sources if (target := self.state.target_of(c.href))}
-        return plan_targets(
-            sources,
-            found.result(),
-            self.options.choices,
-            remembered,
-            self.options.default_collections,
-            dict(self.options.rename),
-        )
-
-    def _list(
-        self, pool: ThreadPoolExecutor, pair: Pair
-    ) -> tuple[SourceRead | None, TargetRead | None]:
-        """Start reading what changed on each side of a pair. A side still at the version
-        stored when the pair last ended complete is not read: its records stand in for it."""
-        self.gate.checkpoint()
-        seen = self.state.versions(pair.source.href)
-        source_seen, dest_seen = seen if seen and None not in seen else (None, None)
-        source = target = None
-        if pair.source.version is None or pair.source.version != source_seen:
-            source = pool.submit(self._read_source, pair.source, source_seen)
-        if pair.target and not self.options.dry_run:
-            self.destination.tidy(pair.target)  # what a killed run left there
-        if pair.target and (pair.target.version is None or pair.target.version != dest_seen):
-            target = pool.submit(self.destination.etags, pair.target)
-        if source or target:
-            self.listener(Phase("list", pair.source.name))
-        return source, target
-
-    def _read_source(self, collection: Collection, seen: str | None) -> Listing | Changes:
-        """What changed since the sync token seen last time, where the server can tell;
-        else the whole listing."""
-        if seen is not None and collection.sync_token is not None:
-            changes = self.source.changes(collection, seen)
-            if changes is not None:
-                return changes
-        return self.source.listing(collection)
 
     def _plan(
         self, pair: Pair, source: SourceRead | None, target: TargetRead | None
