@@ -1,0 +1,118 @@
+"""Key press to screen in a real terminal (tmux, 120x36) on a fleet-sized database.
+
+    python -m bench.fleet [--db PATH] [--rounds 3]
+
+Builds (or reuses, with --db) the database of `bench.fleet_db` — 1,000 jobs, 2,000 accounts,
+1,000,000 log rows — copies it for each round, starts `davtui` in a detached tmux pane and
+times, from the key press to the first capture of the pane that shows the expected text:
+first frame, Logs (3), back to Jobs (2), a job's log (l), a log search for one UID over all
+rows, and the first frame on an empty database beside them. Medians are printed; a benchmark,
+not a test (the machine is shared: compare figures taken the same hour).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.fleet_db import NEEDLE, batch_import, fill
+
+SESSION = "davtui-fleet"
+SIZE = ("120", "36")
+DEADLINE = 60.0
+LINES = re.compile(r"\d lines")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
+
+
+def screen() -> str:
+    return tmux("capture-pane", "-p", "-t", SESSION)
+
+
+def wait_for(test: Callable[[str], bool], started: float) -> float:
+    """Seconds from `started` until the pane passes `test` (or DEADLINE: inf)."""
+    while time.monotonic() - started < DEADLINE:
+        if test(screen()):
+            return time.monotonic() - started
+        time.sleep(0.01)
+    return float("inf")
+
+
+def press(keys: list[str], test: Callable[[str], bool]) -> float:
+    started = time.monotonic()
+    for key in keys:
+        tmux("send-keys", "-t", SESSION, key)
+    return wait_for(test, started)
+
+
+def launch(db: Path, home: Path, ready: Callable[[str], bool]) -> float:
+    tmux("kill-session", "-t", SESSION)
+    started = time.monotonic()
+    command = f"DAVTUI_DB={db} XDG_DATA_HOME={home} {sys.executable} -m davtui"
+    tmux("new-session", "-d", "-s", SESSION, "-x", SIZE[0], "-y", SIZE[1], command)
+    return wait_for(ready, started)
+
+
+def one_round(source: Path, work: Path) -> dict[str, float]:
+    db = work / "fleet.db"
+    shutil.copy(source, db)
+    out: dict[str, float] = {}
+    out["first frame"] = launch(db, work, lambda s: "user0000" in s)
+    time.sleep(1.0)
+    out["Logs (3)"] = press(["3"], lambda s: LINES.search(s) is not None)
+    time.sleep(0.5)
+    out["Jobs (2)"] = press(["2"], lambda s: "user0000" in s and "Progress" in s)
+    time.sleep(0.5)
+    out["a job's log (l)"] = press(["l"], lambda s: "1,000 lines" in s and "All jobs" not in s)
+    time.sleep(0.5)
+    tmux("send-keys", "-t", SESSION, "2")
+    time.sleep(1.0)
+    tmux("send-keys", "-t", SESSION, "3")
+    time.sleep(1.5)
+    keys = ["/", *NEEDLE]
+    out["search, 1 of 1,000,000"] = press(keys, lambda s: "1 line matching" in s)
+    tmux("kill-session", "-t", SESSION)
+    empty = work / "empty"
+    empty.mkdir()
+    out["first frame, empty db"] = launch(empty / "db", empty, lambda s: "Last test" in s)
+    tmux("kill-session", "-t", SESSION)
+    db.unlink()
+    shutil.rmtree(empty)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="a database made by bench.fleet_db")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        source = args.db
+        if source is None:
+            source = Path(tmp) / "source.db"
+            print(f"batch import of 1,000 rows: {batch_import(source, 1000):.1f} s")
+            fill(source, 1000)
+        rounds = []
+        for number in range(args.rounds):
+            work = Path(tmp) / f"round{number}"
+            work.mkdir()
+            rounds.append(one_round(source, work))
+            print(f"round {number + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rounds[-1].items()))
+        print(f"\nmedians of {args.rounds} rounds, tmux {'x'.join(SIZE)}, {os.cpu_count()} CPUs:")
+        for key in rounds[0]:
+            print(f"  {key:26} {statistics.median(r[key] for r in rounds):6.2f} s")
+
+
+if __name__ == "__main__":
+    main()
