@@ -111,11 +111,22 @@ def _v4_changes(db: Database) -> None:
         Change.insert(id=1, counter=0).execute()
 
 
+def _v5_fleet_indexes(db: Database) -> None:
+    """Indexes for the paged jobs table and logs (`(status, id)`, `(run, id)`: keyset pages
+    in any order without a sort), and on SQLite the full-text index of the log (`logsearch`)."""
+    from davtui.store.search import create_search_index
+
+    db.execute_sql("CREATE INDEX IF NOT EXISTS job_status_id ON job (status, id)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS logentry_run_id ON log_entry (run_id, id)")
+    create_search_index(db)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
     _v3_delete_guard,
     _v4_changes,
+    _v5_fleet_indexes,
 ]
 
 
