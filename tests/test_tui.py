@@ -171,6 +171,7 @@ async def test_user_flow_add_accounts_create_start_pause_resume_complete_and_sea
             await pilot.press("l")
             assert isinstance(app.screen, LogsScreen)
             log = app.screen.query_one(LogView)
+            await until(pilot, lambda: log.counted)  # counted in a thread past one page
             stored = LogEntry.select().where(LogEntry.job == job.id).count()
             assert log.total == stored >= 180
             await pilot.press("slash", *"Jane Doe1", "enter")
