@@ -37,7 +37,7 @@ class Context:
 
 def build_parser() -> argparse.ArgumentParser:
     from davtui.cli import demo
-    from davtui.cli.commands import account, batch, hook, job, key, migrate, transfer
+    from davtui.cli.commands import account, batch, hook, job, key, migrate, status, transfer
 
     parser = argparse.ArgumentParser(
         prog="davtui",
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.register(sub)
     batch.register(sub)
     hook.register(sub)
+    status.register(sub)
     demo.register(sub)
     return parser
 

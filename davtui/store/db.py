@@ -111,7 +111,21 @@ def _v4_changes(db: Database) -> None:
         Change.insert(id=1, counter=0).execute()
 
 
-def _v5_fleet_indexes(db: Database) -> None:
+def _v5_run_progress(db: Database) -> None:
+    """`run.items_done/items_total/items_failed/rate`: each run's progress, stored, so the
+    fleet summary is a few aggregate queries over the runs (never the items or the logs)."""
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as apply
+
+    from davtui.store.models import Run
+
+    have = {c.name for c in db.get_columns("run")}
+    migrator = SchemaMigrator.from_database(db)
+    names = ("items_done", "items_total", "items_failed", "rate")
+    apply(*(migrator.add_column("run", n, getattr(Run, n)) for n in names if n not in have))
+
+
+def _v6_fleet_indexes(db: Database) -> None:
     """Indexes for the paged jobs table and logs (`(status, id)`, `(run, id)`: keyset pages
     in any order without a sort), and on SQLite the full-text index of the log (`logsearch`)."""
     from davtui.store.search import create_search_index
@@ -126,7 +140,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v2_invitations_default,
     _v3_delete_guard,
     _v4_changes,
-    _v5_fleet_indexes,
+    _v5_run_progress,
+    _v6_fleet_indexes,
 ]
 
 

@@ -128,6 +128,12 @@ class Run(BaseModel):
     verification = JSONField(null=True)
     error = TextField(null=True)
     runner = CharField(null=True)
+    # the run's progress, written by its recorder every few seconds: the fleet summary
+    # (`davtui status`) sums these instead of reading item state or logs
+    items_done = IntegerField(null=True)
+    items_total = IntegerField(null=True)
+    items_failed = IntegerField(null=True)
+    rate = FloatField(null=True)  # items per second over the last half minute
 
 
 class LogEntry(BaseModel):

@@ -49,7 +49,7 @@ def create_search_index(db: Database) -> None:
 
 
 def indexed(db: Database | None = None) -> bool:
-    """Whether this database has the full-text index (made by schema step 5 where FTS5 is)."""
+    """Whether this database has the full-text index (made by schema step 6 where FTS5 is)."""
     db = db or database.obj
     if isinstance(db, PostgresqlDatabase):
         return False

@@ -12,7 +12,7 @@ import sys
 import time
 
 from davtui import exitcodes
-from davtui.cli.commands import find, print_rows
+from davtui.cli.commands import find, job_many, print_rows
 from davtui.cli.commands.account import find_account
 from davtui.engine.schema import JOB, check_job
 
@@ -83,7 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("remove", "remove a job and its history"),
     ):
         parser = actions.add_parser(action, help=text)
-        parser.add_argument("job")
+        parser.add_argument("job", nargs="?")
+        job_many.add_options(parser)
         parser.set_defaults(handler=_control, action=action)
 
     log = actions.add_parser("log", help="the log of a job's runs")
@@ -231,6 +232,11 @@ def _control(ctx) -> int:
     """start, pause, resume, stop, remove: the lifecycle's transitions, as the TUI's keys."""
     from davtui.engine.jobs import lifecycle
 
+    if job_many.wanted(ctx.args):
+        return job_many.run(ctx)
+    if ctx.args.job is None:
+        print(f"davtui: job {ctx.args.action} needs a job name or --all.", file=sys.stderr)
+        return exitcodes.USAGE
     job = find_job(ctx.args.job)
     if job is None:
         return exitcodes.USAGE

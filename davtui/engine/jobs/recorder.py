@@ -17,12 +17,14 @@ from davtui.engine.events import (
     Listener,
     Message,
     Phase,
+    Progress,
     Retry,
     Throttled,
     ignore,
 )
 from davtui.engine.jobs.lifecycle import words
-from davtui.store.models import LogEntry, database, utcnow
+from davtui.engine.jobs.pace import Pace
+from davtui.store.models import LogEntry, Run, database, utcnow
 
 #: A log row's columns, in the order of `_INSERT`'s parameters.
 COLUMNS = ("job", "run", "time", "level", "message", "collection", "href", "uid", "summary")
@@ -86,8 +88,13 @@ class Recorder:
         self._rows: list[tuple] = []
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
+        self.pace = Pace()
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            self.pace.progress(event.done, event.total)
+        elif isinstance(event, ItemDone) and event.outcome in ("failed", "refused"):
+            self.pace.failed += 1
         described = describe(event)
         if described is not None:
             level, message = described
@@ -110,6 +117,16 @@ class Recorder:
         if rows:
             with database.atomic():
                 database.cursor().executemany(_insert_sql(), rows)
+        self.store_progress()
+
+    def store_progress(self, force: bool = False) -> None:
+        """The run's counts and recent rate on its row, every few seconds at most: what
+        `davtui status`, `job list` and the TUI's overview read of a running job."""
+        values = self.pace.due(force)
+        if values is None or self.run_id is None:
+            return
+        with database.atomic():
+            Run.update(**values).where(Run.id == self.run_id).execute()
 
 
 def _insert_sql() -> str:

@@ -176,6 +176,7 @@ def run_job(
         for storage in opened:
             storage.close()
         recorder.flush()
+        recorder.store_progress(force=True)
     with database.atomic():
         Run.update(
             status=finished.status,

@@ -1,0 +1,224 @@
+"""The whole queue at a glance: how many mailboxes are done, running, waiting or failed, how
+many items are left, at what pace, and when it will end.
+
+Computed by a few aggregate queries (counts by status, sums over the runs in progress, the
+last run of each queued job), never by loading the jobs: an admin migrating a company has a
+thousand jobs and a million log rows, and `davtui status` is what a monitoring script calls
+every minute. A run's progress is on its row (`Run.items_done`, written by the recorder), so
+neither the item state nor the logs are read.
+
+What is estimated says so: a queued job that never ran has no item count yet, and counts as
+the average of the runs that have one; the ETA assumes the pace of the runs in progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from peewee import JOIN, fn
+
+from davtui.engine.jobs.lifecycle import HELD, RUNNABLE, JobStatus
+from davtui.store.models import Account, Job, Run
+
+S = JobStatus
+#: How many jobs and hosts the lists keep.
+TOP = 5
+
+
+@dataclass(frozen=True)
+class JobFailures:
+    """A job whose last run failed items."""
+
+    name: str
+    status: str
+    failed: int
+
+
+@dataclass(frozen=True)
+class HostPace:
+    """A server and the pace of the running jobs that use it (either side)."""
+
+    host: str
+    jobs: int
+    rate: float  # items per second, per job, averaged over its jobs
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The summary; `as_dict()` is what `davtui status --json` prints."""
+
+    jobs: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    items_done: int = 0  # by the runs in progress
+    items_total: int | None = None  # of the runs in progress and the queued jobs
+    items_estimated: bool = False  # some queued job's count is an average
+    rate: float | None = None  # items per second, all running jobs together (recent)
+    eta: float | None = None  # seconds until everything queued is done, at that rate
+    most_failed: list[JobFailures] = field(default_factory=list)
+    slowest: list[HostPace] = field(default_factory=list)
+
+    def count(self, *states: str) -> int:
+        return sum(self.by_status.get(s, 0) for s in states)
+
+    @property
+    def done(self) -> int:
+        return self.count(S.COMPLETED)
+
+    @property
+    def with_errors(self) -> int:
+        return self.count(S.COMPLETED_WITH_ERRORS)
+
+    @property
+    def running(self) -> int:
+        return self.count(S.RUNNING)
+
+    @property
+    def paused(self) -> int:
+        return self.count(S.PAUSED)
+
+    @property
+    def queued(self) -> int:
+        return self.count(S.QUEUED)
+
+    @property
+    def failed(self) -> int:
+        return self.count(S.FAILED)
+
+    def as_dict(self) -> dict[str, Any]:
+        found = asdict(self)
+        found["mailboxes"] = {
+            "total": self.jobs,
+            "done": self.done,
+            "with_errors": self.with_errors,
+            "running": self.running,
+            "paused": self.paused,
+            "queued": self.queued,
+            "failed": self.failed,
+        }
+        del found["jobs"]
+        return found
+
+
+def summary() -> Fleet:
+    """The fleet as the database has it now."""
+    by_status = {
+        status: count
+        for status, count in Job.select(Job.status, fn.COUNT(Job.id)).group_by(Job.status).tuples()
+    }
+    done, running_total, rate, running = _in_progress()
+    queued_total, estimated = _queued_items(by_status)
+    total = None if running_total is None or queued_total is None else running_total + queued_total
+    eta = None
+    if total is not None and rate:
+        eta = max(total - done, 0) / rate
+    return Fleet(
+        jobs=sum(by_status.values()),
+        by_status=by_status,
+        items_done=done,
+        items_total=total,
+        items_estimated=estimated,
+        rate=rate,
+        eta=eta,
+        most_failed=_most_failed(),
+        slowest=_slowest(running),
+    )
+
+
+def _current_runs():
+    """The runs in progress: a held job's run that has not ended."""
+    return (
+        Run.select()
+        .join(Job, on=Run.job == Job.id)
+        .where(Job.status.in_(HELD) & Run.finished_at.is_null())
+    )
+
+
+def _in_progress() -> tuple[int, int | None, float | None, int]:
+    """(items done, items total or None while one is planning, summed rate, run count)."""
+    count, done, total, unknown, rate = (
+        _current_runs()
+        .select(
+            fn.COUNT(Run.id),
+            fn.COALESCE(fn.SUM(Run.items_done), 0),
+            fn.COALESCE(fn.SUM(Run.items_total), 0),
+            fn.SUM(Run.items_total.is_null().cast("integer")),
+            fn.SUM(Run.rate),
+        )
+        .tuples()
+        .get()
+    )
+    return int(done), None if unknown else int(total), rate, int(count)
+
+
+def _queued_items(by_status: dict[str, int]) -> tuple[int | None, bool]:
+    """Items of the jobs waiting to run: each one's last counted run, else the average run
+    (estimated); None when no run was ever counted and some job waits."""
+    waiting = sum(by_status.get(s, 0) for s in RUNNABLE)
+    if not waiting:
+        return 0, False
+    last = (
+        Run.select(fn.MAX(Run.id))
+        .join(Job, on=Run.job == Job.id)
+        .where(Job.status.in_(RUNNABLE) & Run.items_total.is_null(False))
+        .group_by(Run.job)
+    )
+    known, counted = (
+        Run.select(fn.COALESCE(fn.SUM(Run.items_total), 0), fn.COUNT(Run.id))
+        .where(Run.id.in_(last))
+        .tuples()
+        .get()
+    )
+    unknown = waiting - int(counted)
+    if not unknown:
+        return int(known), False
+    average = Run.select(fn.AVG(Run.items_total)).where(Run.items_total.is_null(False)).scalar()
+    if average is None:
+        return None, True
+    return int(known) + round(unknown * float(average)), True
+
+
+def _most_failed() -> list[JobFailures]:
+    """The jobs whose last run failed the most items."""
+    last = Run.select(fn.MAX(Run.id)).group_by(Run.job)
+    rows = (
+        Run.select(Job.name, Job.status, Run.items_failed)
+        .join(Job, on=Run.job == Job.id)
+        .where(Run.id.in_(last) & (Run.items_failed > 0))
+        .order_by(Run.items_failed.desc(), Job.name)
+        .limit(TOP)
+        .tuples()
+    )
+    return [JobFailures(name, status, failed) for name, status, failed in rows]
+
+
+def host_of(url: str, kind: str) -> str:
+    """The server of an account's URL (a local folder or file: "local")."""
+    if kind != "dav":
+        return "local"
+    parts = urlsplit(url)
+    return parts.hostname or url
+
+
+def _slowest(running: int) -> list[HostPace]:
+    """The hosts of the running jobs, slowest first by items per second per job; one row per
+    run in progress (a handful: as many as there are workers)."""
+    if not running:
+        return []
+    source, dest = Account.alias(), Account.alias()
+    rows = (
+        _current_runs()
+        .select(source.url, source.kind, dest.url, dest.kind, Run.rate)
+        .join(source, JOIN.INNER, on=Job.source == source.id)
+        .switch(Job)
+        .join(dest, JOIN.INNER, on=Job.destination == dest.id)
+        .where(Run.rate.is_null(False))
+        .tuples()
+    )
+    rates: dict[str, list[float]] = {}
+    for src_url, src_kind, dst_url, dst_kind, rate in rows:
+        for host in {host_of(src_url, src_kind), host_of(dst_url, dst_kind)}:
+            rates.setdefault(host, []).append(rate)
+    paces = [HostPace(host, len(r), sum(r) / len(r)) for host, r in rates.items()]
+    return sorted(paces, key=lambda p: (p.rate, p.host))[:TOP]
