@@ -15,7 +15,8 @@ from davtui.store import close_database, open_database
 from davtui.store.models import Account, Job, LogEntry, Run, database
 from davtui.store.search import indexed
 from davtui.tui.app import DavtuiApp
-from davtui.tui.screens import JobsScreen, LogsScreen
+from davtui.tui.screens import FleetScreen, JobsScreen, LogsScreen
+from davtui.tui.screens.jobs_bulk import RERUN
 from davtui.tui.widgets.job_table import MAX_ROWS, PAGE, JobTable
 from davtui.tui.widgets.log_view import LogView
 from tests.test_tui import until
@@ -153,3 +154,53 @@ async def test_a_search_runs_over_every_row_and_the_count_follows(app: DavtuiApp
         job_box.value = "no such job"
         await pilot.pause()
         assert "No job is named" in str(screen.query_one("#log-status").render())
+
+
+async def test_many_jobs_are_selected_and_acted_on_through_the_lifecycle(app: DavtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(JobTable)
+        await pilot.press("space", "shift+down", "shift+down")  # jobs 1, 2, 3
+        assert table.selection() == [1, 2, 3]
+        assert "3 selected" in str(app.screen.query_one("#jobs-count").render())
+        assert str(table.get_row_at(0)[0]).startswith("● ")
+        await pilot.press("s")  # 1 completed and 3 completed_with_errors start; 2 failed too
+        assert [status for (status,) in Job.select(Job.status).where(Job.id <= 3).tuples()] == [
+            "queued"
+        ] * 3
+        assert table.selection() is None  # acted on: the selection is spent
+
+        await pilot.press("space", "p")  # a queued job cannot pause: refused, said so
+        await pilot.pause()
+        assert Job.get_by_id(1).status == "queued"
+
+        # Every job the filter matches, also those beyond the window: stop asks first.
+        await pilot.press("slash", *"user02", "enter", "asterisk")
+        assert table.selection() == list(range(201, 251))
+        assert "all 50 selected" in str(app.screen.query_one("#jobs-count").render())
+        await pilot.press("escape")  # out of the filter box... the table keeps the marks
+        await pilot.press("d")
+        await pilot.press("y")
+        await pilot.pause()
+        left = Job.select().where(Job.name.startswith("user02")).count()
+        removable = sum(STATUSES[n % 4] != "queued" for n in range(200, 250))
+        assert left == 50 - removable == 0
+
+        # Re-run failed: with no selection, the failed jobs the filter shows are queued.
+        await pilot.press("slash", "ctrl+u", *"user01", "enter", "F")
+        failed = Job.select().where(Job.name.startswith("user01") & (Job.status == "failed"))
+        assert failed.count() == 0
+        queued = Job.select().where(Job.name.startswith("user01") & (Job.status == "queued"))
+        assert queued.count() == sum(STATUSES[n % 4] in RERUN for n in range(100, 200))
+
+
+async def test_the_fleet_overview_shows_the_summary(app: DavtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert "finished" in app.sub_title  # the header line of a fleet
+        await pilot.press("4")
+        assert isinstance(app.screen, FleetScreen)
+        text = str(app.screen.query_one("#fleet-summary").render())
+        done = sum(STATUSES[n % 4] == "completed" for n in range(JOBS))
+        assert f"Mailboxes  {JOBS}: {done} done" in text
+        assert "Pace" in text and "Items" in text

@@ -68,6 +68,10 @@ class JobQuery:
             )
         return query
 
+    def ids(self) -> list[int]:
+        """Every matching job's id (the "all matching the filter" selection), in id order."""
+        return [job_id for (job_id,) in self._select(Job.id).order_by(Job.id).tuples()]
+
     def count(self) -> int:
         return int(self._select(fn.COUNT(Job.id)).scalar() or 0)
 

@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from davtui.engine.jobs import lifecycle
@@ -26,6 +25,7 @@ from davtui.tui.job_pages import SORT_ORDER
 from davtui.tui.messages import JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
+from davtui.tui.screens.jobs_bulk import BULK, BulkActions
 from davtui.tui.widgets.format import bar, duration
 from davtui.tui.widgets.job_detail import JobDetail
 from davtui.tui.widgets.job_table import JobTable
@@ -53,7 +53,7 @@ PHASE_WORDS = {
 SORT_WORDS = {"id": "oldest first", "name": "by name", "status": "by status"}
 
 
-class JobsScreen(Screen[None]):
+class JobsScreen(BulkActions):
     """Jobs table above a detail panel (last run's statistics and the run history)."""
 
     AUTO_FOCUS = "#jobs"  # keys act on the table; `/` goes to the filter
@@ -71,6 +71,7 @@ class JobsScreen(Screen[None]):
         Binding("l", "log", "Log", id="job.log"),
         Binding("slash", "filter", "Filter", id="job.filter"),
         Binding("o", "sort", "Sort", id="job.sort", tooltip="Order by id, name or status"),
+        Binding("F", "rerun_failed", "Re-run failed", id="job.rerun_failed"),
         Binding("escape", "focus_table", "To table", show=False),
     ]
 
@@ -128,7 +129,16 @@ class JobsScreen(Screen[None]):
             where = "none" if table.job_query.text else "no jobs"
         order = SORT_WORDS[table.job_query.sort]
         order += ", reversed" if table.job_query.descending else ""
+        if table.all_matching:
+            order += f" · all {table.total:,} selected"
+        elif table.marked:
+            order += f" · {len(table.marked):,} selected"
         self.query_one("#jobs-count", Static).update(f"{where} · {order}")
+
+    @on(JobTable.Marked)
+    def _marked(self) -> None:
+        self._count()
+        self.refresh_bindings()
 
     def on_resize(self) -> None:
         if self.query_one(JobTable).fit_name(self.size.width):
@@ -216,6 +226,8 @@ class JobsScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in BULK and self.bulk_ids() is not None:
+            return True  # for many jobs: each is refused or not by the lifecycle
         if action not in APPLIES:
             return True
         job = self.selected()
@@ -273,6 +285,8 @@ class JobsScreen(Screen[None]):
         self._transition(job, lambda job: lifecycle.start(job, dry_run=dry_run))
 
     def action_start(self) -> None:
+        if self.run_bulk("start"):
+            return
         if job := self._applicable("start"):
             self._queue(job, dry_run=False)
 
@@ -287,14 +301,20 @@ class JobsScreen(Screen[None]):
             self._queue(job, dry_run=False)
 
     def action_pause(self) -> None:
+        if self.run_bulk("pause"):
+            return
         if job := self._applicable("pause"):
             self._transition(job, lifecycle.pause)
 
     def action_resume(self) -> None:
+        if self.run_bulk("resume"):
+            return
         if job := self._applicable("resume"):
             self._transition(job, lifecycle.resume)
 
     def action_stop(self) -> None:
+        if self.run_bulk("stop"):
+            return
         job = self._applicable("stop")
         if job is None:
             return
@@ -314,6 +334,8 @@ class JobsScreen(Screen[None]):
         self._changed(copy, f"Created job {copy.name}.")
 
     def action_delete(self) -> None:
+        if self.run_bulk("delete"):
+            return
         job = self._applicable("delete")
         if job is None:
             return

@@ -57,6 +57,16 @@ class JobTable(DataTable[Any]):
     BINDINGS = [
         Binding("end", "last_page", "Last", show=False),
         Binding("home", "first_page", "First", show=False),
+        Binding("space", "mark", "Select", id="job.mark", tooltip="Select this job (again: not)"),
+        Binding("shift+down", "mark_move(1)", "Select down", show=False),
+        Binding("shift+up", "mark_move(-1)", "Select up", show=False),
+        Binding(
+            "asterisk",
+            "mark_all",
+            "All",
+            id="job.mark_all",
+            tooltip="Select every job the filter shows",
+        ),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -68,6 +78,67 @@ class JobTable(DataTable[Any]):
         self.total = 0
         self.name_width = NAME_WIDTH[0]
         self.add_columns_for(self.name_width)
+        self.marked: set[int] = set()
+        """The jobs selected one by one (space, shift+arrows)."""
+        self.all_matching = False
+        """Every job the filter matches is selected (`*`), also those not in the window."""
+
+    def selection(self) -> list[int] | None:
+        """The ids of the selected jobs, or None when none is (keys act on the cursor's)."""
+        if self.all_matching:
+            return self.job_query.ids()
+        return sorted(self.marked) if self.marked else None
+
+    def clear_marks(self) -> None:
+        self.marked.clear()
+        self.all_matching = False
+
+    def _name_cell(self, job: JobRow) -> str:
+        return f"● {job.name}" if self.all_matching or job.id in self.marked else job.name
+
+    def _remark(self, job_id: int) -> None:
+        row = next((row for row in self.window if row.id == job_id), None)
+        if row is not None:
+            self.update_cell(str(job_id), "name", self._name_cell(row))
+
+    def _current(self) -> int | None:
+        if not self.row_count:
+            return None
+        return int(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or 0)
+
+    def action_mark(self) -> None:
+        job_id = self._current()
+        if job_id is None:
+            return
+        if self.all_matching:  # from "all" to one by one: every other shown job stays
+            self.all_matching = False
+            self.marked = {row.id for row in self.window}
+        self.marked ^= {job_id}
+        self.show(self.app.theme_variables, job_id)
+        self.post_message(self.Marked())
+
+    def action_mark_move(self, step: int) -> None:
+        """Select the job under the cursor and the next one up or down (shift+arrows)."""
+        job_id = self._current()
+        if job_id is None:
+            return
+        self.marked.add(job_id)
+        self._remark(job_id)
+        self.move_cursor(row=self.cursor_row + step, animate=False)
+        following = self._current()
+        if following is not None:
+            self.marked.add(following)
+            self._remark(following)
+        self.post_message(self.Marked())
+
+    def action_mark_all(self) -> None:
+        self.all_matching = not self.all_matching
+        self.marked.clear()
+        self.show(self.app.theme_variables, self._current())
+        self.post_message(self.Marked())
+
+    class Marked(Message):
+        """The selection changed: the screen says how many are selected."""
 
     def add_columns_for(self, name_width: int) -> None:
         self.name_width = name_width
@@ -139,7 +210,7 @@ class JobTable(DataTable[Any]):
         self.clear()
         for job in self.window:
             self.add_row(
-                job.name,
+                self._name_cell(job),
                 badge(job.status, theme, job.id in dry, STATUS_WIDTH),
                 "",
                 "",
