@@ -30,6 +30,7 @@ SESSION = "davtui-fleet"
 SIZE = ("120", "36")
 DEADLINE = 60.0
 LINES = re.compile(r"\d lines")
+JOB_LINES = re.compile(r"(?<![\d,])1,000 lines")
 
 
 def tmux(*args: str) -> str:
@@ -56,12 +57,28 @@ def press(keys: list[str], test: Callable[[str], bool]) -> float:
     return wait_for(test, started)
 
 
+#: Another checkout's davtui to time instead of this one (`--code`: "before" figures).
+CODE: list[str] = []
+
+
 def launch(db: Path, home: Path, ready: Callable[[str], bool]) -> float:
     tmux("kill-session", "-t", SESSION)
     started = time.monotonic()
-    command = f"DAVTUI_DB={db} XDG_DATA_HOME={home} {sys.executable} -m davtui"
+    path = f"PYTHONPATH={CODE[0]} " if CODE else ""
+    command = f"{path}DAVTUI_DB={db} XDG_DATA_HOME={home} {sys.executable} -m davtui"
     tmux("new-session", "-d", "-s", SESSION, "-x", SIZE[0], "-y", SIZE[1], command)
     return wait_for(ready, started)
+
+
+def peak_rss_mb() -> float:
+    """The TUI's peak resident memory so far (the pane's process: sh execs the command)."""
+    pid = tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip()
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(kb) / 1024
 
 
 def one_round(source: Path, work: Path) -> dict[str, float]:
@@ -70,11 +87,13 @@ def one_round(source: Path, work: Path) -> dict[str, float]:
     out: dict[str, float] = {}
     out["first frame"] = launch(db, work, lambda s: "user0000" in s)
     time.sleep(1.0)
-    out["Logs (3)"] = press(["3"], lambda s: LINES.search(s) is not None)
+    out["Logs (3), lines shown"] = press(["3"], lambda s: "copied" in s)
+    out["Logs (3), counted"] = wait_for(lambda s: LINES.search(s) is not None, time.monotonic())
+    out["Logs (3), counted"] += out["Logs (3), lines shown"]
     time.sleep(0.5)
     out["Jobs (2)"] = press(["2"], lambda s: "user0000" in s and "Progress" in s)
     time.sleep(0.5)
-    out["a job's log (l)"] = press(["l"], lambda s: "1,000 lines" in s and "All jobs" not in s)
+    out["a job's log (l)"] = press(["l"], lambda s: JOB_LINES.search(s) is not None)
     time.sleep(0.5)
     tmux("send-keys", "-t", SESSION, "2")
     time.sleep(1.0)
@@ -82,6 +101,7 @@ def one_round(source: Path, work: Path) -> dict[str, float]:
     time.sleep(1.5)
     keys = ["/", *NEEDLE]
     out["search, 1 of 1,000,000"] = press(keys, lambda s: "1 line matching" in s)
+    out["peak RSS, MB"] = peak_rss_mb()
     tmux("kill-session", "-t", SESSION)
     empty = work / "empty"
     empty.mkdir()
@@ -96,7 +116,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="a database made by bench.fleet_db")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--code", help="the checkout whose davtui to time (default: this one)")
     args = parser.parse_args()
+    CODE.extend([args.code] if args.code else [])
     with tempfile.TemporaryDirectory() as tmp:
         source = args.db
         if source is None:
@@ -108,10 +130,13 @@ def main() -> None:
             work = Path(tmp) / f"round{number}"
             work.mkdir()
             rounds.append(one_round(source, work))
-            print(f"round {number + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rounds[-1].items()))
+            print(
+                f"round {number + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in rounds[-1].items())
+            )
         print(f"\nmedians of {args.rounds} rounds, tmux {'x'.join(SIZE)}, {os.cpu_count()} CPUs:")
         for key in rounds[0]:
-            print(f"  {key:26} {statistics.median(r[key] for r in rounds):6.2f} s")
+            unit = "" if "MB" in key else " s"
+            print(f"  {key:26} {statistics.median(r[key] for r in rounds):7.2f}{unit}")
 
 
 if __name__ == "__main__":
