@@ -194,6 +194,15 @@ async def log_search(pilot: Pilot) -> None:
     await pilot.press("down", "l", "slash", *"refused", "enter")
 
 
+async def jobs_selected(pilot: Pilot) -> None:
+    """Two jobs selected for a bulk action, the table sorted by name."""
+    await pilot.press("o", "home", "space", "shift+down")
+
+
+async def fleet(pilot: Pilot) -> None:
+    await pilot.press("4")
+
+
 SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "jobs": running_job,
     "job-detail": job_detail,
@@ -206,6 +215,8 @@ SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "log": log,
     "log-search": log_search,
     "help": lambda pilot: pilot.press("question_mark"),
+    "jobs-selected": jobs_selected,
+    "fleet": fleet,
 }
 
 

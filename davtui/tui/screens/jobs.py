@@ -69,9 +69,10 @@ class JobsScreen(BulkActions):
         Binding("c", "duplicate", "Duplicate", id="job.duplicate"),
         Binding("d", "delete", "Delete", id="job.delete"),
         Binding("l", "log", "Log", id="job.log"),
-        Binding("slash", "filter", "Filter", id="job.filter"),
-        Binding("o", "sort", "Sort", id="job.sort", tooltip="Order by id, name or status"),
-        Binding("F", "rerun_failed", "Re-run failed", id="job.rerun_failed"),
+        # Off the footer (at 80 columns it has no room left); `?` lists them.
+        Binding("slash", "filter", "Filter", id="job.filter", show=False),
+        Binding("o", "sort", "Sort", id="job.sort", show=False, tooltip="By id, name or status"),
+        Binding("F", "rerun_failed", "Re-run failed", id="job.rerun_failed", show=False),
         Binding("escape", "focus_table", "To table", show=False),
     ]
 

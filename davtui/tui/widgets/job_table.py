@@ -57,15 +57,18 @@ class JobTable(DataTable[Any]):
     BINDINGS = [
         Binding("end", "last_page", "Last", show=False),
         Binding("home", "first_page", "First", show=False),
-        Binding("space", "mark", "Select", id="job.mark", tooltip="Select this job (again: not)"),
-        Binding("shift+down", "mark_move(1)", "Select down", show=False),
-        Binding("shift+up", "mark_move(-1)", "Select up", show=False),
+        Binding(
+            "space", "mark", "Select", id="job.mark", show=False, tooltip="Select this job or not"
+        ),
+        Binding("shift+down", "mark_move(1)", "Select down", id="job.mark_down", show=False),
+        Binding("shift+up", "mark_move(-1)", "Select up", id="job.mark_up", show=False),
         Binding(
             "asterisk",
             "mark_all",
-            "All",
+            "Select all",
             id="job.mark_all",
-            tooltip="Select every job the filter shows",
+            show=False,
+            tooltip="Select every job the filter matches (again: none)",
         ),
     ]
 
