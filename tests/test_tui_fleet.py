@@ -90,7 +90,8 @@ async def test_the_filter_and_the_sort_run_in_the_database(app: DavtuiApp) -> No
         await pilot.pause()
         table = app.screen.query_one(JobTable)
         await pilot.press("slash", *"user01")
-        assert table.focus is not None and isinstance(app.focused, Input)
+        assert isinstance(app.focused, Input)
+        await pilot.pause(0.5)  # the filter applies once typing pauses
         assert table.total == 100 and table.row_count == 100
         await pilot.press("enter")
         assert app.focused is table
@@ -152,8 +153,8 @@ async def test_a_search_runs_over_every_row_and_the_count_follows(app: DavtuiApp
 
         job_box = screen.query_one("#log-job", Input)
         job_box.value = "no such job"
-        await pilot.pause()
-        assert "No job is named" in str(screen.query_one("#log-status").render())
+        status = screen.query_one("#log-status")
+        await until(pilot, lambda: "No job is named" in str(status.render()))  # typing paused
 
 
 async def test_many_jobs_are_selected_and_acted_on_through_the_lifecycle(app: DavtuiApp) -> None:

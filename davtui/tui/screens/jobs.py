@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from davtui.engine.jobs import lifecycle
@@ -50,6 +51,7 @@ PHASE_WORDS = {
     "verify": "verifying…",
     "done": "finishing…",
 }
+TYPING_PAUSE = 0.3  # seconds without a key before the filter applies
 SORT_WORDS = {"id": "oldest first", "name": "by name", "status": "by status"}
 
 
@@ -57,6 +59,7 @@ class JobsScreen(BulkActions):
     """Jobs table above a detail panel (last run's statistics and the run history)."""
 
     AUTO_FOCUS = "#jobs"  # keys act on the table; `/` goes to the filter
+    _typing: Timer | None = None
 
     BINDINGS = [
         Binding("n", "new", "New", id="job.new"),
@@ -159,14 +162,27 @@ class JobsScreen(BulkActions):
             self._fill(current)
 
     @on(Input.Changed, "#jobs-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    def _typed(self) -> None:
+        """Filter once the keys pause (or on enter), not for every letter typed."""
+        if self._typing is not None:
+            self._typing.stop()
+        self._typing = self.set_timer(TYPING_PAUSE, self._filter_changed)
+
+    def _filter_changed(self) -> None:
+        self._typing = None
         table = self.query_one(JobTable)
-        table.job_query = replace(table.job_query, text=event.value.strip())
+        text = self.query_one("#jobs-filter", Input).value.strip()
+        if text == table.job_query.text:
+            return
+        table.job_query = replace(table.job_query, text=text)
         table.first_page()
         self._fill(None)
 
     @on(Input.Submitted, "#jobs-filter")
     def action_focus_table(self) -> None:
+        if self._typing is not None:  # enter: what was typed applies now
+            self._typing.stop()
+            self._filter_changed()
         self.query_one(JobTable).focus()
 
     def action_filter(self) -> None:

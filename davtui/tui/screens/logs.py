@@ -14,6 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import Suggester
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Select, Static
 
 from davtui.store.models import Job, Run
@@ -28,6 +29,7 @@ LEVEL_CHOICES = (
     ("Errors only", "error"),
 )
 ALL = -1  # the "every job" / "every run" choice of the selects
+TYPING_PAUSE = 0.3  # seconds without a key before typed text filters
 
 
 class JobNames(Suggester):
@@ -51,6 +53,8 @@ class LogsScreen(Screen[None]):
         Binding("f", "next_level", "Level", id="log.level"),
         Binding("escape", "focus_log", "To log", show=False),
     ]
+
+    _typing: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -145,19 +149,33 @@ class LogsScreen(Screen[None]):
         self.show_count()
 
     @on(Input.Changed, "#log-job")
-    def _job_chosen(self) -> None:
-        self._fill_runs(ALL)
-        self.apply()
+    @on(Input.Changed, "#log-search")
+    def _typed(self) -> None:
+        """Search once the keys pause (or on enter), not for every letter: each is a query
+        over the whole log, and a count in a thread that cannot be called back."""
+        if self._typing is not None:
+            self._typing.stop()
+        self._typing = self.set_timer(TYPING_PAUSE, self._typed_done)
+
+    def _typed_done(self) -> None:
+        self._typing = None
+        log = self.query_one(LogView)
+        if self.chosen_job() != log.filter.job_id:
+            self._fill_runs(ALL)
+        if self.current_filter() != log.filter:
+            self.apply()
 
     @on(Select.Changed, "#log-run")
     @on(Select.Changed, "#log-level")
-    @on(Input.Changed, "#log-search")
     def _filter_changed(self) -> None:
         self.apply()
 
     @on(Input.Submitted, "#log-search")
     @on(Input.Submitted, "#log-job")
     def action_focus_log(self) -> None:
+        if self._typing is not None:  # enter: what was typed applies now
+            self._typing.stop()
+            self._typed_done()
         self.query_one(LogView).focus()
 
     def action_search(self) -> None:
