@@ -80,12 +80,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--logs", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path)
+    parser.add_argument(
+        "--password-command",
+        default="/bin/echo {user}-pw",
+        help="the command each account's password comes from (2 per row)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="davtui-fleet-"))
     db = args.db or folder / "fleet.db"
     csv_file = folder / "users.csv"
     write_csv(csv_file, args.rows)
-    command = f"{sys.executable} -c \"import sys; print(sys.argv[1] + '-pw')\" {{user}}"
+    command = args.password_command
     elapsed, out = davtui(
         db, "batch", "import", str(csv_file),
         "--source-url", "https://old.example.org/dav/{user}/",

@@ -55,6 +55,8 @@ class Proxy:
         self.log: list[tuple[str, str, int]] = []
         self._attempts: defaultdict[tuple[str, str], int] = defaultdict(int)
         self._lock = threading.Lock()
+        self.in_flight = 0  # requests being handled now
+        self.peak = 0  # the most ever handled at once (a client's concurrency limit)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
@@ -110,6 +112,16 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
             self._proxy(self.command)
 
         def _proxy(self, method: str) -> None:
+            with proxy._lock:
+                proxy.in_flight += 1
+                proxy.peak = max(proxy.peak, proxy.in_flight)
+            try:
+                self._handle(method)
+            finally:
+                with proxy._lock:
+                    proxy.in_flight -= 1
+
+        def _handle(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             attempt = proxy.attempt(method, self.path)

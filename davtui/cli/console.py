@@ -1,25 +1,25 @@
-"""Terminal output of headless runs and `davtui migrate`: a live line on a terminal, plain
-timestamped lines in a pipe or a log file; the same events either way."""
+"""Terminal output of headless runs and `davtui migrate`: live progress bars on a terminal,
+plain timestamped lines (and a progress line every 10 s) in a pipe or a log file; the same
+events either way."""
 
 from __future__ import annotations
 
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
+from rich.progress import TaskID
+
+from davtui.cli.progress import board_for, eta_text, is_terminal
 from davtui.engine.events import Event, Finished, ItemDone, Phase, Progress
 from davtui.engine.jobs.lifecycle import words
 from davtui.engine.jobs.recorder import WOULD, describe
 
 QUIET_LEVELS = {"debug"}
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+#: Seconds between two plain progress lines when the output is not a terminal.
+PLAIN_EVERY = 10.0
 
 
 def _counts(counts: dict[str, int], dry_run: bool) -> str:
@@ -61,25 +61,42 @@ def summary_lines(finished: Finished) -> list[str]:
 
 
 class Console:
-    """A listener that prints events; `verbose` adds a line per item."""
+    """A listener that prints events; `verbose` adds a line per item. On a terminal the
+    progress is a live bar (`davtui.cli.progress`); elsewhere a plain line every `every`
+    seconds and at each collection, so a log file shows a long run moving."""
 
-    def __init__(self, out: TextIO = sys.stderr, verbose: int = 0, label: str = "") -> None:
+    def __init__(
+        self,
+        out: TextIO = sys.stderr,
+        verbose: int = 0,
+        label: str = "",
+        every: float = PLAIN_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.out = out
-        self.live = out.isatty()
+        self.live = is_terminal(out)
         self.verbose = verbose
         self.label = f"{label}: " if label else ""
+        self.every = every
+        self.clock = clock
         self._phase = ""
         self._lock = threading.Lock()
-        self._line_shown = False
+        self._board = board_for(out) if self.live else None
+        self._task: TaskID | None = None
+        self._last: Progress | None = None
+        self._plain_at = clock()
 
     def __call__(self, event: Event) -> None:
         with self._lock:
             if isinstance(event, Progress):
-                if self.live:
-                    self._status(event)
+                self._progress(event)
                 return
             if isinstance(event, Phase):
                 self._phase = event.name
+                if self._board is not None and self._task is not None:
+                    self._board.phase(self._task, event.name)
+                elif not self.live and event.collection and event.name == "act":
+                    self._plain_progress(f"collection '{event.collection}'")
             described = describe(event)
             if described is None:
                 return
@@ -90,39 +107,50 @@ class Console:
                 return
             self._print(f"{level.upper():7} {self.label}{text}")
 
-    def _status(self, progress: Progress) -> None:
-        width = 24
-        filled = int(width * progress.done / progress.total) if progress.total else width
-        bar = "█" * filled + "░" * (width - filled)
-        line = (
-            f"\r{self.label}{self._phase:7} {bar} {progress.done}/{progress.total} "
-            f"{progress.rate:6.1f}/s ETA {_duration(progress.eta)}"
+    def _progress(self, progress: Progress) -> None:
+        self._last = progress
+        if self._board is not None:
+            if self._task is None:
+                self._task = self._board.add(self.label.rstrip(": ") or "davtui")
+            self._board.update(self._task, self._phase, progress.done, progress.total,
+                               progress.rate, progress.eta)  # fmt: skip
+        elif self.clock() - self._plain_at >= self.every:
+            self._plain_progress(self._phase)
+
+    def _plain_progress(self, where: str) -> None:
+        """`INFO    job: act 120/800 items, 15.2/s, ETA 0:00:45` (nothing before a count)."""
+        self._plain_at = self.clock()
+        progress = self._last
+        if progress is None:
+            return
+        said = f"{where} " if where else ""
+        self._print(
+            f"{'INFO':7} {self.label}{said}{progress.done}/{progress.total} items, "
+            f"{progress.rate:.1f}/s, ETA {eta_text(progress.eta)}"
         )
-        self.out.write(line + "\x1b[K")
-        self.out.flush()
-        self._line_shown = True
 
     def _print(self, text: str) -> None:
-        if self.live:
-            if self._line_shown:
-                self.out.write("\r\x1b[K")
-                self._line_shown = False
-            self.out.write(text + "\n")
-        else:
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            self.out.write(f"{stamp} {text}\n")
+        if self._board is not None:
+            self._board.print(text)
+            return
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        self.out.write(f"{stamp} {text}\n")
         self.out.flush()
 
     def finish(self, finished: Finished, duration: float) -> None:
         with self._lock:
-            if self._line_shown:
-                self.out.write("\n")
-                self._line_shown = False
-            for line in summary_lines(finished):
-                self.out.write(f"{self.label}{line}\n")
+            if self._board is not None and self._task is not None:
+                self._board.remove(self._task)
+                self._task = None
+            lines = [f"{self.label}{line}" for line in summary_lines(finished)]
             if finished.dry_run:
                 ended = f"dry run {words(finished.status)} in {duration:.1f} s: nothing was written"
             else:
                 ended = f"{words(finished.status)} in {duration:.1f} s"
-            self.out.write(f"{self.label}{ended}\n")
+            lines.append(f"{self.label}{ended}")
+            for line in lines:
+                if self._board is not None:
+                    self._board.print(line)  # other jobs' bars may still be live
+                else:
+                    self.out.write(line + "\n")
             self.out.flush()

@@ -113,16 +113,19 @@ def _v4_changes(db: Database) -> None:
 
 def _v5_run_progress(db: Database) -> None:
     """`run.items_done/items_total/items_failed/rate`: each run's progress, stored, so the
-    fleet summary is a few aggregate queries over the runs (never the items or the logs)."""
+    fleet summary is a few aggregate queries over the runs (never the items or the logs);
+    `account.max_connections`: the per-host connection limit, settable per account."""
     from playhouse.migrate import SchemaMigrator
     from playhouse.migrate import migrate as apply
 
-    from davtui.store.models import Run
+    from davtui.store.models import Account, Run
 
-    have = {c.name for c in db.get_columns("run")}
     migrator = SchemaMigrator.from_database(db)
-    names = ("items_done", "items_total", "items_failed", "rate")
-    apply(*(migrator.add_column("run", n, getattr(Run, n)) for n in names if n not in have))
+    for model, names in ((Run, ("items_done", "items_total", "items_failed", "rate")),
+                         (Account, ("max_connections",))):  # fmt: skip
+        table = model._meta.table_name
+        have = {c.name for c in db.get_columns(table)}
+        apply(*(migrator.add_column(table, n, getattr(model, n)) for n in names if n not in have))
 
 
 def _v6_fleet_indexes(db: Database) -> None:

@@ -66,6 +66,8 @@ class Account(BaseModel):
     ca_file = TextField(null=True)
     preset = CharField(null=True)
     capabilities = JSONField(default=dict)
+    # requests in flight to this account's host at once (None: the engine's default, 16)
+    max_connections = IntegerField(null=True)
     last_test_at = DateTimeField(null=True)
     last_test_ok = BooleanField(null=True)
     last_test_message = TextField(null=True)

@@ -12,7 +12,8 @@ from davtui.cli.passwords import resolve
 from davtui.engine.schema import KINDS, check_account
 
 #: What an account row stores from the command line, checked by the schema before saving.
-STORED = ("name", "url", "kind", "username", "verify_tls", "ca_file", "preset")
+STORED = ("name", "url", "kind", "username", "verify_tls", "ca_file", "preset",
+          "max_connections")  # fmt: skip
 
 
 def _password_options(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +35,10 @@ def _server_options(parser: argparse.ArgumentParser, adding: bool) -> None:
     )
     parser.add_argument("--preset", help="server preset (sogo, zimbra, nextcloud, ...)")
     parser.add_argument("--ca-file", help="CA bundle to trust for this server")
+    parser.add_argument(
+        "--max-connections", type=int, metavar="N",
+        help="requests in flight to this server at once, for all jobs (1-256, default 16)",
+    )  # fmt: skip
     tls = parser.add_mutually_exclusive_group()
     tls.add_argument("--verify-tls", dest="verify_tls", action="store_true", default=None)
     tls.add_argument(
@@ -89,6 +94,7 @@ def account_row(account) -> dict:
         "preset": account.preset,
         "verify_tls": account.verify_tls,
         "ca_file": account.ca_file,
+        "max_connections": account.max_connections,
         "has_password": bool(account.secret),
         "last_test_ok": account.last_test_ok,
         "last_test_message": account.last_test_message,
@@ -114,6 +120,8 @@ def _checked(account, args) -> dict:
 def _apply(ctx, account, args) -> None:
     values = _checked(account, args)
     for field in STORED:
+        if field == "max_connections" and args.max_connections is None:
+            continue  # left as it is (None: the engine's default)
         setattr(account, field, values[field])
     if args.no_password:
         account.secret = None

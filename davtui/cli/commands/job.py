@@ -12,7 +12,7 @@ import sys
 import time
 
 from davtui import exitcodes
-from davtui.cli.commands import find, job_many, print_rows
+from davtui.cli.commands import find, job_edit, job_many, print_rows
 from davtui.cli.commands.account import find_account
 from davtui.engine.schema import JOB, check_job
 
@@ -87,6 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         job_many.add_options(parser)
         parser.set_defaults(handler=_control, action=action)
 
+    job_edit.register(actions)
+
     log = actions.add_parser("log", help="the log of a job's runs")
     log.add_argument("job")
     log.add_argument("--run", type=int, help="only this run")
@@ -149,6 +151,7 @@ def _add(ctx) -> int:
 
 
 def job_row(job) -> dict:
+    from davtui.engine.jobs.fleet import run_progress
     from davtui.store.models import Run
 
     last = job.runs.order_by(Run.id.desc()).first()
@@ -168,6 +171,7 @@ def job_row(job) -> dict:
         "control": job.control,
         "hook": job.hook,
         "last_run": run_row(last) if last else None,
+        "progress": run_progress(last, job.status),
     }
 
 
@@ -185,19 +189,27 @@ def run_row(run) -> dict:
 
 
 def _list(ctx) -> int:
+    from davtui.engine.jobs.fleet import progress_text
     from davtui.store.models import Job
 
     recover()
     rows = [job_row(j) for j in Job.select().order_by(Job.id)]
     for row in rows:
         row["route"] = f"{row['source']} -> {row['destination']}"
+        row["shown_progress"] = progress_text(row["progress"])
     empty = "No jobs yet: add one with `davtui job add NAME -s SOURCE -d DESTINATION`."
     columns = [("ID", "id", 3), ("NAME", "name", 24), ("STATUS", "status", 22),
                ("SOURCE -> DESTINATION", "route", 0)]  # fmt: skip
+    if any(row["progress"] for row in rows):  # counts, rate and ETA of the running jobs
+        columns.insert(3, ("PROGRESS", "shown_progress", 30))
+    if ctx.args.json:
+        for row in rows:
+            del row["shown_progress"]
     return print_rows(rows, ctx.args.json, empty, columns)
 
 
 def _show(ctx) -> int:
+    from davtui.engine.jobs.fleet import progress_text
     from davtui.store.models import Run
 
     job = find_job(ctx.args.job)
@@ -213,6 +225,8 @@ def _show(ctx) -> int:
         row["status"] = f"{row['status']} (dry run: nothing was written)"
     for key in ("name", "source", "destination", "what", "mode", "conflict", "status"):
         print(f"{key:12} {row[key]}")
+    if row["progress"]:
+        print(f"{'progress':12} {progress_text(row['progress'])}")
     print("runs:")
     for run in row["runs"]:
         stats = run["stats"] or {}

@@ -193,6 +193,31 @@ def _most_failed() -> list[JobFailures]:
     return [JobFailures(name, status, failed) for name, status, failed in rows]
 
 
+def run_progress(run: Run | None, status: str) -> dict[str, Any] | None:
+    """A running (or paused) job's progress from its run row: done, total, failed, items/s
+    and the seconds left at that pace; None for a job that is not under way."""
+    if run is None or run.finished_at is not None or status not in HELD:
+        return None
+    done, total, rate = run.items_done or 0, run.items_total, run.rate
+    eta = (total - done) / rate if total is not None and rate else None
+    return {"done": done, "total": total, "failed": run.items_failed or 0, "rate": rate,
+            "eta": eta}  # fmt: skip
+
+
+def progress_text(progress: dict[str, Any] | None) -> str:
+    """`120/800 15.2/s ETA 0:45` (what `job list` and `job show` print); "" when none."""
+    if progress is None:
+        return ""
+    total = "?" if progress["total"] is None else progress["total"]
+    text = f"{progress['done']}/{total}"
+    if progress["rate"] is not None:
+        text += f" {progress['rate']:.1f}/s"
+    if progress["eta"] is not None:
+        minutes, seconds = divmod(round(progress["eta"]), 60)
+        text += f" ETA {minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+    return text
+
+
 def host_of(url: str, kind: str) -> str:
     """The server of an account's URL (a local folder or file: "local")."""
     if kind != "dav":

@@ -8,6 +8,7 @@ start: a run that spent minutes planning, or that a server slowed down, shows it
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from typing import Any
@@ -19,7 +20,8 @@ EVERY = 2.0
 
 
 class Pace:
-    """Counts of one run and samples (time, done) for its recent rate."""
+    """Counts of one run and samples (time, done) for its recent rate; events come from the
+    run's writer threads, hence the lock."""
 
     def __init__(self, clock=time.monotonic) -> None:
         self.clock = clock
@@ -28,23 +30,34 @@ class Pace:
         self.failed = 0
         self._samples: deque[tuple[float, int]] = deque()
         self._stored: float | None = None
+        self._lock = threading.RLock()
 
     def progress(self, done: int, total: int | None) -> None:
-        now = self.clock()
-        self.done, self.total = done, total
-        self._samples.append((now, done))
-        while len(self._samples) > 2 and now - self._samples[1][0] >= WINDOW:
-            self._samples.popleft()
+        with self._lock:
+            now = self.clock()
+            self.done, self.total = done, total
+            self._samples.append((now, done))
+            while len(self._samples) > 2 and now - self._samples[1][0] >= WINDOW:
+                self._samples.popleft()
+
+    def count_failed(self) -> None:
+        with self._lock:
+            self.failed += 1
 
     def rate(self) -> float | None:
         """Items per second over the window (None before two samples)."""
-        if len(self._samples) < 2:
-            return None
-        (start, first), (end, last) = self._samples[0], self._samples[-1]
-        return (last - first) / (end - start) if end > start else None
+        with self._lock:
+            if len(self._samples) < 2:
+                return None
+            (start, first), (end, last) = self._samples[0], self._samples[-1]
+            return (last - first) / (end - start) if end > start else None
 
     def due(self, force: bool = False) -> dict[str, Any] | None:
         """The run row's progress columns when a write is due (`force`: at the end), else None."""
+        with self._lock:
+            return self._due(force)
+
+    def _due(self, force: bool) -> dict[str, Any] | None:
         now = self.clock()
         if not force and self._stored is not None and now - self._stored < EVERY:
             return None

@@ -94,7 +94,7 @@ class Recorder:
         if isinstance(event, Progress):
             self.pace.progress(event.done, event.total)
         elif isinstance(event, ItemDone) and event.outcome in ("failed", "refused"):
-            self.pace.failed += 1
+            self.pace.count_failed()
         described = describe(event)
         if described is not None:
             level, message = described

@@ -48,6 +48,7 @@ def spec_of(account: Account, vault: Vault | None) -> AccountSpec:
         ca_file=account.ca_file,
         preset=account.preset,
         name=account.name,
+        **({} if account.max_connections is None else {"max_connections": account.max_connections}),
     )
 
 
