@@ -273,6 +273,15 @@ async def items_conflict(pilot: Pilot) -> None:
     await pilot.press("down", "i", "down", "down", "down")
 
 
+async def jobs_selected(pilot: Pilot) -> None:
+    """Two jobs selected for a bulk action, the table sorted by name."""
+    await pilot.press("o", "home", "space", "shift+down")
+
+
+async def fleet(pilot: Pilot) -> None:
+    await pilot.press("4")
+
+
 SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "jobs": running_job,
     "job-detail": job_detail,
@@ -288,6 +297,8 @@ SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
     "items": items,
     "items-fixed": items_fixed,
     "items-conflict": items_conflict,
+    "jobs-selected": jobs_selected,
+    "fleet": fleet,
 }
 
 

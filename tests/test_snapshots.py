@@ -97,3 +97,16 @@ def test_items_at_200x50(seeded: DavtuiApp, snap_compare) -> None:
         await settle(pilot)
 
     assert snap_compare(seeded, terminal_size=(200, 50), run_before=run_before)
+
+
+@pytest.mark.parametrize("scene", ["jobs", "jobs-selected", "fleet", "log-search"])
+def test_fleet_screens_at_200x50(scene: str, seeded: DavtuiApp, snap_compare) -> None:
+    """The screens issue 22 changed, on a large terminal: the filter bar, the wider Name
+    column, the selection marks, the fleet overview, the log's job box."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        await SCENES[scene](pilot)
+        await settle(pilot)
+
+    assert snap_compare(seeded, terminal_size=(200, 50), run_before=run_before)

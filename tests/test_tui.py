@@ -171,6 +171,7 @@ async def test_user_flow_add_accounts_create_start_pause_resume_complete_and_sea
             await pilot.press("l")
             assert isinstance(app.screen, LogsScreen)
             log = app.screen.query_one(LogView)
+            await until(pilot, lambda: log.counted)  # counted in a thread past one page
             stored = LogEntry.select().where(LogEntry.job == job.id).count()
             assert log.total == stored >= 180
             await pilot.press("slash", *"Jane Doe1", "enter")
@@ -300,6 +301,7 @@ async def test_log_of_100000_lines_pages_from_the_database(app: DavtuiApp) -> No
         await app.open_log(job.id, run.id)
         await pilot.pause()
         log = app.screen.query_one(LogView)
+        await until(pilot, lambda: log.counted)  # counted in a thread past one page
         assert log.total == 100_000
         assert log.line(99_999).message == "line 99999"
         assert len(log._pages) <= 2  # only what was on screen was read
@@ -307,6 +309,7 @@ async def test_log_of_100000_lines_pages_from_the_database(app: DavtuiApp) -> No
         await pilot.pause()
         assert log.line(0).message == "line 0"
         await pilot.press("f", "f")  # warnings and errors
+        await until(pilot, lambda: log.counted)
         assert log.total == 50_000
 
 

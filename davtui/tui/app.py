@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable
 from functools import partial
 
+from peewee import fn
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -29,11 +30,13 @@ from davtui.engine.jobs.lifecycle import FINISHED, HELD, words
 from davtui.engine.jobs.queue import mark_interrupted
 from davtui.store import changes, open_database
 from davtui.store.models import Account, Job, Run, Setting
+from davtui.store.rows import tuples
 from davtui.tui.eta import Eta
 from davtui.tui.messages import JobLog, JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens import (
     AccountsScreen,
     ConfirmScreen,
+    FleetScreen,
     HelpScreen,
     JobsScreen,
     LogsScreen,
@@ -43,7 +46,9 @@ from davtui.tui.worker import JobQueue
 THEME_KEY = "theme"
 WORKERS_KEY = "workers"
 MAX_WORKERS = 8
-MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3"}
+MODE_KEYS = {"accounts": "1", "jobs": "2", "logs": "3", "fleet": "4"}
+#: From this many jobs on, the header also says how far the whole migration is.
+FLEET_HEADER_JOBS = 10
 
 
 #: How often the App looks at the change counter: other processes' writes show within a second.
@@ -58,7 +63,12 @@ class DavtuiApp(App[None]):
 
     TITLE = "davtui"
     CSS_PATH = "app.tcss"
-    MODES = {"accounts": AccountsScreen, "jobs": JobsScreen, "logs": LogsScreen}
+    MODES = {
+        "accounts": AccountsScreen,
+        "jobs": JobsScreen,
+        "logs": LogsScreen,
+        "fleet": FleetScreen,
+    }
     DEFAULT_MODE = "jobs"
     # Quit and help first: the footer draws the App's keys after the screen's, and at 80
     # columns the last ones fall off.
@@ -75,6 +85,7 @@ class DavtuiApp(App[None]):
         Binding("1", "show_mode('accounts')", "Accounts", id="mode.accounts"),
         Binding("2", "show_mode('jobs')", "Jobs", id="mode.jobs"),
         Binding("3", "show_mode('logs')", "Logs", id="mode.logs"),
+        Binding("4", "show_mode('fleet')", "Fleet", id="mode.fleet"),
     ]
 
     def __init__(self, db_path: str, run_jobs: bool = True, greeting: str | None = None) -> None:
@@ -182,7 +193,8 @@ class DavtuiApp(App[None]):
     def action_help(self) -> None:
         """davtui's keys for the screen on display (its own, then the App's)."""
         screen = self.screen
-        title = {"accounts": "Accounts", "jobs": "Jobs", "logs": "Logs"}.get(self.current_mode)
+        titles = {"accounts": "Accounts", "jobs": "Jobs", "logs": "Logs", "fleet": "Fleet"}
+        title = titles.get(self.current_mode)
         if isinstance(screen, ModalScreen):
             title = getattr(screen, "title_text", None) or type(screen).__name__
         title = getattr(screen, "title_text", None) or title  # a pushed screen (Items)
@@ -231,6 +243,14 @@ class DavtuiApp(App[None]):
             state = f"idle, {queued} queued" if queued else "idle"
         workers = self.queue.workers
         self.sub_title = state if workers == 1 else f"{state} · up to {workers} at once"
+        counts: dict[str, int] = dict(
+            tuples(Job.select(Job.status, fn.COUNT(Job.id)).group_by(Job.status))
+        )
+        jobs = sum(counts.values())
+        if jobs >= FLEET_HEADER_JOBS:  # a fleet: how far all of it is, in one phrase
+            finished = sum(counts.get(status, 0) for status in FINISHED)
+            failed = counts.get("failed", 0)
+            self.sub_title += f" · {finished:,}/{jobs:,} finished, {failed:,} failed"
 
     def on_job_progress(self, message: JobProgress) -> None:
         if message.phase in (None, "act") and message.total:

@@ -3,6 +3,7 @@
 from davtui.tui.screens.account_form import AccountFields, AccountForm
 from davtui.tui.screens.accounts import AccountsScreen
 from davtui.tui.screens.confirm import ConfirmScreen
+from davtui.tui.screens.fleet import FleetScreen
 from davtui.tui.screens.help import HelpScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
 from davtui.tui.screens.jobs import JobsScreen
@@ -14,6 +15,7 @@ __all__ = [
     "AccountForm",
     "AccountsScreen",
     "ConfirmScreen",
+    "FleetScreen",
     "HelpScreen",
     "JobFields",
     "JobForm",

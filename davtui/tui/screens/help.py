@@ -26,8 +26,8 @@ def key_lines(screen: Screen) -> list[tuple[str, str]]:
         binding = active.binding
         if key in UNLISTED or not binding.description or not active.enabled or binding.system:
             continue
-        if active.node is not screen and active.node is not screen.app:
-            continue  # a widget's own keys (a table's cursor keys) are no news
+        if active.node is not screen and active.node is not screen.app and not binding.id:
+            continue  # a widget's generic keys (a table's cursor keys) are no news
         place = app_wide if active.node is screen.app else own
         keys, _ = place.setdefault(binding.description, ([], binding.description))
         if binding.id and binding.tooltip:  # davtui's own longer words (not Textual's)

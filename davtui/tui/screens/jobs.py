@@ -9,25 +9,29 @@ back as `JobStateChanged`/`JobProgress` messages.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from peewee import fn
 from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from davtui.engine.jobs import lifecycle
 from davtui.store.changes import bump
-from davtui.store.models import Account, Job, Run, database, utcnow
+from davtui.store.models import Account, Job, database, utcnow
+from davtui.tui.job_pages import SORT_ORDER
 from davtui.tui.messages import JobProgress, JobsChanged, JobStateChanged
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
+from davtui.tui.screens.jobs_bulk import BULK, BulkActions
 from davtui.tui.screens.ledger import LedgerScreen
-from davtui.tui.widgets.format import badge, bar, duration
+from davtui.tui.widgets.format import bar, duration
 from davtui.tui.widgets.job_detail import JobDetail
+from davtui.tui.widgets.job_table import JobTable
 
 if TYPE_CHECKING:
     from davtui.tui.app import DavtuiApp
@@ -53,32 +57,18 @@ PHASE_WORDS = {
     "verify": "verifying…",
     "done": "finishing…",
 }
-#: The Status column's cells: "dry with errors" fits (`format.status_label`).
-STATUS_WIDTH = 15
-# Most telling first: at 80 columns the route scrolls off (the detail panel repeats it).
-COLUMNS = (
-    ("Name", "name", 11),
-    ("Status", "status", STATUS_WIDTH),
-    ("Progress", "progress", 13),
-    ("Done", "done", 9),
-    ("Rate", "rate", 5),
-    ("ETA", "eta", 10),
-    ("What", "what", 9),
-    ("Source → destination", "route", None),
-)
+TYPING_PAUSE = 0.3  # seconds without a key before the filter applies
+SORT_WORDS = {"id": "oldest first", "name": "by name", "status": "by status"}
 
 
-def dry_run_jobs() -> set[int]:
-    """The jobs whose last run was a dry run (one query): their status says so."""
-    last = Run.select(fn.MAX(Run.id)).group_by(Run.job)
-    return {run.job_id for run in Run.select(Run.job).where(Run.id.in_(last) & Run.dry_run)}
-
-
-class JobsScreen(Screen[None]):
+class JobsScreen(BulkActions):
     """Jobs table above a detail panel (last run's statistics and the run history)."""
 
     if TYPE_CHECKING:  # Textual's own way to type `self.app` (its MessagePump does the same)
         app = getters.app(DavtuiApp)
+
+    AUTO_FOCUS = "#jobs"  # keys act on the table; `/` goes to the filter
+    _typing: Timer | None = None
 
     BINDINGS = [
         Binding("n", "new", "New", id="job.new"),
@@ -94,14 +84,21 @@ class JobsScreen(Screen[None]):
         Binding(
             "i", "items", "Items", id="job.items", tooltip="Items the last run did not copy as sent"
         ),
+        # Off the footer (at 80 columns it has no room left); `?` lists them.
+        Binding("slash", "filter", "Filter", id="job.filter", show=False),
+        Binding("o", "sort", "Sort", id="job.sort", show=False, tooltip="By id, name or status"),
+        Binding("F", "rerun_failed", "Re-run failed", id="job.rerun_failed", show=False),
+        Binding("escape", "focus_table", "To table", show=False),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
-        table: DataTable[Any] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
-        for label, key, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        yield table
+        with Horizontal(id="jobs-bar"):
+            yield Input(
+                placeholder="filter: name, account or status  /", id="jobs-filter", compact=True
+            )
+            yield Static(id="jobs-count")
+        yield JobTable(id="jobs")
         yield JobDetail(id="job-panel")
         yield Footer(compact=True)
 
@@ -120,42 +117,110 @@ class JobsScreen(Screen[None]):
             self.reload()
 
     def reload(self, select: int | None = None) -> None:
-        """Reread the jobs with their accounts in one query, keeping or moving the cursor."""
-        table = self.query_one("#jobs", DataTable)
+        """Reread the table's window of jobs (one page query), keeping or moving the cursor."""
+        table = self.query_one(JobTable)
         current = select if select is not None else self.selected_id()
-        source, destination = Account.alias(), Account.alias()
-        jobs = (
-            Job.select(Job, source.name.alias("src"), destination.name.alias("dst"))
-            .join(source, on=Job.source == source.id)
-            .switch(Job)
-            .join(destination, on=Job.destination == destination.id)
-            .order_by(Job.id)
-            .objects()
-        )
-        theme = self.app.theme_variables
-        dry = dry_run_jobs()
-        table.clear()
-        for job in jobs:
-            table.add_row(
-                job.name,
-                badge(job.status, theme, job.id in dry, STATUS_WIDTH),
-                "",
-                "",
-                "",
-                "",
-                job.what,
-                f"{job.src} → {job.dst}",  # type: ignore[attr-defined]  # the query's aliases
-                key=str(job.id),
-            )
-            live = self.app.progress.get(job.id)
-            if live is not None and job.status in lifecycle.ACTIVE:
+        table.reread()
+        if select is not None and str(select) not in {str(row.id) for row in table.window}:
+            table.first_page()  # a new job (or one filtered out): show where the order starts
+        self._fill(current)
+
+    def _fill(self, current: int | None) -> None:
+        """The window into the table, with the live progress of its running jobs."""
+        table = self.query_one(JobTable)
+        table.show(self.app.theme_variables, current)
+        for row in table.window:
+            live = self.app.progress.get(row.id)
+            if live is not None and row.status in lifecycle.ACTIVE:
                 self.show_progress(live)
-        if current is not None and str(current) in table.rows:
-            table.move_cursor(row=table.get_row_index(str(current)))
+        self._count()
         self._selection_changed()
 
+    def _count(self) -> None:
+        table = self.query_one(JobTable)
+        if table.window:
+            first = table.get_row_index(str(table.window[0].id)) + 1
+            where = f"{first}-{first + len(table.window) - 1} of {table.total:,}"
+        else:
+            where = "none" if table.job_query.text else "no jobs"
+        order = SORT_WORDS[table.job_query.sort]
+        order += ", reversed" if table.job_query.descending else ""
+        if table.all_matching:
+            order += f" · all {table.total:,} selected"
+        elif table.marked:
+            order += f" · {len(table.marked):,} selected"
+        self.query_one("#jobs-count", Static).update(f"{where} · {order}")
+
+    @on(JobTable.Marked)
+    def _marked(self) -> None:
+        self._count()
+        self.refresh_bindings()
+
+    def on_resize(self) -> None:
+        if self.query_one(JobTable).fit_name(self.size.width):
+            self._fill(self.selected_id())
+
+    @on(JobTable.Jumped)
+    def _jumped(self) -> None:
+        self._fill(self.selected_id())
+
+    def _page_at_edge(self) -> None:
+        """The cursor on the first or last row held: read the page beyond it."""
+        table = self.query_one(JobTable)
+        row, current = table.cursor_row, self.selected_id()
+        if (row == table.row_count - 1 and table.next_page()) or (
+            row == 0 and table.row_count and table.previous_page()
+        ):
+            self._fill(current)
+
+    @on(Input.Changed, "#jobs-filter")
+    def _typed(self) -> None:
+        """Filter once the keys pause (or on enter), not for every letter typed."""
+        if self._typing is not None:
+            self._typing.stop()
+        self._typing = self.set_timer(TYPING_PAUSE, self._filter_changed)
+
+    def _filter_changed(self) -> None:
+        self._typing = None
+        table = self.query_one(JobTable)
+        text = self.query_one("#jobs-filter", Input).value.strip()
+        if text == table.job_query.text:
+            return
+        table.job_query = replace(table.job_query, text=text)
+        table.first_page()
+        self._fill(None)
+
+    @on(Input.Submitted, "#jobs-filter")
+    def action_focus_table(self) -> None:
+        if self._typing is not None:  # enter: what was typed applies now
+            self._typing.stop()
+            self._filter_changed()
+        self.query_one(JobTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#jobs-filter", Input).focus()
+
+    def action_sort(self, column: str | None = None) -> None:
+        """Order by the next sortable column (or by `column`, reversed when it is the current)."""
+        table = self.query_one(JobTable)
+        now = table.job_query
+        if column is None:
+            column = SORT_ORDER[(SORT_ORDER.index(now.sort) + 1) % len(SORT_ORDER)]
+            descending = False
+        else:
+            descending = not now.descending if column == now.sort else False
+        table.job_query = replace(now, sort=column, descending=descending)
+        current = self.selected_id()
+        table.first_page()
+        self._fill(current)
+
+    @on(DataTable.HeaderSelected, "#jobs")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        column = str(event.column_key.value)
+        self.action_sort({"name": "name", "status": "status"}.get(column, "id"))
+
     def show_progress(self, progress: JobProgress) -> None:
-        table = self.query_one("#jobs", DataTable)
+        table = self.query_one(JobTable)
         row = str(progress.job_id)
         if row not in table.rows:
             return
@@ -171,7 +236,7 @@ class JobsScreen(Screen[None]):
         table.update_cell(row, "eta", eta if copying else "")
 
     def selected_id(self) -> int | None:
-        table = self.query_one("#jobs", DataTable)
+        table = self.query_one(JobTable)
         if not table.row_count:
             return None
         return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or 0)
@@ -181,11 +246,17 @@ class JobsScreen(Screen[None]):
         return None if job_id is None else Job.get_or_none(Job.id == job_id)
 
     @on(DataTable.RowHighlighted, "#jobs")
+    def _highlighted(self) -> None:
+        self._page_at_edge()
+        self._selection_changed()
+
     def _selection_changed(self) -> None:
         self.query_one(JobDetail).show(self.selected_id())
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in BULK and self.bulk_ids() is not None:
+            return True  # for many jobs: each is refused or not by the lifecycle
         if action not in APPLIES:
             return True
         job = self.selected()
@@ -243,6 +314,8 @@ class JobsScreen(Screen[None]):
         self._transition(job, lambda job: lifecycle.start(job, dry_run=dry_run))
 
     def action_start(self) -> None:
+        if self.run_bulk("start"):
+            return
         if job := self._applicable("start"):
             self._queue(job, dry_run=False)
 
@@ -257,14 +330,20 @@ class JobsScreen(Screen[None]):
             self._queue(job, dry_run=False)
 
     def action_pause(self) -> None:
+        if self.run_bulk("pause"):
+            return
         if job := self._applicable("pause"):
             self._transition(job, lifecycle.pause)
 
     def action_resume(self) -> None:
+        if self.run_bulk("resume"):
+            return
         if job := self._applicable("resume"):
             self._transition(job, lifecycle.resume)
 
     def action_stop(self) -> None:
+        if self.run_bulk("stop"):
+            return
         job = self._applicable("stop")
         if job is None:
             return
@@ -284,6 +363,8 @@ class JobsScreen(Screen[None]):
         self._changed(copy, f"Created job {copy.name}.")
 
     def action_delete(self) -> None:
+        if self.run_bulk("delete"):
+            return
         job = self._applicable("delete")
         if job is None:
             return

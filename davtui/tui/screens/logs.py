@@ -1,6 +1,8 @@
 """The Logs screen: one job's (or run's) log lines with a level filter and a text search.
 
-Lines come from SQLite page by page (`LogView`), and live lines arrive as `JobLog` messages.
+Lines come from the database page by page (`LogView`), and live lines arrive as `JobLog`
+messages. The job is typed (completed from the job names in the database) rather than picked
+from a list: a list of a thousand jobs took seconds to build on each visit.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.suggester import Suggester
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Select, Static
 
 from davtui.store.models import Job, Run
-from davtui.tui.messages import JobLog, JobsChanged, JobStateChanged
+from davtui.tui.messages import JobLog, JobStateChanged
 from davtui.tui.widgets.format import local_time
 from davtui.tui.widgets.log_view import LogFilter, LogView
 
@@ -30,6 +34,20 @@ LEVEL_CHOICES = (
     ("Errors only", "error"),
 )
 ALL = -1  # the "every job" / "every run" choice of the selects
+TYPING_PAUSE = 0.3  # seconds without a key before typed text filters
+
+
+class JobNames(Suggester):
+    """Completes a job name from the database (the first name with the typed beginning)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        first = Job.select(Job.name).where(Job.name.startswith(value)).order_by(Job.name)
+        return first.limit(1).scalar()
 
 
 class LogsScreen(Screen[None]):
@@ -44,10 +62,17 @@ class LogsScreen(Screen[None]):
         Binding("escape", "focus_log", "To log", show=False),
     ]
 
+    _typing: Timer | None = None
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="log-filters"):
-            yield Select([("All jobs", ALL)], allow_blank=False, id="log-job", compact=True)
+            yield Input(
+                placeholder="all jobs (type a name)",
+                id="log-job",
+                compact=True,
+                suggester=JobNames(),
+            )
             yield Select([("All runs", ALL)], allow_blank=False, id="log-run", compact=True)
             yield Select(
                 LEVEL_CHOICES, value="debug", allow_blank=False, id="log-level", compact=True
@@ -65,16 +90,22 @@ class LogsScreen(Screen[None]):
         self.query_one(LogView).focus()
 
     def _fill_jobs(self, value: int) -> None:
-        jobs = [("All jobs", ALL)] + [(j.name, j.id) for j in Job.select().order_by(Job.name)]
-        select = self.query_one("#log-job", Select)
-        with self.prevent(Select.Changed):
-            select.set_options(jobs)
-            select.value = value if value in {v for _l, v in jobs} else ALL
+        """Show job `value` (ALL: none) in the job box."""
+        name = Job.select(Job.name).where(Job.id == value).scalar() if value != ALL else ""
+        with self.prevent(Input.Changed):
+            self.query_one("#log-job", Input).value = name or ""
+
+    def chosen_job(self) -> int | None:
+        """The job named in the job box: None for all jobs, 0 for a name no job has."""
+        name = self.query_one("#log-job", Input).value.strip()
+        if not name:
+            return None
+        return Job.select(Job.id).where(Job.name == name).scalar() or 0
 
     def _fill_runs(self, value: int) -> None:
-        job_id = self.query_one("#log-job", Select).value
+        job_id = self.chosen_job()
         runs = [("All runs", ALL)]
-        if job_id != ALL:
+        if job_id:
             query = Run.select().where(Run.job == job_id).order_by(Run.id.desc()).limit(100)
             runs += [(f"Run {r.id} {local_time(r.started_at)}", r.id) for r in query]
         select = self.query_one("#log-run", Select)
@@ -97,7 +128,7 @@ class LogsScreen(Screen[None]):
             return None if value == ALL else int(value)  # type: ignore[arg-type]
 
         return LogFilter(
-            job_id=chosen("#log-job"),
+            job_id=self.chosen_job(),
             run_id=chosen("#log-run"),
             min_level=str(self.query_one("#log-level", Select).value),
             search=self.query_one("#log-search", Input).value.strip(),
@@ -110,25 +141,49 @@ class LogsScreen(Screen[None]):
 
     def show_count(self) -> None:
         log = self.query_one(LogView)
+        status = self.query_one("#log-status", Static)
+        if log.filter.job_id == 0:
+            name = self.query_one("#log-job", Input).value.strip()
+            status.update(f"No job is named “{name}”.")
+            return
         found = f"{log.total:,} line{'s' if log.total != 1 else ''}"
+        if not log.counted:
+            found = f"{log.total:,}+ lines, counting…" if log.total else "searching…"
         search = log.filter.search
-        self.query_one("#log-status", Static).update(
-            f"{found} matching “{search}”" if search else found
-        )
+        status.update(f"{found} matching “{search}”" if search else found)
 
-    @on(Select.Changed, "#log-job")
-    def _job_chosen(self) -> None:
-        self._fill_runs(ALL)
-        self.apply()
+    @on(LogView.Counted)
+    def _counted(self) -> None:
+        self.show_count()
+
+    @on(Input.Changed, "#log-job")
+    @on(Input.Changed, "#log-search")
+    def _typed(self) -> None:
+        """Search once the keys pause (or on enter), not for every letter: each is a query
+        over the whole log, and a count in a thread that cannot be called back."""
+        if self._typing is not None:
+            self._typing.stop()
+        self._typing = self.set_timer(TYPING_PAUSE, self._typed_done)
+
+    def _typed_done(self) -> None:
+        self._typing = None
+        log = self.query_one(LogView)
+        if self.chosen_job() != log.filter.job_id:
+            self._fill_runs(ALL)
+        if self.current_filter() != log.filter:
+            self.apply()
 
     @on(Select.Changed, "#log-run")
     @on(Select.Changed, "#log-level")
-    @on(Input.Changed, "#log-search")
     def _filter_changed(self) -> None:
         self.apply()
 
     @on(Input.Submitted, "#log-search")
+    @on(Input.Submitted, "#log-job")
     def action_focus_log(self) -> None:
+        if self._typing is not None:  # enter: what was typed applies now
+            self._typing.stop()
+            self._typed_done()
         self.query_one(LogView).focus()
 
     def action_search(self) -> None:
@@ -143,7 +198,5 @@ class LogsScreen(Screen[None]):
         if isinstance(message, JobLog):
             self.query_one(LogView).add_live(message.job_id, message.run_id, message.lines)
             self.show_count()
-        elif isinstance(message, JobsChanged):
-            self._fill_jobs(self.query_one("#log-job", Select).value)  # type: ignore[arg-type]
         elif isinstance(message, JobStateChanged) and message.run_id is not None:
             self._fill_runs(self.query_one("#log-run", Select).value)  # type: ignore[arg-type]

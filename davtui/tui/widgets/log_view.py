@@ -1,26 +1,33 @@
-"""A virtualised log view that pages `LogEntry` rows from SQLite as they scroll into sight.
+"""A virtualised log view that pages `LogEntry` rows from the database as they scroll into sight.
 
-Only the visible lines are rendered and only their pages (`PAGE` rows) are read, so a run of
-100,000 lines opens as fast as one of ten. Live lines of a running job are appended to a tail
-until the next filter change rereads the database (where the queue has stored them too).
+Only the visible lines are rendered and only their pages (`PAGE` rows) are read, by keyset
+from the newest (`id < the oldest id of the page below`), so a log of a million lines opens
+as fast as one of ten, and a search runs in the database over every row
+(`davtui.store.search`). The lines show at once; their count, which over a million rows takes
+a moment, is made in a thread and arrives as `Counted`. Rows written after the filter was set
+(`ceiling`) are left to the live tail: lines of a running job are appended as they come until
+the next filter change rereads the database (where the queue has stored them too).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from peewee import Expression
+from peewee import Expression, fn
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import work
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from davtui.store.models import LogEntry
+from davtui.store.rows import tuples
+from davtui.store.search import matching
 from davtui.tui.messages import LogLine
 from davtui.tui.widgets.format import local_time
 
@@ -42,19 +49,14 @@ class LogFilter:
         return LEVELS[LEVELS.index(self.min_level) :]
 
     def where(self) -> Expression:
-        clause = LogEntry.level.in_(self.levels())
+        # Every level: no level test, so the newest page is a walk down the primary key.
+        clause = LogEntry.level.in_(self.levels()) if self.min_level != "debug" else LogEntry.id > 0
         if self.job_id is not None:
             clause &= LogEntry.job == self.job_id
         if self.run_id is not None:
             clause &= LogEntry.run == self.run_id
         if self.search:
-            pattern = f"%{self.search}%"
-            clause &= (
-                LogEntry.message**pattern
-                | LogEntry.uid**pattern
-                | LogEntry.summary**pattern
-                | LogEntry.collection**pattern
-            )
+            clause &= matching(self.search)
         return clause
 
     def matches(self, job_id: int, run_id: int | None, line: LogLine) -> bool:
@@ -92,11 +94,17 @@ class LogView(ScrollView, can_focus=True):
     }
     """
 
+    class Counted(Message):
+        """The stored lines of the current filter are counted (`LogView.stored`)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.filter = LogFilter()
         self.stored = 0
-        self._pages: OrderedDict[int, list[LogLine]] = OrderedDict()
+        self.counted = True
+        """False while the count runs: `stored` is then the lines read so far."""
+        self.ceiling = 0
+        self._pages: OrderedDict[int, list[tuple[int, LogLine]]] = OrderedDict()
         self._tail: list[LogLine] = []
         self._widest = 0
 
@@ -105,15 +113,37 @@ class LogView(ScrollView, can_focus=True):
         return self.stored + len(self._tail)
 
     def set_filter(self, log_filter: LogFilter) -> None:
-        """Show the lines `log_filter` selects, scrolled to the newest."""
+        """Show the lines `log_filter` selects, scrolled to the newest; count them in a thread."""
         self.filter = log_filter
-        self.stored = LogEntry.select().where(log_filter.where()).count()
+        self.ceiling = LogEntry.select(fn.MAX(LogEntry.id)).scalar() or 0
         self._pages.clear()
         self._tail.clear()
         self._widest = 0
+        self.stored, self.counted = 0, False
+        self.stored = len(self._page(0))  # the newest page now; the count follows
+        self.counted = self.stored < PAGE  # a page not full is every line there is
         self._resized()
         self.scroll_end(animate=False, immediate=True)
         self.refresh()
+        if not self.counted:
+            self._count(log_filter, self.ceiling)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="log-count")
+    def _count(self, log_filter: LogFilter, ceiling: int) -> None:
+        where = log_filter.where() & (LogEntry.id <= ceiling)
+        count = LogEntry.select().where(where).count()
+        self.app.call_from_thread(self._counted, log_filter, count)
+
+    def _counted(self, log_filter: LogFilter, count: int) -> None:
+        if log_filter != self.filter:
+            return  # a later filter is counting
+        following = self.scroll_y >= self.max_scroll_y
+        self.stored, self.counted = count, True
+        self._resized()
+        if following:
+            self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Counted())
 
     def add_live(self, job_id: int, run_id: int | None, lines: Sequence[LogLine]) -> None:
         """Append the lines the filter selects; keep following the end if the view was there."""
@@ -138,31 +168,31 @@ class LogView(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._resized()
 
-    def _page(self, number: int) -> list[LogLine]:
+    def _page(self, number: int) -> list[tuple[int, LogLine]]:
+        """Page `number` counted from the newest (0), newest line first, with the rows' ids."""
         if number in self._pages:
             self._pages.move_to_end(number)
             return self._pages[number]
-        query = (
-            LogEntry.select(
-                LogEntry.time,
-                LogEntry.level,
-                LogEntry.message,
-                LogEntry.collection,
-                LogEntry.uid,
-                LogEntry.summary,
-            )
-            .where(self.filter.where())
-            .order_by(LogEntry.id)
-            .limit(PAGE)
-            .offset(number * PAGE)
-            .tuples()
-        )
-        # `.tuples()` yields tuples; peewee's stubs type every select as yielding models
-        rows: Iterable[tuple[Any, ...]] = query  # type: ignore[assignment]
-        page = [LogLine(local_time(t, "%H:%M:%S"), *rest) for t, *rest in rows]
+        query = LogEntry.select(
+            LogEntry.id,
+            LogEntry.time,
+            LogEntry.level,
+            LogEntry.message,
+            LogEntry.collection,
+            LogEntry.uid,
+            LogEntry.summary,
+        ).order_by(LogEntry.id.desc())
+        below = self._pages.get(number - 1)
+        if number == 0 or below:  # keyset: the rows older than the page below's oldest
+            top = below[-1][0] - 1 if below else self.ceiling
+            query = query.where(self.filter.where() & (LogEntry.id <= top)).limit(PAGE)
+        else:  # a jump (the scrollbar dragged): the one place an OFFSET is paid
+            where = self.filter.where() & (LogEntry.id <= self.ceiling)
+            query = query.where(where).limit(PAGE).offset(number * PAGE)
+        page = [(i, LogLine(local_time(t, "%H:%M:%S"), *rest)) for i, t, *rest in tuples(query)]
         self._pages[number] = page
         if page:
-            self._widen(page)
+            self._widen([line for _id, line in page])
         if len(self._pages) > CACHED_PAGES:
             self._pages.popitem(last=False)
         return page
@@ -171,9 +201,10 @@ class LogView(ScrollView, can_focus=True):
         if index >= self.stored:
             tail = index - self.stored
             return self._tail[tail] if tail < len(self._tail) else None
-        page = self._page(index // PAGE)
-        offset = index % PAGE
-        return page[offset] if offset < len(page) else None
+        back = self.stored - 1 - index  # 0: the newest stored line
+        page = self._page(back // PAGE)
+        offset = back % PAGE
+        return page[offset][1] if offset < len(page) else None
 
     @staticmethod
     def _text(line: LogLine) -> tuple[str, str, str, str]:
