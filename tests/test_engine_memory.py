@@ -1,6 +1,8 @@
 """The sync layer with no database at all: whole Migrations whose item state lives in
 `MemoryStates`, on MemoryStorage -> MemoryStorage and MemoryStorage -> a real Radicale. No
-SQLite file is opened (the `home` fixture points DAVTUI_DB at a path that must stay absent)."""
+SQLite file is opened (the `home` fixture points DAVTUI_DB at a path that must stay absent).
+tests/test_engine.py runs the engine's behaviour (copy, re-run, update, conflicts, mirror,
+stop and resume) on `MemoryStates` too; this file adds what only a database-free run shows."""
 
 from __future__ import annotations
 
@@ -12,9 +14,8 @@ import pytest
 
 from davtui.engine.dav.storage import DavStorage
 from davtui.engine.events import Event, ItemDone
-from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, AccountSpec, ReadOnly
+from davtui.engine.storages.contract import ADDRESSBOOK, AccountSpec, ReadOnly
 from davtui.engine.storages.memory import MemoryStorage
-from davtui.engine.sync.gate import Gate
 from davtui.engine.sync.memory_states import MemoryStates
 from davtui.engine.sync.migration import Migration, Options
 from davtui.engine.sync.records import ItemStates
@@ -55,70 +56,6 @@ def test_memory_states_is_an_item_states() -> None:
     """The Protocol is met (mypy checks this assignment too)."""
     states: ItemStates = MemoryStates()
     assert states.target_of("/nothing/") is None and states.versions("/nothing/") is None
-
-
-def test_copy_then_rerun_writes_nothing(source, no_db) -> None:
-    dest, states = Counting(), MemoryStates()
-    first = migrate(source, dest, states)
-    assert first.status == "completed", first.errors
-    assert first.stats["events"]["created"] == 20 and first.stats["contacts"]["created"] == 6
-    assert first.verification["ok"] and first.verification["checked"] == 26
-    source.calls.clear()
-    dest.calls.clear()
-    again = migrate(source, dest, states)
-    assert again.status == "completed" and again.exit_code == 0
-    assert again.stats["events"]["unchanged"] == 20
-    writes = dest.calls["create"] + dest.calls["update"] + dest.calls["delete"]
-    assert writes == 0 and source.calls["fetch"] == 0, (dest.calls, source.calls)
-
-
-def test_one_change_is_one_update(source, no_db) -> None:
-    dest, states = Counting(), MemoryStates()
-    migrate(source, dest, states)
-    cal = next(c for c in source.collections() if c.kind == CALENDAR)
-    href = source.href_for(cal, "ev-3")
-    etag = next(r.etag for r in source.list(cal) if r.href == href)
-    source.update(cal, href, sample_event("ev-3", "Moved"), etag)
-    dest.calls.clear()
-    result = migrate(source, dest, states)
-    assert result.stats["events"]["updated"] == 1 and result.stats["events"]["unchanged"] == 19
-    assert dest.calls["update"] == 1 and dest.calls["create"] == 0
-    target = next(c for c in dest.collections() if c.kind == CALENDAR)
-    copied = {f.href: f.data for f in dest.fetch(target, [r.href for r in dest.list(target)])}
-    assert any(b"SUMMARY:Moved" in data for data in copied.values())
-
-
-def test_mirror_deletes_what_left_the_source(source, no_db) -> None:
-    dest, states = Counting(), MemoryStates()
-    migrate(source, dest, states, mode="mirror")
-    cal = next(c for c in source.collections() if c.kind == CALENDAR)
-    for uid in ("ev-1", "ev-2"):
-        href = source.href_for(cal, uid)
-        source.delete(cal, href, next(r.etag for r in source.list(cal) if r.href == href))
-    dest.calls.clear()
-    result = migrate(source, dest, states, mode="mirror")
-    assert result.status == "completed", result.errors
-    assert result.stats["deleted"] == 2 and dest.calls["delete"] == 2
-    target = next(c for c in dest.collections() if c.kind == CALENDAR)
-    assert len(list(dest.list(target))) == 18
-
-
-def test_stop_half_way_then_resume_copies_each_item_once(source, no_db) -> None:
-    dest, states, gate = Counting(), MemoryStates(), Gate()
-    seen = 0
-
-    def listener(event: Event) -> None:
-        nonlocal seen
-        if isinstance(event, ItemDone):
-            seen += 1
-            if seen == 9:
-                gate.stop()
-
-    stopped = Migration(ReadOnly(source), dest, states, Options(writers=2), listener, gate).run()
-    assert stopped.status == "cancelled" and stopped.exit_code == 5
-    resumed = migrate(source, dest, states)
-    assert resumed.status == "completed", resumed.errors
-    assert dest.calls["create"] == 26, "every item created exactly once"
 
 
 def test_half_recorded_run_resumes_without_copying_twice(source, no_db) -> None:

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from davtui import exitcodes
+from davtui.durations import duration
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,20 +28,6 @@ def _status(ctx) -> int:
     return exitcodes.OK
 
 
-def duration(seconds: float | None) -> str:
-    """`2h05m`, `3m05s`, `42s`; "unknown" when it is."""
-    if seconds is None:
-        return "unknown"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours >= 48:
-        return f"{hours // 24}d{hours % 24:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
 def lines(fleet) -> list[str]:
     """The summary as text within 80 columns."""
     shown = (fleet.done, fleet.with_errors, fleet.failed, fleet.running, fleet.paused)
@@ -58,7 +45,7 @@ def lines(fleet) -> list[str]:
         items = f"{fleet.items_done} done of {about}{fleet.items_total}"
     out.append(f"Items      {items} (running and queued jobs)")
     rate = "no job is copying" if fleet.rate is None else f"{fleet.rate:.1f} items/s"
-    eta = duration(fleet.eta) if fleet.rate else "unknown"
+    eta = duration(fleet.eta, "unknown") if fleet.rate else "unknown"
     out.append(f"Pace       {rate}; everything queued done in {eta}")
     if fleet.most_failed:
         out.append("Most failed items (last run):")

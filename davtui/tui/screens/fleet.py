@@ -17,9 +17,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from davtui.durations import duration
 from davtui.engine.jobs.fleet import Fleet, summary
 from davtui.tui.messages import JobsChanged, JobStateChanged
-from davtui.tui.widgets.format import duration
 
 if TYPE_CHECKING:
     from davtui.tui.app import DavtuiApp

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from davtui.durations import duration
 from davtui.engine.jobs import lifecycle
 from davtui.store.changes import bump
 from davtui.store.models import Account, Job, database, utcnow
@@ -29,7 +30,7 @@ from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
 from davtui.tui.screens.jobs_bulk import BULK, BulkActions
 from davtui.tui.screens.ledger import LedgerScreen
-from davtui.tui.widgets.format import bar, duration
+from davtui.tui.widgets.format import bar
 from davtui.tui.widgets.job_detail import JobDetail
 from davtui.tui.widgets.job_table import JobTable
 

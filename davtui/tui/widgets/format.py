@@ -38,18 +38,6 @@ def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> 
     return "" if moment is None else moment.astimezone().strftime(fmt)
 
 
-def duration(seconds: float | None) -> str:
-    """`1h02m`, `3m05s`, `42s`; empty when unknown."""
-    if seconds is None:
-        return ""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
 def status_label(status: str, dry_run: bool = False, width: int | None = None) -> str:
     """The lifecycle's name of a state, as the CLI and the logs say it ("completed with
     errors"); a dry run's end says so (it wrote nothing: it must not read like a finished

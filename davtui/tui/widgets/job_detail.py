@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from davtui.durations import duration
 from davtui.engine.jobs import ledger
 from davtui.store.models import Account, Job, Run
-from davtui.tui.widgets.format import as_datetime, badge, duration, local_time
+from davtui.tui.widgets.format import as_datetime, badge, local_time
 from davtui.tui.widgets.ledger_view import counts_line
 from davtui.tui.widgets.stats import StatsTable, extras, verification_line
 
