@@ -77,9 +77,9 @@ def test_schema_versioning_is_the_same_on_postgres(store_at: str) -> None:
     open_database(store_at)  # and once more here: a no-op
     assert schema_version(database.obj) == len(MIGRATIONS)
     assert set(database.obj.get_tables()) == tables
-    # What the models rely on: replace() as an upsert, aware UTC timestamps.
-    Setting.replace(key="theme", value="dark").execute()
-    Setting.replace(key="theme", value="light").execute()
+    # What the models rely on: Setting.put as an upsert, aware UTC timestamps.
+    Setting.put("theme", "dark")
+    Setting.put("theme", "light")
     assert Setting.get_by_id("theme").value == "light"
     assert Setting.select().where(Setting.key == "theme").count() == 1
     # The change counter a TUI polls: one row, bumped in the writer's transaction.

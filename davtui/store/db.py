@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from peewee import Database, OnConflict, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
 from davtui.paths import create_private
 from davtui.store.models import MODELS, database
@@ -42,22 +42,10 @@ class StoreError(Exception):
 
 
 class Postgres(PostgresqlDatabase):
-    """PostgreSQL as the models expect it: aware UTC timestamps, and `replace()` as an upsert.
-
-    Timestamps are TIMESTAMPTZ and sessions run in UTC, so times come back aware as they do
-    from SQLite; `Model.replace()` / `on_conflict_replace()` (SQLite's INSERT OR REPLACE)
-    becomes INSERT ... ON CONFLICT (primary key) DO UPDATE of every other column."""
+    """PostgreSQL as the models expect it: aware UTC timestamps. Timestamps are TIMESTAMPTZ
+    and sessions run in UTC, so times come back aware as they do from SQLite."""
 
     field_types = {**PostgresqlDatabase.field_types, "DATETIME": "TIMESTAMPTZ"}
-
-    def conflict_update(self, oc: OnConflict, query):
-        # peewee's stubs leave out the action; its own PostgreSQL code reads it the same way
-        if (oc._action or "").lower() == "replace":  # type: ignore[attr-defined]
-            meta = query.model._meta
-            others = [f for f in meta.sorted_fields if f is not meta.primary_key]
-            action = "update" if others else "ignore"
-            oc = OnConflict(action, preserve=others, conflict_target=(meta.primary_key,))
-        return super().conflict_update(oc, query)
 
 
 def is_postgres(location: str) -> bool:

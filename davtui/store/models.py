@@ -55,6 +55,13 @@ class Setting(BaseModel):
     key = CharField(primary_key=True)
     value = JSONField(null=True)
 
+    @classmethod
+    def put(cls, key: str, value: Any) -> None:
+        """Set `key` to `value` (an upsert that SQLite and PostgreSQL both speak)."""
+        cls.insert(key=key, value=value).on_conflict(
+            conflict_target=[cls.key], preserve=[cls.value]
+        ).execute()
+
 
 class Account(BaseModel):
     """One login on one server, or a local folder/file. `secret` is Fernet ciphertext only."""

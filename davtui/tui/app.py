@@ -167,11 +167,11 @@ class DavtuiApp(App[None]):
         self.exit()
 
     def _remember_theme(self, theme: Theme) -> None:
-        Setting.insert(key=THEME_KEY, value=theme.name).on_conflict_replace().execute()
+        Setting.put(THEME_KEY, theme.name)
 
     def set_workers(self, count: int) -> None:
         """Run up to `count` jobs at once from the next job started on; remembered."""
-        Setting.insert(key=WORKERS_KEY, value=count).on_conflict_replace().execute()
+        Setting.put(WORKERS_KEY, count)
         self.queue.workers = count
         self.queue.nudge()  # more room: the next queued job starts now
         self.show_worker_state()

@@ -32,7 +32,7 @@ def _configure(ctx) -> int:
         Setting.delete().where(Setting.key == SETTING).execute()  # type: ignore[misc]
         print("Removed the global hook.")
     elif args.hook_command:
-        Setting.replace(key=SETTING, value=args.hook_command).execute()
+        Setting.put(SETTING, args.hook_command)
         print("Set the global hook.")
     else:
         setting = Setting.get_or_none(Setting.key == SETTING)
