@@ -8,14 +8,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
-
-from rich.progress import TaskID
+from typing import TYPE_CHECKING, TextIO
 
 from davtui.cli.progress import board_for, eta_text, is_terminal
 from davtui.engine.events import Event, Finished, ItemDone, Phase, Progress
 from davtui.engine.jobs.lifecycle import words
 from davtui.engine.jobs.recorder import WOULD, describe
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 QUIET_LEVELS = {"debug"}
 #: Seconds between two plain progress lines when the output is not a terminal.

@@ -3,16 +3,17 @@
 One board per process, shared by every job's console (`davtui --headless --workers 4` shows
 four bars, not four `\\r` lines overwriting each other); log lines print above the bars. The
 board stops when its last job finishes, so the summaries after it are plain lines. Only on a
-terminal: in a pipe or a log file the console prints plain periodic lines instead.
+terminal: in a pipe or a log file the console prints plain periodic lines instead, and rich
+is not even imported (it costs a run in cron about 3 MB and 70 modules).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console as RichConsole
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 def eta_text(seconds: float | None) -> str:
@@ -27,6 +28,9 @@ class Board:
     """A rich Progress on `out`, started with its first task and stopped after its last."""
 
     def __init__(self, out: TextIO) -> None:
+        from rich.console import Console as RichConsole
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
         self._progress = Progress(
             TextColumn("{task.description}", markup=False),
             TextColumn("{task.fields[phase]:7}", markup=False),
