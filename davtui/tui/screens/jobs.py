@@ -29,6 +29,7 @@ from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.screens.job_form import JobFields, JobForm
 from davtui.tui.screens.jobs_bulk import BULK, BulkActions
 from davtui.tui.screens.ledger import LedgerScreen
+from davtui.tui.stored_progress import POLL_SECONDS, stored_progress
 from davtui.tui.widgets.format import bar, duration
 from davtui.tui.widgets.job_detail import JobDetail
 from davtui.tui.widgets.job_table import JobTable
@@ -105,6 +106,7 @@ class JobsScreen(BulkActions):
     def on_mount(self) -> None:
         self.app.job_events.subscribe(self, self.on_job_event)
         self.reload()
+        self.set_interval(POLL_SECONDS, self._stored_progress)
 
     def on_screen_resume(self) -> None:
         """Back on this screen: other processes (the CLI, a headless runner) may have written."""
@@ -133,8 +135,23 @@ class JobsScreen(BulkActions):
             live = self.app.progress.get(row.id)
             if live is not None and row.status in lifecycle.ACTIVE:
                 self.show_progress(live)
+        self._stored_progress(detail=False)
         self._count()
         self._selection_changed()
+
+    def _stored_progress(self, detail: bool = True) -> None:
+        """Running jobs this App does not run show their run rows' progress (no query while
+        none is in view); the detail of a selected running job is redrawn with it."""
+        if not self.is_current:
+            return
+        table = self.query_one(JobTable)
+        held = {row.id: row.status for row in table.window if row.status in lifecycle.HELD}
+        for progress in stored_progress(
+            {i: s for i, s in held.items() if i not in self.app.progress}
+        ):
+            self.show_progress(progress)
+        if detail and self.selected_id() in held:
+            self.query_one(JobDetail).show(self.selected_id())
 
     def _count(self) -> None:
         table = self.query_one(JobTable)
