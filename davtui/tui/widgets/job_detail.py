@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from davtui.durations import duration
 from davtui.engine.jobs import ledger
+from davtui.engine.jobs.fleet import progress_text, run_progress
 from davtui.store.models import Account, Job, Run
 from davtui.tui.widgets.format import as_datetime, badge, local_time
 from davtui.tui.widgets.ledger_view import counts_line
@@ -89,6 +90,9 @@ class JobDetail(Vertical):
             parts.append(Text("Dry run: nothing was written; the counts say what a run would do."))
         if job.status == "paused":
             parts.append(Text.assemble(("Paused", f"bold {theme['warning']}"), ": r resumes it."))
+        progress = run_progress(last, job.status)  # whichever process runs it
+        if progress is not None and progress["total"] is not None:
+            parts.append(Text(f"Progress: {progress_text(progress)} items"))
         if last.stats:
             parts.append(StatsTable(last.stats))
             parts += [Text(line) for line in extras(last.stats)]
