@@ -6,8 +6,6 @@ and look at the SVGs in `tests/__snapshots__/` before committing them.
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,20 +17,6 @@ from davtui.tui.app import DavtuiApp
 from tests.make_screenshots import SCENES, seed, settle
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
-
-
-@pytest.fixture
-def utc() -> Iterator[None]:
-    """Times are shown in local time: pin the zone so the pictures are the same everywhere."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 @pytest.fixture

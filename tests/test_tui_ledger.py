@@ -10,9 +10,7 @@ hand-stored ledger of 250 entries for paging, and real runs through Xandikos -> 
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,19 +38,6 @@ T0 = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
 def flat(app: DavtuiApp) -> str:
     """The screen's words on one line: a wrapped sentence reads as one."""
     return " ".join(screen_text(app).split())
-
-
-@pytest.fixture
-def utc() -> Iterator[None]:
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 @pytest.fixture
