@@ -21,13 +21,16 @@ from davtui.paths import create_private
 from davtui.store.models import MODELS, database
 
 PRAGMAS = {
+    # Several processes (TUI, headless runners, CLI) share the file: wait instead of failing.
+    # First, as peewee applies them in order: switching a new file to WAL needs a lock another
+    # process opening it at the same moment may hold, and without a busy handler yet that
+    # failed at once with "database is locked".
+    "busy_timeout": 30_000,
     "journal_mode": "wal",
     "foreign_keys": 1,
     # NORMAL is durable against process crashes in WAL mode; after a power loss the last few
     # item rows may roll back, and the engine then adopts the identical destination items.
     "synchronous": "normal",
-    # Several processes (TUI, headless runners, CLI) share the file: wait instead of failing.
-    "busy_timeout": 30_000,
 }
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 SCHEMA_TABLE = "davtui_schema"

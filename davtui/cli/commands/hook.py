@@ -28,8 +28,8 @@ def _configure(ctx) -> int:
 
     args = ctx.args
     if args.clear:
-        # types-peewee types Model.delete with Self, which mypy cannot read through the class
-        Setting.delete().where(Setting.key == SETTING).execute()  # type: ignore[misc]
+        # builds of types-peewee 4.5.1 differ: some type Model.delete with Self (misc)
+        Setting.delete().where(Setting.key == SETTING).execute()  # type: ignore[misc, unused-ignore]
         print("Removed the global hook.")
     elif args.hook_command:
         Setting.put(SETTING, args.hook_command)

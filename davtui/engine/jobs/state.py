@@ -145,7 +145,8 @@ class JobState:
 
     def forget(self, source_collection: str, source_href: str) -> None:
         with database.atomic():
-            ItemState.delete().where(  # type: ignore[misc]  # types-peewee: delete typed with Self
+            # builds of types-peewee 4.5.1 differ: some type Model.delete with Self (misc)
+            ItemState.delete().where(  # type: ignore[misc, unused-ignore]
                 (ItemState.job == self.job_id)
                 & (ItemState.source_collection == source_collection)
                 & (ItemState.source_href == source_href)
