@@ -13,7 +13,6 @@ from textual.widgets import Input
 
 from davtui.store import close_database, open_database
 from davtui.store.models import Account, Job, LogEntry, Run, database
-from davtui.store.search import indexed
 from davtui.tui.app import DavtuiApp
 from davtui.tui.screens import FleetScreen, JobsScreen, LogsScreen
 from davtui.tui.screens.jobs_bulk import RERUN
@@ -125,7 +124,6 @@ async def test_the_name_column_fits_80_and_200_columns(
 
 
 async def test_a_search_runs_over_every_row_and_the_count_follows(app: DavtuiApp) -> None:
-    assert indexed()  # this SQLite has FTS5: the search uses the index
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, JobsScreen)

@@ -139,12 +139,9 @@ def _v6_ledger(db: Database) -> None:
 
 def _v7_fleet_indexes(db: Database) -> None:
     """Indexes for the paged jobs table and logs (`(status, id)`, `(run, id)`: keyset pages
-    in any order without a sort), and on SQLite the full-text index of the log (`logsearch`)."""
-    from davtui.store.search import create_search_index
-
+    in any order without a sort)."""
     db.execute_sql("CREATE INDEX IF NOT EXISTS job_status_id ON job (status, id)")
     db.execute_sql("CREATE INDEX IF NOT EXISTS logentry_run_id ON log_entry (run_id, id)")
-    create_search_index(db)
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
