@@ -10,12 +10,13 @@ hold an advisory lock so runners starting together never migrate twice.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
 
 from davtui.paths import create_private
 from davtui.store.models import MODELS, database
@@ -294,8 +295,7 @@ def open_database(location: str) -> Database:
     try:
         db = _connect(location)
         database.initialize(db)
-        db.connect(reuse_if_open=True)
-        migrate(db)
+        _connect_and_migrate(db)
     except StoreError:
         raise
     except Exception as exc:  # driver/OS errors: one sentence, no traceback, no password
@@ -304,6 +304,29 @@ def open_database(location: str) -> Database:
         raise StoreError(f"Cannot open the database {where}: {reason}.") from exc
     _opened = (_identity(location), db)
     return db
+
+
+#: Attempts at opening a SQLite file that another process is opening at the same moment.
+OPEN_ATTEMPTS = 6
+
+
+def _connect_and_migrate(db: Database) -> None:
+    """Connect and bring the schema up to date. Two processes opening a new SQLite file at
+    once can meet in its switch to WAL, where SQLite answers "database is locked" at once
+    instead of waiting (two `davtui migrate` started together, under load); opening is
+    idempotent (each schema step checks the version in its own transaction), so it is tried
+    again after a short wait."""
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            db.connect(reuse_if_open=True)
+            migrate(db)
+            return
+        except OperationalError as exc:
+            last = attempt == OPEN_ATTEMPTS - 1
+            if last or isinstance(db, PostgresqlDatabase) or "locked" not in str(exc):
+                raise
+            db.close()
+            time.sleep(0.05 * 2**attempt)
 
 
 def close_database() -> None:
