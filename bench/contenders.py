@@ -19,7 +19,8 @@ from bench.dav import Folder
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-VDIRSYNCER_VENV = BENCH / ".venv-vdirsyncer"
+#: where vdirsyncer is installed (`DAVTUI_BENCH_VDIRSYNCER`: another venv, e.g. under /tmp)
+VDIRSYNCER_VENV = Path(os.environ.get("DAVTUI_BENCH_VDIRSYNCER") or BENCH / ".venv-vdirsyncer")
 VDIRSYNCER = ("vdirsyncer==0.21.*", "py-spy")  # py-spy for --profile
 
 

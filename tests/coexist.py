@@ -1,0 +1,348 @@
+"""A seeded coexistence workload for two-way sync (issue 23), and the checker of a pass.
+
+Two real accounts ("a" = the job's source, "b" = its destination) hold the same collections.
+Between passes, people edit both directly over HTTP (never through davtui): new items, updates
+(SUMMARY, DTSTART, SEQUENCE; vCard FN, TEL, REV) and deletions, some on the same item on both
+sides. `Workload.model` is what both sides must hold after the next pass: one-sided changes
+flow across, a deletion wins unless the other side changed the item (then the change wins),
+and an item changed on both sides ends as the conflict policy says. The checker reads both
+sides back and compares every item by meaning (`content_hash(..., meaning=True)`: a server's
+own rewrite is not a difference), counts every UID (none twice in a collection) and looks up
+every both-sides change in the ledgers of the pass.
+
+The same seed gives the same items, the same edits and the same kill points.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bench.data import contact, event, item_file, task
+from bench.dav import Dav
+from davtui.engine.items.compare import content_hash
+from davtui.engine.items.scan import parsed
+
+#: logical collection -> (kind, path segment, the side it is first created on)
+COLLECTIONS = {
+    "work": ("calendar", "cx-work", "a"),
+    "tasks": ("calendar", "cx-tasks", "b"),
+    "book": ("addressbook", "cx-book", "a"),
+}
+#: share of the items per collection
+SHARES = {"work": 0.6, "tasks": 0.15, "book": 0.25}
+#: what a round does to one item (weights): one side only, or both
+OPERATIONS = {
+    "create-a": 3, "create-b": 3, "update-a": 4, "update-b": 4, "delete-a": 2, "delete-b": 2,
+    "update-both": 3, "update-a-delete-b": 1, "delete-a-update-b": 1, "delete-both": 1,
+    "create-both-same": 1,
+}  # fmt: skip
+EXTENSION = {"calendar": "ics", "addressbook": "vcf"}
+TYPES = {"calendar": "text/calendar", "addressbook": "text/vcard"}
+WHEN = re.compile(r"^((?:DTSTART|DTEND)[^:\r\n]*:)(\d{8})", re.M)
+POLICIES = ("newer", "source-wins", "destination-wins", "keep-both")
+
+
+@dataclass
+class Side:
+    """One account: its raw DAV client, its homes (kind -> href) and, once known, the href of
+    each logical collection and what it holds (uid -> (href, etag))."""
+
+    name: str
+    dav: Dav
+    homes: dict[str, str]
+    hrefs: dict[str, str] = field(default_factory=dict)
+    index: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+
+    def locate(self) -> list[str]:
+        """Find the logical collections by segment or display name; the ones still missing."""
+        folders = {kind: self.dav.folders(home) for kind, home in set(self.homes.items())}
+        for logical, (kind, segment, _) in COLLECTIONS.items():
+            for folder in folders[kind]:
+                if logical not in self.hrefs and segment in (folder.segment, folder.name):
+                    self.hrefs[logical] = folder.href
+        return [logical for logical in COLLECTIONS if logical not in self.hrefs]
+
+    def read(self, logical: str) -> list[tuple[str, str, bytes]]:
+        """(href, etag, data) of every item of a collection: one listing, batched multigets."""
+        href, kind = self.hrefs[logical], COLLECTIONS[logical][0]
+        etags = self.dav.listing(href)
+        hrefs = sorted(etags)
+        found: dict[str, bytes] = {}
+        for start in range(0, len(hrefs), 200):
+            found.update(self.dav.multiget(href, kind, hrefs[start : start + 200]))
+        return [(h, etags[h], found[h]) for h in hrefs if h in found]
+
+    def put(self, logical: str, uid: str, data: bytes, name: str | None = None) -> None:
+        """Create (at `name` in the collection) or update (If-Match its ETag) one item."""
+        kind = COLLECTIONS[logical][0]
+        if uid in self.index.get(logical, {}):
+            href, etag = self.index[logical][uid]
+            headers = {"If_Match": etag}
+        else:
+            href = self.hrefs[logical] + (name or f"{uid}.{EXTENSION[kind]}")
+            headers = {"If_None_Match": "*"}
+        response = self.dav.request("PUT", href, data, Content_Type=TYPES[kind], **headers)
+        if response.status_code not in (200, 201, 204):
+            raise AssertionError(f"{self.name}: PUT {href}: {response.status_code}")
+
+    def delete(self, logical: str, uid: str) -> None:
+        href, etag = self.index[logical][uid]
+        response = self.dav.request("DELETE", href, If_Match=etag)
+        if response.status_code not in (200, 204):
+            raise AssertionError(f"{self.name}: DELETE {href}: {response.status_code}")
+
+
+@dataclass
+class Conflict:
+    """An item changed on both sides in one round: each side's version (None: deleted) and
+    the side whose version must hold after the pass (None: either, with keep-both)."""
+
+    logical: str
+    uid: str
+    operation: str
+    versions: dict[str, bytes | None]
+    winner: str | None
+
+
+def meaning(data: bytes) -> str:
+    return content_hash(data, meaning=True)
+
+
+def uid_of(data: bytes) -> str | None:
+    for line in parsed(data).lines:
+        if line.name == "UID":
+            return line.text.split(":", 1)[1].strip()
+    return None
+
+
+class Workload:
+    """The seeded workload on sides `a` and `b`, and `model`: what both must hold next."""
+
+    def __init__(self, a: Side, b: Side, seed: int, items: int, policy: str = "newer") -> None:
+        assert policy in POLICIES, policy
+        self.sides = {"a": a, "b": b}
+        self.rnd = random.Random(seed)
+        self.items = items
+        self.policy = policy
+        self.model: dict[str, dict[str, bytes]] = {logical: {} for logical in COLLECTIONS}
+        self.conflicts: list[Conflict] = []
+        self.made = 0
+        self.stamp = 0
+
+    # -- items -------------------------------------------------------------------------------
+
+    def new_item(self, logical: str, uid: str) -> bytes:
+        self.made += 1
+        kind, n = COLLECTIONS[logical][0], self.made
+        if logical == "book":
+            return item_file(kind, contact(self.rnd, n, uid))
+        text = task(self.rnd, n, uid) if logical == "tasks" else event(self.rnd, n, uid, False)
+        return item_file(kind, text)
+
+    def edit(self, logical: str, data: bytes, tag: str, step: int = 1) -> bytes:
+        """A person's edit: SUMMARY and SEQUENCE + `step` (sometimes DTSTART) of an event or
+        task; FN, TEL and a later REV of a contact (REV and SEQUENCE decide `newer`)."""
+        text = data.decode()
+        word = self.rnd.choice(("moved", "renamed", "agenda", "updated", "room"))
+        if logical == "book":
+            when = datetime(2026, 1, 1) + timedelta(seconds=self.stamp * 10 + step)
+            rev = f"REV:{when:%Y%m%dT%H%M%S}Z"
+            text = re.sub(r"^FN:([^\r\n]*)", rf"FN:\1 {tag}", text, count=1, flags=re.M)
+            tel = f"TEL;TYPE=CELL:+49 151 {self.rnd.randrange(10**7, 10**8)}"
+            text = re.sub(r"^TEL;[^\r\n]*", tel, text, count=1, flags=re.M)
+            text = re.sub(r"^REV:[^\r\n]*\r\n", "", text, flags=re.M)
+            return text.replace("END:VCARD", f"{rev}\r\nEND:VCARD").encode()
+        text = re.sub(r"^SUMMARY:[^\r\n]*", f"SUMMARY:{word} {tag}", text, count=1, flags=re.M)
+        sequence = re.search(r"^SEQUENCE:(\d+)", text, re.M)
+        if sequence:
+            new = f"SEQUENCE:{int(sequence.group(1)) + step}"
+            text = text[: sequence.start()] + new + text[sequence.end() :]
+        else:
+            text = re.sub(
+                r"^(UID:[^\r\n]*\r\n)", rf"\1SEQUENCE:{step}\r\n", text, count=1, flags=re.M
+            )
+        if logical == "work" and "RRULE" not in text and self.rnd.random() < 0.5:
+            text = re.sub(
+                r"^((?:DTSTART|DTEND)[^:\r\n]*:)(\d{8})", _next_day, text, count=2, flags=re.M
+            )
+        return text.encode()
+
+    # -- the seed and the rounds ---------------------------------------------------------------
+
+    def create_collections(self) -> None:
+        """Each logical collection on the side it starts on; the first pass creates the rest."""
+        for kind, segment, side in COLLECTIONS.values():
+            one = self.sides[side]
+            status = one.dav.make_collection(f"{one.homes[kind]}{segment}/", kind, segment)
+            assert status in (200, 201), (one.name, segment, status)
+            one.locate()
+
+    def seed(self) -> None:
+        """`items` items, each written on the side its collection starts on."""
+        for logical, share in SHARES.items():
+            side = self.sides[COLLECTIONS[logical][2]]
+            for n in range(round(self.items * share)):
+                uid = f"cx-{logical}-{n}@coexist.example.org"
+                data = self.new_item(logical, uid)
+                side.put(logical, uid, data)
+                self.model[logical][uid] = data
+
+    def round(self, number: int, changes: int) -> Counter[str]:
+        """`changes` random operations on distinct items, written straight to the servers."""
+        self.conflicts = []
+        done: Counter[str] = Counter()
+        touched: set[str] = set()
+        names, weights = zip(*OPERATIONS.items(), strict=True)
+        for n in range(changes):
+            operation = self.rnd.choices(names, weights)[0]
+            logical = self.rnd.choices(list(SHARES), list(SHARES.values()))[0]
+            known = sorted(set(self.model[logical]) - touched)
+            if not operation.startswith("create") and not known:
+                operation = "create-a"
+            uid = (
+                f"cx-r{number}-{n}-{logical}@coexist.example.org"
+                if operation.startswith("create")
+                else self.rnd.choice(known)
+            )
+            touched.add(uid)
+            self.apply(operation, logical, uid)
+            done[operation] += 1
+        return done
+
+    def apply(self, operation: str, logical: str, uid: str) -> None:
+        self.stamp += 1  # both edits of one item share it: the bigger step is the later REV
+        a, b, model = self.sides["a"], self.sides["b"], self.model[logical]
+        name = f"x{self.rnd.randrange(16**8):08x}.{EXTENSION[COLLECTIONS[logical][0]]}"
+        if operation.startswith("create"):
+            data = self.new_item(logical, uid)
+            for side in ("a", "b") if operation == "create-both-same" else operation[-1]:
+                self.sides[side].put(logical, uid, data, name if side == "b" else None)
+            model[uid] = data
+        elif operation in ("update-a", "update-b"):
+            model[uid] = self.edit(logical, model[uid], operation[-1])
+            self.sides[operation[-1]].put(logical, uid, model[uid])
+        elif operation in ("delete-a", "delete-b", "delete-both"):
+            for side in "ab" if operation == "delete-both" else operation[-1]:
+                self.sides[side].delete(logical, uid)
+            del model[uid]
+        elif operation == "update-both":
+            steps = self.rnd.sample((1, 2), 2)
+            versions = {
+                s: self.edit(logical, model[uid], s, step)
+                for s, step in zip("ab", steps, strict=True)
+            }
+            a.put(logical, uid, versions["a"])
+            b.put(logical, uid, versions["b"])
+            winner = self.winner(steps)
+            model[uid] = versions[winner or "a"]
+            self.conflicts.append(Conflict(logical, uid, operation, dict(versions), winner))
+        else:  # one side updates, the other deletes: the change wins, whatever the policy
+            kept = "a" if operation == "update-a-delete-b" else "b"
+            gone = "b" if kept == "a" else "a"
+            model[uid] = self.edit(logical, model[uid], kept)
+            self.sides[kept].put(logical, uid, model[uid])
+            self.sides[gone].delete(logical, uid)
+            versions = {kept: model[uid], gone: None}
+            self.conflicts.append(Conflict(logical, uid, operation, versions, kept))
+
+    def winner(self, steps: list[int]) -> str | None:
+        """The side whose version a both-sides update must end with: `newer` takes the higher
+        SEQUENCE (events, tasks) or the later REV (contacts), which the bigger step made."""
+        if self.policy == "keep-both":
+            return None
+        if self.policy == "source-wins":
+            return "a"
+        if self.policy == "destination-wins":
+            return "b"
+        return "a" if steps[0] > steps[1] else "b"
+
+
+def _next_day(match: re.Match[str]) -> str:
+    day = date(int(match[2][:4]), int(match[2][4:6]), int(match[2][6:])) + timedelta(days=1)
+    return f"{match[1]}{day:%Y%m%d}"
+
+
+def check(workload: Workload, ledger: set[str] | None) -> list[str]:
+    """Every way the two sides differ from each other or from the model, in words (one line
+    each, naming the item, the operation of the round and what each side held); [] when the
+    pass converged. `ledger`: the UIDs the pass listed; None skips that check (a killed pass
+    writes no ledger, and what it resolved the next pass finds equal)."""
+    problems: list[str] = []
+    held: dict[str, dict[str, dict[str, bytes]]] = {}
+    for logical in COLLECTIONS:
+        for name, side in workload.sides.items():
+            found = side.read(logical)
+            counted = Counter(uid_of(data) for _, _, data in found)
+            problems += [
+                f"{name} {logical}: UID {uid} held {n} times" for uid, n in counted.items() if n > 1
+            ]
+            side.index[logical] = {uid_of(d) or h: (h, e) for h, e, d in found}
+            held.setdefault(logical, {})[name] = {uid_of(d) or h: d for h, _, d in found}
+        problems += _kept_both(workload, logical, held[logical])
+        problems += _compare(workload, logical, held[logical])
+    if ledger is not None:
+        problems += [
+            f"{c.logical} {c.uid} ({c.operation}) is not in the pass's ledger"
+            for c in workload.conflicts
+            if c.uid not in ledger
+        ]
+    return problems
+
+
+def _compare(workload: Workload, logical: str, held: dict[str, dict[str, bytes]]) -> list[str]:
+    model = workload.model[logical]
+    why = {c.uid: c.operation for c in workload.conflicts if c.logical == logical}
+    problems = []
+    for uid in sorted(set(model) | set(held["a"]) | set(held["b"])):
+        said = f"{logical} {uid} ({why.get(uid, 'one side')})"
+        for name in "ab":
+            mine = held[name].get(uid)
+            if uid not in model:
+                if mine is not None:
+                    problems.append(f"{said}: {name} holds it, expected gone: {_gist(mine)}")
+            elif mine is None:
+                problems.append(f"{said}: missing on {name}, expected {_gist(model[uid])}")
+            elif meaning(mine) != meaning(model[uid]):
+                problems.append(f"{said}: {name} holds {_gist(mine)}, expected {_gist(model[uid])}")
+    return problems
+
+
+def _kept_both(workload: Workload, logical: str, held: dict[str, dict[str, bytes]]) -> list[str]:
+    """keep-both: each both-sides update keeps one version under its UID (either) and the
+    other under a new UID on both sides; both enter the model for the next rounds."""
+    model, problems = workload.model[logical], []
+    extras = sorted((set(held["a"]) & set(held["b"])) - set(model))
+    for c in workload.conflicts:
+        if c.logical != logical or c.winner is not None:
+            continue
+        kept = held["a"].get(c.uid)
+        versions = {side: meaning(data) for side, data in c.versions.items() if data}
+        winner = next((s for s, h in versions.items() if kept and meaning(kept) == h), None)
+        if winner is None:
+            problems.append(f"{logical} {c.uid} (keep-both): neither version kept under its UID")
+            continue
+        model[c.uid] = c.versions[winner] or b""
+        loser = versions["b" if winner == "a" else "a"]
+        for uid in extras:
+            copy = held["a"][uid].replace(uid.encode(), c.uid.encode())
+            if meaning(copy) == loser:
+                model[uid] = held["a"][uid]
+                extras.remove(uid)
+                break
+        else:
+            problems.append(f"{logical} {c.uid} (keep-both): the other version is on no new UID")
+    return problems
+
+
+def _gist(data: bytes) -> str:
+    """What a person would recognise an item by: its SUMMARY or FN, SEQUENCE and REV."""
+    shown = [
+        line.text.strip()
+        for line in parsed(data).lines
+        if line.name in ("SUMMARY", "FN", "SEQUENCE", "REV", "DTSTART") and ":1970" not in line.text
+    ]
+    return "[" + "; ".join(shown[:4]) + "]"
