@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from bench.data import contact, event, item_file, task
 from bench.dav import Dav
@@ -56,6 +57,9 @@ class Side:
     homes: dict[str, str]
     hrefs: dict[str, str] = field(default_factory=dict)
     index: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    #: a Radicale's folder of the user's collections: the seed writes item files there, as
+    #: bench/data.py does (hundreds of PUTs cost Radicale many seconds, files none)
+    folder: Path | None = None
 
     def locate(self) -> list[str]:
         """Find the logical collections by segment or display name; the ones still missing."""
@@ -188,15 +192,22 @@ class Workload:
             for n in range(round(self.items * share)):
                 uid = f"cx-{logical}-{n}@coexist.example.org"
                 data = self.new_item(logical, uid)
-                side.put(logical, uid, data)
+                if side.folder is None:
+                    side.put(logical, uid, data)
+                else:
+                    kind, segment, _ = COLLECTIONS[logical]
+                    (side.folder / segment / f"{uid}.{EXTENSION[kind]}").write_bytes(data)
                 self.model[logical][uid] = data
 
-    def round(self, number: int, changes: int) -> Counter[str]:
-        """`changes` random operations on distinct items, written straight to the servers."""
+    def round(
+        self, number: int, changes: int, operations: dict[str, int] | None = None
+    ) -> Counter[str]:
+        """`changes` random operations (weighted by `operations`) on distinct items, written
+        straight to the servers."""
         self.conflicts = []
         done: Counter[str] = Counter()
         touched: set[str] = set()
-        names, weights = zip(*OPERATIONS.items(), strict=True)
+        names, weights = zip(*(operations or OPERATIONS).items(), strict=True)
         for n in range(changes):
             operation = self.rnd.choices(names, weights)[0]
             logical = self.rnd.choices(list(SHARES), list(SHARES.values()))[0]

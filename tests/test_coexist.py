@@ -1,0 +1,146 @@
+"""Acceptance of two-way sync (issue 23): weeks of coexistence compressed into seeded rounds.
+
+Radicale ("a", the job's source) and Xandikos ("b") start with 500 items; 20 rounds of random
+creates, updates and deletions are written straight to both servers (some on one item on
+both sides), then a real `davtui migrate --json` pass with `mode = "sync"`. Five passes are
+SIGKILLed at a random write and the next pass must converge. After every pass both sides hold
+exactly what `tests/coexist.py`'s model says, by meaning; at the end a no-change pass reads
+and writes no item. With the lab's SOGo (DAVTUI_SOGO=1), what SOGo rewrites on store causes
+no write on the next pass.
+
+The rounds are small (10 operations) so the run stays cheap: each pass is incremental.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.dav import Dav
+from tests.coexist import Side, Workload, check
+from tests.coexist_run import Account, Pass, Runner
+from tests.servers import Server
+from tests.sogo import Sogo
+
+SEED = 23
+ITEMS, ROUNDS, CHANGES, KILLED = 500, 20, 10, 5
+#: both-sides operations only, for the policy tests
+CONFLICTS = {"update-both": 6, "update-a-delete-b": 1, "delete-a-update-b": 1, "update-a": 1}
+
+
+def radicale_side(server: Server) -> tuple[Side, Account]:
+    home = {"calendar": "/alice/", "addressbook": "/alice/"}
+    folder = server.root / "collections" / "collection-root" / "alice"
+    side = Side("a", Dav(server.url, "alice", "alicepw"), home, folder=folder)
+    return side, Account(server.url, "alice", "alicepw")
+
+
+def xandikos_side(server: Server) -> tuple[Side, Account]:
+    home = {"calendar": "/alice/calendars/", "addressbook": "/alice/contacts/"}
+    return Side("b", Dav(server.url, "alice", "any"), home), Account(server.url, "alice", "any")
+
+
+def completed(done: Pass, what: str) -> None:
+    """A pass that was not killed ended with a report, without an engine error."""
+    assert done.report is not None, f"{what}: no report (exit {done.code}): {done.stderr[-2000:]}"
+    assert done.code in (0, 1), f"{what}: exit {done.code}: {done.report.get('error')}"
+    assert done.report["status"] == "completed", (what, done.report.get("error"))
+
+
+def converged(workload: Workload, ledger: set[str] | None, what: str) -> None:
+    problems = check(workload, ledger)
+    shown = "\n".join(problems[:25])
+    assert not problems, f"{what}: {len(problems)} problem(s):\n{shown}"
+
+
+def first_pass(workload: Workload, runner: Runner) -> None:
+    """Seed, then the first pass: every collection and item appears on the other side."""
+    workload.create_collections()
+    workload.seed()
+    done = runner.run()
+    completed(done, "first pass")
+    for side in workload.sides.values():
+        assert not side.locate(), f"{side.name}: collections not created by the first pass"
+    converged(workload, done.ledger, "first pass")
+
+
+@pytest.fixture
+def pair(fresh_radicale: Server, fresh_xandikos: Server, tmp_path: Path) -> Iterator[tuple]:
+    a, a_account = radicale_side(fresh_radicale)
+    b, b_account = xandikos_side(fresh_xandikos)
+    yield a, b, a_account, b_account, tmp_path
+
+
+def test_coexistence_rounds_with_kills_converge(pair, home: Path) -> None:
+    a, b, a_account, b_account, workdir = pair
+    workload = Workload(a, b, SEED, ITEMS, "newer")
+    runner = Runner(workdir, a_account, b_account, "newer")
+    rnd = random.Random(SEED)
+    kills = set(rnd.sample(range(1, ROUNDS + 1), KILLED))
+    killed = 0
+    try:
+        first_pass(workload, runner)
+        for number in range(1, ROUNDS + 1):
+            workload.round(number, CHANGES)
+            done = runner.run(kill_at=rnd.randint(1, 4) if number in kills else None)
+            ledger: set[str] | None = done.ledger
+            if done.killed:  # what the killed pass resolved, the next one finds equal
+                killed += 1
+                done = runner.run()
+                ledger = None
+            completed(done, f"round {number}")
+            converged(workload, ledger, f"round {number}")
+        assert killed == KILLED, f"only {killed} of the {KILLED} passes reached their kill point"
+        quiet = runner.run()
+        completed(quiet, "no-change pass")
+        assert (quiet.reads, quiet.writes) == ({}, {}), (quiet.reads, quiet.writes)
+    finally:
+        runner.close()
+
+
+@pytest.mark.parametrize("policy", ["source-wins", "destination-wins", "keep-both"])
+def test_conflict_policies(pair, home: Path, policy: str) -> None:
+    """Items changed on both sides end as the policy says, every one in the ledger."""
+    a, b, a_account, b_account, workdir = pair
+    workload = Workload(a, b, SEED, 40, policy)
+    runner = Runner(workdir, a_account, b_account, policy)
+    try:
+        first_pass(workload, runner)
+        for number in (1, 2):
+            workload.round(number, 6, CONFLICTS)
+            done = runner.run()
+            completed(done, f"{policy} round {number}")
+            converged(workload, done.ledger, f"{policy} round {number}")
+    finally:
+        runner.close()
+
+
+@pytest.mark.sogo
+def test_sogo_rewrites_cause_no_writes(fresh_radicale: Server, sogo: Sogo, tmp_path: Path, home):
+    """Radicale <-> the lab's SOGo: after each pass, a second pass writes nothing on either
+    side (SOGo's RSVP=TRUE and vCard 3.0 rewrites are its own, not a person's edit)."""
+    a, a_account = radicale_side(fresh_radicale)
+    base = sogo.url.split("/SOGo/")[0] + "/"
+    kinds = ("calendar", "addressbook")
+    homes = {kind: sogo.home("alice", kind).removeprefix(base[:-1]) for kind in kinds}
+    b = Side("b", Dav(base, "alice", sogo.users["alice"]), homes)
+    b_account = Account(sogo.url, "alice", sogo.users["alice"])
+    with sogo.tidy("alice"):
+        workload = Workload(a, b, SEED, 40, "newer")
+        runner = Runner(tmp_path, a_account, b_account, "newer")
+        try:
+            first_pass(workload, runner)
+            for number in range(4):
+                if number:
+                    workload.round(number, 6)
+                    done = runner.run()
+                    completed(done, f"round {number}")
+                    converged(workload, done.ledger, f"round {number}")
+                again = runner.run()
+                completed(again, f"round {number}, again")
+                assert again.writes == {}, (number, again.writes, again.report["ledger"][:5])
+        finally:
+            runner.close()
