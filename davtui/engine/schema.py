@@ -26,8 +26,13 @@ from davtui.engine.dav.presets import PRESETS
 
 KINDS = ("dav", "vdir", "file")
 WHAT = ("calendars", "contacts", "both")
-MODES = ("copy", "mirror")
-CONFLICTS = ("skip", "source-wins")
+MODES = ("copy", "mirror", "sync")
+#: The conflict policies of each mode: a one-way run only skips or overwrites; a two-way sync
+#: decides between two edited versions (`newer` by default).
+ONE_WAY_CONFLICTS = ("skip", "source-wins")
+SYNC_CONFLICTS = ("newer", "source-wins", "destination-wins", "keep-both", "ask")
+CONFLICTS = ("skip", "source-wins", "newer", "destination-wins", "keep-both", "ask")
+CREATE_COLLECTIONS = ("both", "none")
 # The TUI stores "carbonio" (Zimbra's paths) and "other" (no preset) besides the engine's names.
 PRESET_NAMES = (*PRESETS, "carbonio", "other")
 DAV_SCHEMES = ("http", "https")
@@ -189,7 +194,8 @@ JOB = _keys(
     Key("destination", filled("an account name")),
     Key("what", one_of(*WHAT), default="both", choices=WHAT),
     Key("mode", one_of(*MODES), default="copy", choices=MODES),
-    Key("conflict", one_of(*CONFLICTS), default="skip", choices=CONFLICTS),
+    # default: skip for copy and mirror, newer for sync (`check_job`)
+    Key("conflict", one_of(*CONFLICTS), choices=CONFLICTS),
     Key("suppress_invitations", flag),  # left out: the destination decides (SOGo: on)
     Key("default_collections", flag, default=False),
     Key("dry_run", flag, default=False),
@@ -199,12 +205,14 @@ JOB = _keys(
     # Mirror deletes: a drop of more than this share of a collection needs force_delete.
     Key("force_delete", flag, default=False),
     Key("max_delete_share", number(0, 1, "a number from 0 to 1"), default=0.2),
+    # sync: collections found on one side only are made on the other (`none`: left alone)
+    Key("create_collections", one_of(*CREATE_COLLECTIONS), choices=CREATE_COLLECTIONS),
     Key("runs", anything(list, "a list of runs"), default=[]),
 )
 #: The keys of the [job] section of a config file.
 CONFIG_JOB = (
     "name", "what", "mode", "collections", "rename", "conflict", "suppress_invitations",
-    "default_collections", "dry_run", "force_delete", "max_delete_share",
+    "default_collections", "dry_run", "force_delete", "max_delete_share", "create_collections",
 )  # fmt: skip
 
 
@@ -279,7 +287,38 @@ def check_account(
 def check_job(
     data: Any, where: str, allowed: Collection[str] = CONFIG_JOB, need: Iterable[str] = ()
 ) -> dict[str, Any]:
-    return check_keys(JOB, data, where, allowed, need)
+    values = check_keys(JOB, data, where, allowed, need)
+    if "conflict" in values and "mode" in values:  # else `job edit` sets a stored job's
+        values["conflict"] = conflict_for(values["mode"], values["conflict"], where)
+    if "create_collections" in values and values["create_collections"] is None:
+        values["create_collections"] = "both"
+    return values
+
+
+def conflict_for(mode: str | None, conflict: str | None, where: str = "the job") -> str:
+    """The conflict policy of a job in `mode` (its default when None), or ConfigError when
+    the policy does not go with the mode."""
+    sync = mode == "sync"
+    if conflict is None:
+        return "newer" if sync else "skip"
+    fits = SYNC_CONFLICTS if sync else ONE_WAY_CONFLICTS
+    if conflict not in fits:
+        modes = "sync" if sync else f"{mode or 'copy'}"
+        raise ConfigError(
+            f"{where} conflict {shown(conflict)} does not go with mode {modes}: "
+            f"copy and mirror take {', '.join(ONE_WAY_CONFLICTS)}; "
+            f"sync takes {', '.join(SYNC_CONFLICTS)}."
+        )
+    return conflict
+
+
+def edited_conflict(mode: str, given: str | None, stored: str, where: str) -> str:
+    """A stored job's conflict policy after `job edit` (`given`: the new one, if any): a
+    stored policy that does not go with a new mode becomes that mode's default."""
+    fits = SYNC_CONFLICTS if mode == "sync" else ONE_WAY_CONFLICTS
+    if given is None and stored in fits:
+        return stored
+    return conflict_for(mode, given, where)
 
 
 # --- The URL rule --------------------------------------------------------------------------

@@ -145,6 +145,19 @@ def _v7_fleet_indexes(db: Database) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS logentry_run_id ON log_entry (run_id, id)")
 
 
+def _v8_two_way(db: Database) -> None:
+    """`job.create_collections`: in a two-way sync, whether a collection found on one side
+    only is made on the other."""
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as apply
+
+    from davtui.store.models import Job
+
+    if "create_collections" not in {c.name for c in db.get_columns("job")}:
+        migrator = SchemaMigrator.from_database(db)
+        apply(migrator.add_column("job", "create_collections", Job.create_collections))
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
@@ -153,6 +166,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_run_progress,
     _v6_ledger,
     _v7_fleet_indexes,
+    _v8_two_way,
 ]
 
 

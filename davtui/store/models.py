@@ -110,8 +110,10 @@ class Job(BaseModel):
     source = ForeignKeyField(Account, backref="jobs_out", on_delete="RESTRICT")
     destination = ForeignKeyField(Account, backref="jobs_in", on_delete="RESTRICT")
     what = CharField(default="both")  # calendars | contacts | both
-    mode = CharField(default="copy")  # copy | mirror
-    conflict = CharField(default="skip")  # skip | source-wins
+    mode = CharField(default="copy")  # copy | mirror | sync
+    # copy, mirror: skip | source-wins; sync: newer | source-wins | destination-wins |
+    # keep-both | ask
+    conflict = CharField(default="skip")
     dry_run = BooleanField(default=False)
     # None: decided by the destination (on where the server e-mails attendees: SOGo)
     suppress_invitations = BooleanField(null=True, default=None)
@@ -120,6 +122,7 @@ class Job(BaseModel):
     # `force_delete` (the user confirmed a large deletion)
     max_delete_share = FloatField(default=0.2)
     force_delete = BooleanField(default=False)
+    create_collections = CharField(default="both")  # sync: both | none
     # [{"source": name or href, "target": name or href or null}]; empty = every collection
     collections = JSONField(default=list)
     rename = JSONField(default=dict)  # source name -> destination name, for any collection

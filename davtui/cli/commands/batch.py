@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from davtui import exitcodes
 from davtui.cli.passwords import PasswordSourceError, from_command, from_env
 from davtui.engine.connect import ConfigError
-from davtui.engine.schema import MODES, WHAT, check_account, check_job
+from davtui.engine.schema import MODES, WHAT, check_account, check_job, conflict_for
 
 SIDES = ("source", "destination")
 #: Password commands run at once (each is a process: `pass`, `gpg`, a vault client).
@@ -35,7 +35,7 @@ COLUMNS = """CSV columns (a header row names them; order is free):
   destination_password_env, destination_password_command   the same for the destination
   name                                job name (default: "SRC_USER -> DST_USER")
   what                                calendars, contacts or both (default: --what)
-  mode                                copy or mirror (default: --mode)
+  mode                                copy, mirror or sync (default: --mode)
 Empty cells take the defaults. An account is named LOGIN@HOST:PORT; one that exists with the
 same URL and login is reused (its password is left alone).
 
@@ -250,7 +250,8 @@ def create(rows: list[Row], queue: bool) -> tuple[int, int]:
         ids, created = _accounts(rows, vault)
         jobs = [{"name": row.name, "source": ids[row.source.account_name],
                  "destination": ids[row.destination.account_name], "what": row.what,
-                 "mode": row.mode} for row in rows]  # fmt: skip
+                 "mode": row.mode, "conflict": conflict_for(row.mode, None)}
+                for row in rows]  # fmt: skip
         for chunk in _chunks(jobs, 100):
             Job.insert_many(chunk).execute()
         if queue:

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from davtui import exitcodes
-from davtui.engine.schema import JOB, check_job
+from davtui.engine.schema import JOB, check_job, edited_conflict
 
 #: Option destination -> the schema key it sets (all None when not given).
 EDITABLE = ("name", "what", "mode", "conflict", "suppress_invitations", "default_collections",
@@ -84,6 +84,11 @@ def _edit(ctx) -> int:
         fresh = Job.get_by_id(job.id)
         if fresh.status not in IDLE:
             return _usage(f"job '{fresh.name}' is {words(fresh.status)}: stop it first.")
+        if "mode" in values or "conflict" in values:  # a policy goes with a mode
+            mode = values.get("mode", fresh.mode)
+            values["conflict"] = edited_conflict(
+                mode, values.get("conflict"), fresh.conflict, f"job '{args.job}'"
+            )
         new_name = values.get("name")
         if new_name and new_name != fresh.name and Job.get_or_none(Job.name == new_name):
             return _usage(f"a job named '{new_name}' exists already.")

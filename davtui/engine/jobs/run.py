@@ -86,15 +86,17 @@ def _open_both(
     accounts: tuple[Account, Account],
     listener: Listener,
     opened: list[Any],
-) -> tuple[ReadOnly, WritableStorage]:
+    two_way: bool = False,
+) -> tuple[ReadOnly | WritableStorage, WritableStorage]:
     """Discover both sides at once (half the round trips before the first listing), or reuse
     what an earlier run found; each storage that opened goes into `opened`, to be closed; the
-    source's error wins."""
+    source's error wins. The source is read-only but for a two-way sync (`two_way`)."""
     from davtui.engine.connect import open_destination, open_source  # HTTP stack: lazily
 
     stored = [_stored_discovery(a, spec) for a, spec in zip(accounts, sources, strict=True)]
+    first = open_destination if two_way else open_source
     with ThreadPoolExecutor(2, thread_name_prefix="davtui-open") as pool:
-        pending: list[Future[Any]] = [pool.submit(open_source, sources[0], listener, stored[0]),
+        pending: list[Future[Any]] = [pool.submit(first, sources[0], listener, stored[0]),
                    pool.submit(open_destination, sources[1], listener, stored[1])]  # fmt: skip
         wait(pending)
     opened += [f.result() for f in pending if f.exception() is None]
@@ -167,11 +169,18 @@ def run_job(
             if spec.kind == "dav" and not spec.verify_tls:
                 recorder(Message("warning", f"TLS verification is off for {spec.url}."))
         accounts = (job.source, job.destination)
-        source, destination = _open_both(sources, accounts, recorder, opened)
-        leftovers = Leftovers(_leftovers_folder(job_id, run.id))
-        finished = Migration(
-            source, destination, JobState(job_id), options, recorder, gate, leftovers
-        ).run()
+        two_way = options.mode == "sync"
+        source, destination = _open_both(sources, accounts, recorder, opened, two_way)
+        if isinstance(source, WritableStorage) and two_way:
+            from davtui.engine.sync.twoway import TwoWay
+
+            finished = TwoWay(source, destination, JobState(job_id), options, recorder,
+                              gate, job.create_collections).run()  # fmt: skip
+        else:
+            leftovers = Leftovers(_leftovers_folder(job_id, run.id))
+            finished = Migration(
+                source, destination, JobState(job_id), options, recorder, gate, leftovers
+            ).run()
         _store_discoveries(accounts, sources, (source, destination))
     except EngineError as exc:
         recorder(Message("error", str(exc)))

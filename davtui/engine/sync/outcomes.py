@@ -42,6 +42,9 @@ class Finding(StrEnum):
     FAILED = "failed"
     CONFLICT = "conflict"
     MISSING = "missing"
+    #: two-way sync: a conflict settled by the job's policy, or a deletion overruled by a
+    #: change on the other side (listed, not an error)
+    RESOLVED = "resolved"
 
 
 #: Findings that say the destination does not hold what was sent (exit code 6).
@@ -58,4 +61,5 @@ GRAVITY = (
     Finding.SKIPPED,
     Finding.CONVERTED,
     Finding.FIXED,
+    Finding.RESOLVED,
 )

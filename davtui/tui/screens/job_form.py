@@ -28,8 +28,11 @@ from davtui.tui.messages import CollectionsFound
 from davtui.tui.widgets.collection_picker import CollectionPicker
 
 WHAT = (("Calendars and contacts", "both"), ("Calendars", "calendars"), ("Contacts", "contacts"))
-MODES = (("Copy: create and update", "copy"), ("Mirror: also delete what it copied", "mirror"))
-CONFLICTS = (("Skip and report", "skip"), ("Source wins", "source-wins"))
+MODES = (("Copy: create and update", "copy"), ("Mirror: also delete what it copied", "mirror"),
+         ("Sync: both ways", "sync"))  # fmt: skip
+CONFLICTS = (("Skip and report", "skip"), ("Source wins", "source-wins"),
+             ("Sync: the newer wins", "newer"), ("Sync: destination wins", "destination-wins"),
+             ("Sync: keep both", "keep-both"), ("Sync: ask me", "ask"))  # fmt: skip
 CHOICES = ("what", "mode", "conflict")
 FLAGS = ("suppress_invitations", "default_collections", "dry_run")
 #: The job keys this form fills, checked by the schema the CLI and the config file use.

@@ -1,0 +1,352 @@
+"""A two-way sync run (`mode = "sync"`): one pass per collection pair, changes, creations and
+deletions flowing both ways, conflicts settled by the job's policy.
+
+discover (which collections pair up; one found on one side only is made on the other) ->
+list both sides (a side still at the version stored when the pair last ended clean is not
+read: its records stand in) -> plan (`twoway_plan`) -> act per item (`twoway_items`), each
+item recorded in its own transaction. There is no separate verification: what a pass wrote
+is read back by its ETag, and the next pass compares meaning wherever both sides moved.
+
+Both storages are writable here; `Migration` (copy, mirror) keeps its source read-only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from davtui.engine.errors import (
+    AuthFailed,
+    DavError,
+    EngineError,
+    ItemError,
+    TLSFailed,
+    Unreachable,
+)
+from davtui.engine.events import CollectionCreated, Finished, ItemDone, Listener, Phase, ignore
+from davtui.engine.storages.contract import Collection, WritableStorage
+from davtui.engine.sync.gate import Gate, Stopped
+from davtui.engine.sync.ledger import entry
+from davtui.engine.sync.listing import Reader, Wanted
+from davtui.engine.sync.mapping import Pair, kinds_for
+from davtui.engine.sync.migration import Options
+from davtui.engine.sync.outcomes import Finding, Outcome
+from davtui.engine.sync.progress import ProgressMeter
+from davtui.engine.sync.records import ItemRecord, ItemStates
+from davtui.engine.sync.tally import Tally
+from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
+from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
+from davtui.exitcodes import CANCELLED
+
+#: Errors that concern a whole server: the run stops, the state stays.
+FATAL = (AuthFailed, TLSFailed, Unreachable)
+
+
+@dataclass(slots=True)
+class PairRun:
+    """One pair in a pass: its sides, its plan, whether it ended clean."""
+
+    pair: Pair
+    source: Side
+    dest: Side
+    plan: TwoWayPlan
+    versions: tuple[str | None, str | None]
+    troubled: bool = False
+
+
+class TwoWay:
+    """A two-way sync run; the same interface as `Migration` (`run() -> Finished`)."""
+
+    def __init__(self, source: WritableStorage, destination: WritableStorage, state: ItemStates,
+                 options: Options, listener: Listener = ignore, gate: Gate | None = None,
+                 create_collections: str = "both") -> None:  # fmt: skip
+        self.source, self.destination = source, destination
+        self.state = state
+        self.options = options
+        self.listener = listener
+        self.gate = gate or Gate()
+        self.create_collections = create_collections
+        self.tally = Tally()
+        self.progress = ProgressMeter(listener)
+        self.directions: dict[str, Counter[str]] = {
+            "to_destination": Counter(), "to_source": Counter(),
+        }  # fmt: skip
+        wanted = Wanted(options.choices, options.default_collections, options.rename,
+                        options.dry_run)  # fmt: skip
+        self.reader = Reader(source, destination, state, wanted, self.gate, listener)
+        self._runs: list[PairRun] = []
+        self._fatal: BaseException | None = None
+
+    def run(self) -> Finished:
+        """Run to the end, a stop, or a failure; never raises for expected failures."""
+        try:
+            self._run()
+            status, error, code = self.tally.verdict(None)
+        except Stopped:
+            status, error, code = "cancelled", None, CANCELLED
+        except EngineError as exc:
+            status, error, code = "failed", str(exc), exc.exit_code
+        stats: dict[str, Any] = self.tally.stats.as_dict()
+        stats["ledger"] = self.tally.ledger.counts()
+        stats["two_way"] = {k: {o: c[o] for o in ("created", "updated", "deleted")}
+                            for k, c in self.directions.items()}  # fmt: skip
+        finished = Finished(
+            status=status, stats=stats, errors=self.tally.errors, error=error,
+            warnings=self.tally.warnings, exit_code=code, dry_run=self.options.dry_run,
+            plan={r.pair.source.name: r.plan.counts() for r in self._runs}
+            if self.options.dry_run else None,
+            ledger=self.tally.ledger.entries(),
+        )  # fmt: skip
+        self.listener(Phase("done"))
+        self.listener(finished)
+        return finished
+
+    # -- discover, list, plan ------------------------------------------------------------------
+    def _run(self) -> None:
+        kinds = kinds_for(self.options.what)
+        self.listener(Phase("discover"))
+        with ThreadPoolExecutor(4, thread_name_prefix="davtui-list") as pool:
+            pairs = self._pairs(pool, kinds)
+            self.listener(Phase("list"))
+            reads = [(pair, *self._start(pool, pair)) for pair in pairs if pair.target]
+            self.listener(Phase("plan"))
+            for pair, src, dst in reads:
+                self._runs.append(self._plan(pair, src.result(), dst.result()))
+        self.progress.total = sum(r.plan.size for r in self._runs)
+        self.progress.emit()
+        if self.options.dry_run:
+            return
+        self.listener(Phase("act"))
+        for run in self._runs:
+            self._act(run)
+            if self._fatal is not None:
+                raise self._fatal
+        for run in self._runs:
+            self._remember(run)
+
+    def _pairs(self, pool: ThreadPoolExecutor, kinds: tuple[str, ...]) -> list[Pair]:
+        """Source collections and where each goes; a collection on one side only is made on
+        the other (`create_collections = "both"`), as the job's remembered pairs allow."""
+        pairs = self.reader.pairs(pool, kinds)
+        made = [self._made(pair) for pair in pairs]
+        if self.create_collections != "both" or self.options.choices:
+            return [p for p in made if p.target is not None]
+        taken = {p.target.href for p in made if p.target is not None}
+        for found in self.destination.collections(kinds):
+            if found.href in taken:
+                continue
+            twin = self._create(self.source, found, found.name)
+            if twin is not None:
+                made.append(Pair(twin, found))
+                if not self.options.dry_run:
+                    self.state.set_target(twin.href, found.href)
+        return [p for p in made if p.target is not None]
+
+    def _made(self, pair: Pair) -> Pair:
+        """The pair with its destination collection, made now if missing (and allowed)."""
+        if pair.target is not None or self.create_collections != "both":
+            if pair.target is not None and not self.options.dry_run:
+                self.state.set_target(pair.source.href, pair.target.href)
+            return pair
+        target = self._create(self.destination, pair.source, pair.create_name or pair.source.name)
+        if target is not None and not self.options.dry_run:
+            self.state.set_target(pair.source.href, target.href)
+        return replace(pair, target=target)
+
+    def _create(self, on: WritableStorage, template: Collection, name: str) -> Collection | None:
+        """A copy of `template` made on `on`; None when it failed (reported) or in a dry run."""
+        if self.options.dry_run:
+            return None
+        try:
+            made = on.create_collection(template, name)
+        except (EngineError, OSError) as exc:
+            self.tally.collection_failed(template, f"'{name}' could not be created: {exc}")
+            return None
+        self.tally.stats.collection(template.kind, "created")
+        self.listener(CollectionCreated(made.collection.href, made.collection.name,
+                                        tuple(made.not_kept)))  # fmt: skip
+        return made.collection
+
+    def _start(self, pool: ThreadPoolExecutor, pair: Pair
+               ) -> tuple[Future[SideListing | None], Future[SideListing | None]]:  # fmt: skip
+        """Start listing both sides; a side at its stored version is not read (None)."""
+        assert pair.target is not None
+        seen = self.state.versions(pair.source.href) or (None, None)
+
+        def read(storage: WritableStorage, collection: Collection, stored: str | None
+                 ) -> SideListing | None:  # fmt: skip
+            if collection.version is not None and collection.version == stored:
+                return None
+            listing = storage.listing(collection)
+            return SideListing(listing.etags, listing.complete, listing.reason)
+
+        if not self.options.dry_run:
+            self.destination.tidy(pair.target)
+            self.source.tidy(pair.source)
+        return (pool.submit(read, self.source, pair.source, seen[0]),
+                pool.submit(read, self.destination, pair.target, seen[1]))  # fmt: skip
+
+    def _plan(self, pair: Pair, src: SideListing | None, dst: SideListing | None) -> PairRun:
+        assert pair.target is not None
+        records = [r for page in self.state.pages(pair.source.href) for r in page]
+        if src is None:  # unchanged since it ended clean: its records stand in
+            src = SideListing({r.source_href: r.source_etag for r in records})
+        if dst is None:
+            dst = SideListing({r.dest_href: r.dest_etag for r in records if r.dest_href})
+        guard = Guard(self.options.max_delete_share, self.options.force_delete)
+        plan = plan_pair(
+            pair.source.name,
+            src,
+            dst,
+            [records],
+            guard,
+            lambda record: self.tally.stats.item(record.kind, Outcome.UNCHANGED),
+        )
+        for problem in plan.refusals:
+            self.tally.refused(pair.source, problem)
+        for record in plan.standing:
+            self._report(pair, Done(str(Outcome.CONFLICT), None, record.uid, record.kind, None,
+                                    record.error))  # fmt: skip
+        self.progress.advance(plan.unchanged)
+        suppress = self.options.suppress_invitations
+        source = Side(
+            SOURCE,
+            self.source,
+            pair.source,
+            src.etags,
+            self.source.schedules_on_write if suppress is None else suppress,
+        )
+        dest = Side(
+            DEST,
+            self.destination,
+            pair.target,
+            dst.etags,
+            self.destination.schedules_on_write if suppress is None else suppress,
+        )
+        versions = (pair.source.version, pair.target.version)
+        return PairRun(pair, source, dest, plan, versions, troubled=bool(plan.refusals))
+
+    def _remember(self, run: PairRun) -> None:
+        """A pair that ended clean is stored at the versions its listings were read at; a
+        side this pass wrote to is listed again next time (its version moved with our own
+        writes, and a user's edit made meanwhile must not hide behind it)."""
+        if run.troubled or run.plan.standing:
+            self.state.set_versions(run.pair.source.href, None, None)
+            return
+        source = None if run.source.wrote else run.versions[0]
+        dest = None if run.dest.wrote else run.versions[1]
+        self.state.set_versions(run.pair.source.href, source, dest)
+
+    # -- act ---------------------------------------------------------------------------------
+    def _act(self, run: PairRun) -> None:
+        """Read what the plan needs from both sides, then hand each item to the writers."""
+        plan, pair = run.plan, run.pair
+        if plan.idle:
+            return
+        self.gate.checkpoint()
+        self.listener(Phase("act", pair.source.name))
+        actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
+                          self.state, lambda done: self._done(run, done))  # fmt: skip
+        for record in plan.forget:
+            actor.forget(record)
+            self.progress.advance()
+        src = self._fetch(run, run.source, [h for _, h in plan.to_dest]
+                          + [r.source_href for r in plan.both] + plan.new_source)  # fmt: skip
+        dst = self._fetch(run, run.dest, [h for _, h in plan.to_source]
+                          + [r.dest_href or "" for r in plan.both] + plan.new_dest)  # fmt: skip
+        work: list[Callable[[], None]] = []
+        for record, href in plan.to_dest:
+            if (read := src.get(href)) is not None:
+                work.append(lambda r=record, s=read: actor.carry(r, s, run.dest))
+        for record, href in plan.to_source:
+            if (read := dst.get(href)) is not None:
+                work.append(lambda r=record, d=read: actor.carry(r, d, run.source))
+        for record in plan.both:
+            s, d = src.get(record.source_href), dst.get(record.dest_href or "")
+            if s is not None and d is not None:
+                work.append(lambda r=record, s=s, d=d: actor.settle(r, s, d))
+        work += self._matched(actor, run, [src[h] for h in plan.new_source if h in src],
+                              [dst[h] for h in plan.new_dest if h in dst])  # fmt: skip
+        for record in plan.delete_dest:
+            work.append(lambda r=record: actor.delete(r, run.dest))
+        for record in plan.delete_source:
+            work.append(lambda r=record: actor.delete(r, run.source))
+        size = max(1, min(self.source.write_concurrency, self.destination.write_concurrency))
+        with ThreadPoolExecutor(size, thread_name_prefix="davtui-write") as pool:
+            for job in work:
+                self.gate.checkpoint()
+                pool.submit(self._carry, run, job)
+
+    def _matched(self, actor: PairActor, run: PairRun, src: list[Read], dst: list[Read]
+                 ) -> list[Callable[[], None]]:  # fmt: skip
+        """New items on both sides: one UID on both is one item (settled: adopted when equal);
+        the others are created on the other side."""
+        theirs = {read.info.uid: read for read in dst if read.info.uid}
+        paired: set[str] = set()
+        work: list[Callable[[], None]] = []
+        for read in src:
+            twin = theirs.get(read.info.uid or "")
+            if twin is not None and twin.href not in paired:
+                paired.add(twin.href)
+                work.append(lambda s=read, d=twin: actor.settle(None, s, d))
+            else:
+                work.append(lambda s=read: actor.carry(None, s, run.dest))
+        for read in dst:
+            if read.href not in paired:
+                work.append(lambda d=read: actor.carry(None, d, run.source))
+        return work
+
+    def _fetch(self, run: PairRun, side: Side, hrefs: list[str]) -> dict[str, Read]:
+        """The items at `hrefs` on `side`, parsed; those that could not be read are failed."""
+        out: dict[str, Read] = {}
+        if not hrefs:
+            return out
+        for fetched in side.storage.fetch(side.collection, hrefs):
+            try:
+                out[fetched.href] = Read.of(side, fetched)
+            except ItemError as exc:
+                self._done(run, Done(str(Outcome.FAILED), None, None, None, None, str(exc)))
+        return out
+
+    def _carry(self, run: PairRun, job: Callable[[], None]) -> None:
+        """One item in a writer's hands, inside the gate; its failure is its own."""
+        try:
+            with self.gate.working():
+                if self._fatal is not None:
+                    return
+                job()
+        except Stopped:
+            return
+        except FATAL as exc:
+            self._fatal = exc
+        except (DavError, ItemError, OSError) as exc:
+            self._done(run, Done(str(Outcome.FAILED), None, None, None, None, str(exc)))
+        except Exception as exc:  # a bug must not lose the item silently: report it
+            self._done(run, Done(str(Outcome.FAILED), None, None, None, None,
+                                 f"internal error: {exc!r}"))  # fmt: skip
+
+    # -- report --------------------------------------------------------------------------------
+    def _done(self, run: PairRun, done: Done) -> None:
+        if done.outcome in (Outcome.FAILED, Outcome.CONFLICT):
+            run.troubled = True
+        self._report(run.pair, done)
+
+    def _report(self, pair: Pair, done: Done) -> None:
+        record: ItemRecord | None = done.record
+        href = record.source_href if record else None
+        event = ItemDone(pair.source.name, href or "", done.uid, done.summary, done.kind,
+                         done.outcome, done.reason)  # fmt: skip
+        if done.direction in self.directions:
+            self.directions[done.direction][done.outcome] += 1
+        elif done.direction == "both":
+            for counter in self.directions.values():
+                counter[done.outcome] += 1
+        self.tally.item(event, 0, pair.source.href)
+        if done.resolved:
+            at = (pair.source.name, href, done.uid, done.kind, done.summary)
+            self.tally.ledger.add(entry(Finding.RESOLVED, *at, done.resolved))
+        self.progress.advance()
+        self.listener(event)

@@ -1,0 +1,246 @@
+"""Acting on one item of a two-way sync: carry one side's version to the other, settle an
+item changed on both sides, delete what was deleted on the other side.
+
+Both sides are the same kind of thing here (`Side`: a writable storage, a collection, its
+listing, and which fields of the stored record are its own), so every rule is written once
+and runs in either direction. Each finished item is recorded in its own small transaction
+before it is reported; a crash between a write and its record is met by the next pass's rule
+for items changed on both sides (read both; the same meaning: just record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from davtui.engine.errors import ItemError
+from davtui.engine.items import fixups
+from davtui.engine.items.compare import content_hash, derive_uid
+from davtui.engine.items.scan import ItemInfo, scan
+from davtui.engine.storages.contract import Collection, Fetched, Ref, WritableStorage
+from davtui.engine.sync.outcomes import Outcome
+from davtui.engine.sync.records import ItemRecord, ItemStates
+from davtui.engine.sync.twoway_policy import DEST, SOURCE, choose, with_new_uid
+
+#: Stored outcomes that a user's `job resolve` set: the chosen side is written even where
+#: its meaning equals what was stored (it is the other side's version that goes).
+FORCED = (Outcome.RESOLVED, Outcome.ACCEPTED)
+
+
+@dataclass(slots=True)
+class Side:
+    """One side of a collection pair as a pass sees it."""
+
+    name: str  # SOURCE | DEST
+    storage: WritableStorage
+    collection: Collection
+    etags: dict[str, str | None]
+    #: fix-ups for what is written here: SCHEDULE-AGENT=CLIENT where the server e-mails
+    suppress_invitations: bool = False
+    wrote: bool = False
+
+    @property
+    def key(self) -> str:
+        """The prefix of this side's fields in an `ItemRecord`."""
+        return "source" if self.name == SOURCE else "dest"
+
+    def href(self, record: ItemRecord | None) -> str | None:
+        return getattr(record, f"{self.key}_href") if record else None
+
+    def etag(self, record: ItemRecord | None) -> str | None:
+        return getattr(record, f"{self.key}_etag") if record else None
+
+    def hash(self, record: ItemRecord | None) -> str | None:
+        return getattr(record, f"{self.key}_hash") if record else None
+
+
+@dataclass(slots=True)
+class Read:
+    """One side's version of an item, read and parsed."""
+
+    side: Side
+    href: str
+    etag: str | None
+    data: bytes
+    info: ItemInfo
+    meaning: str  # the semantic hash: equal for copies that differ only in form
+
+    @classmethod
+    def of(cls, side: Side, fetched: Fetched) -> Read:
+        """Parse a fetched item; ItemError when it could not be read or is no item at all."""
+        if fetched.data is None:
+            raise ItemError(f"{side.name} {fetched.href}: {fetched.error or 'no content'}")
+        info = scan(fetched.data, source=f"{side.name} {fetched.href}")
+        return cls(side, fetched.href, fetched.etag, fetched.data, info,
+                   content_hash(fetched.data, meaning=True))  # fmt: skip
+
+
+@dataclass(slots=True)
+class Done:
+    """What became of one item: the record stored (None: forgotten), and for the report."""
+
+    outcome: str
+    record: ItemRecord | None
+    uid: str | None = None
+    kind: str | None = None
+    summary: str | None = None
+    reason: str | None = None
+    #: the direction of a write or deletion: "to_destination" | "to_source"
+    direction: str | None = None
+    #: a conflict settled by policy, or a deletion overruled by a change: the ledger's words
+    resolved: str | None = None
+    #: the stored record it replaces, when its source href changed (forgotten first)
+    replaces: ItemRecord | None = None
+    extra: list[Done] = field(default_factory=list)
+
+
+Report = Callable[[Done], None]
+
+
+def direction(to: Side) -> str:
+    return "to_destination" if to.name == DEST else "to_source"
+
+
+class PairActor:
+    """Carries out the items of one collection pair (thread-safe: one item per call)."""
+
+    def __init__(self, source: Side, dest: Side, pair_source: str, policy: str,
+                 state: ItemStates, report: Report) -> None:  # fmt: skip
+        self.source, self.dest = source, dest
+        self.pair_source = pair_source  # the source collection's href: the records' key
+        self.policy = policy
+        self.state = state
+        self.report = report
+
+    # -- the record both sides agree on -----------------------------------------------------
+    def _synced(self, s: tuple[str, str | None], d: tuple[str, str | None], meaning: str,
+                info: ItemInfo, outcome: str, **more: Any) -> ItemRecord:  # fmt: skip
+        """The state of an item both sides now hold with the same meaning."""
+        return ItemRecord(
+            source_collection=self.pair_source, source_href=s[0], outcome=str(outcome),
+            source_etag=s[1], source_hash=meaning, uid=info.uid, kind=info.kind,
+            dest_collection=self.dest.collection.href, dest_href=d[0], dest_etag=d[1],
+            dest_hash=meaning, created_by_job=True, **more,
+        )  # fmt: skip
+
+    def _both(self, one: tuple[str, str | None], other: tuple[str, str | None], to: Side
+              ) -> tuple[tuple[str, str | None], tuple[str, str | None]]:  # fmt: skip
+        """(source, destination) of a write from `one`'s side to `to` (at `other`)."""
+        return (other, one) if to.name == SOURCE else (one, other)
+
+    def _finish(self, done: Done) -> None:
+        """Record first (its own transaction), then report."""
+        if done.replaces is not None and (
+            done.record is None or done.replaces.source_href != done.record.source_href
+        ):
+            self.state.forget(self.pair_source, done.replaces.source_href)
+        if done.record is not None:
+            self.state.record(done.record)
+        self.report(done)
+        for extra in done.extra:
+            self._finish(extra)
+
+    # -- writing -----------------------------------------------------------------------------
+    def _write(self, to: Side, href: str | None, etag: str | None, read: Read) -> tuple[Ref, str]:
+        """Write `read` to `to`: over `href` if the ETag is still `etag`, else as a new item
+        (`If-None-Match: *`). The new ETag is read back when the answer had none."""
+        body, _fixed = fixups.apply(
+            read.data, accepts=to.collection.components,
+            suppress_invitations=to.suppress_invitations,
+        )  # fmt: skip
+        if href is None:
+            uid = read.info.uid or derive_uid(read.data)
+            href = to.storage.href_for(to.collection, uid)
+            ref, outcome = to.storage.create(to.collection, href, body), str(Outcome.CREATED)
+        else:
+            ref, outcome = to.storage.update(to.collection, href, body, etag), str(Outcome.UPDATED)
+        to.wrote = True
+        if ref.etag is None:  # a server that does not say: read it, or next pass sees an edit
+            found = next(iter(to.storage.fetch(to.collection, [ref.href])), None)
+            ref = Ref(ref.href, found.etag if found else None)
+        return ref, outcome
+
+    def carry(self, record: ItemRecord | None, read: Read, to: Side) -> None:
+        """`read` changed on its side only (or is new there): write it to `to`, unless its
+        meaning is what was last synced (a server's rewrite, a form-only change): then only
+        its new ETag is recorded."""
+        frm = read.side
+        info = read.info
+        forced = record is not None and record.outcome in FORCED
+        if record is not None and not forced and read.meaning == frm.hash(record):
+            target = (to.href(record) or "", to.etag(record))
+            s, d = self._both((read.href, read.etag), target, to)
+            kept = self._synced(s, d, read.meaning, info, Outcome.UNCHANGED)
+            self._finish(Done(str(Outcome.UNCHANGED), kept, info.uid, info.kind, info.summary,
+                              replaces=record))  # fmt: skip
+            return
+        href = to.href(record)
+        if href is not None and href not in to.etags:
+            href = None  # deleted there, changed here: the change wins, re-created
+        resolved = None
+        if record is not None and href is None and to.href(record) is not None:
+            resolved = f"deleted on the {to.name} but changed on the {frm.name}: re-created"
+        ref, outcome = self._write(to, href, to.etag(record) if href else None, read)
+        s, d = self._both((read.href, read.etag), (ref.href, ref.etag), to)
+        new = self._synced(s, d, read.meaning, info, outcome)
+        self._finish(Done(outcome, new, info.uid, info.kind, info.summary, direction(to),
+                          direction(to), resolved=resolved, replaces=record))  # fmt: skip
+
+    def settle(self, record: ItemRecord | None, src: Read, dst: Read) -> None:
+        """Both sides changed (or both hold a new item of one UID): the same meaning is
+        just recorded; else the conflict policy decides."""
+        info = src.info
+        if src.meaning == dst.meaning:
+            outcome = Outcome.UNCHANGED if record is not None else Outcome.ADOPTED
+            both = self._synced((src.href, src.etag), (dst.href, dst.etag), src.meaning, info,
+                                outcome)  # fmt: skip
+            self._finish(Done(str(outcome), both, info.uid, info.kind, info.summary,
+                              replaces=record))  # fmt: skip
+            return
+        if self.policy == "ask":
+            reason = "both changed; left as they are (policy ask): davtui job resolve settles it"
+            kept = self._synced((src.href, src.etag), (dst.href, dst.etag), src.meaning, info,
+                                Outcome.CONFLICT, seen_etag=dst.etag, error=reason)  # fmt: skip
+            kept.dest_hash = dst.meaning
+            self._finish(Done(str(Outcome.CONFLICT), kept, info.uid, info.kind, info.summary,
+                              reason, replaces=record))  # fmt: skip
+            return
+        side, why = choose(self.policy, src.data, dst.data)
+        win, lose = (src, dst) if side == SOURCE else (dst, src)
+        ref, outcome = self._write(lose.side, lose.href, lose.etag, win)
+        s, d = self._both((win.href, win.etag), (ref.href, ref.etag), lose.side)
+        new = self._synced(s, d, win.meaning, win.info, outcome)
+        done = Done(outcome, new, info.uid, info.kind, info.summary, why,
+                    direction(lose.side), resolved=why, replaces=record)  # fmt: skip
+        if self.policy == "keep-both":
+            done.extra.append(self._copy_of(lose))
+        self._finish(done)
+
+    def _copy_of(self, lose: Read) -> Done:
+        """keep-both: the losing version under a new UID, created on both sides."""
+        body, uid = with_new_uid(lose.data)
+        info = scan(body, source=f"{lose.side.name} {lose.href}")
+        copy = Read(lose.side, "", None, body, info, content_hash(body, meaning=True))
+        written = []
+        for side in (self.source, self.dest):
+            ref, _ = self._write(side, None, None, copy)
+            written.append((ref.href, ref.etag))
+        record = self._synced(written[0], written[1], copy.meaning, info, Outcome.CREATED)
+        reason = f"the {lose.side.name}'s version, kept as a copy with the new UID {uid}"
+        return Done(str(Outcome.CREATED), record, uid, info.kind, info.summary, reason,
+                    "both", resolved=reason)  # fmt: skip
+
+    def delete(self, record: ItemRecord, on: Side) -> None:
+        """Gone from the other side and unchanged here: delete it here (If-Match)."""
+        href = on.href(record)
+        assert href is not None  # planned only for items listed on `on`
+        on.storage.delete(on.collection, href, on.etag(record))
+        on.wrote = True
+        self._finish(Done(str(Outcome.DELETED), None, record.uid, record.kind, None,
+                          f"deleted on the {SOURCE if on.name == DEST else DEST}",
+                          direction(on), replaces=record))  # fmt: skip
+
+    def forget(self, record: ItemRecord) -> None:
+        """Gone from both sides: nothing left to sync."""
+        self.state.forget(self.pair_source, record.source_href)
