@@ -18,23 +18,27 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
+from functools import lru_cache
 
 from bench.data import contact, event, item_file, task
 from bench.dav import Dav
 from davtui.engine.items.compare import content_hash
 from davtui.engine.items.scan import parsed
 
-#: logical collection -> (kind, path segment, the side it is first created on)
+#: logical collection -> (kind, path segment, the sides it starts on). "ab": both sides hold
+#: the same items when the test starts (the weeks of coexistence begin after a copy), so the
+#: first pass adopts them by meaning; the others are created on the other side by it.
 COLLECTIONS = {
-    "work": ("calendar", "cx-work", "a"),
+    "work": ("calendar", "cx-work", "ab"),
+    "home": ("calendar", "cx-home", "a"),
     "tasks": ("calendar", "cx-tasks", "b"),
-    "book": ("addressbook", "cx-book", "a"),
+    "book": ("addressbook", "cx-book", "ab"),
 }
 #: share of the items per collection
-SHARES = {"work": 0.6, "tasks": 0.15, "book": 0.25}
+SHARES = {"work": 0.55, "home": 0.05, "tasks": 0.15, "book": 0.25}
 #: what a round does to one item (weights): one side only, or both
 OPERATIONS = {
     "create-a": 3, "create-b": 3, "update-a": 4, "update-b": 4, "delete-a": 2, "delete-b": 2,
@@ -57,9 +61,12 @@ class Side:
     homes: dict[str, str]
     hrefs: dict[str, str] = field(default_factory=dict)
     index: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    #: a Radicale's folder of the user's collections: the seed writes item files there, as
-    #: bench/data.py does (hundreds of PUTs cost Radicale many seconds, files none)
-    folder: Path | None = None
+    #: writes a collection's seed straight into the server's storage (kind, segment,
+    #: {file name: data}), as bench/data.py does: hundreds of PUTs cost a server many
+    #: seconds (Xandikos commits each to git), files none. None: the seed is PUT.
+    store: Callable[[str, str, dict[str, bytes]], None] | None = None
+    #: href -> (etag, data) of what was read last: a check fetches only what changed
+    seen: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def locate(self) -> list[str]:
         """Find the logical collections by segment or display name; the ones still missing."""
@@ -74,11 +81,11 @@ class Side:
         """(href, etag, data) of every item of a collection: one listing, batched multigets."""
         href, kind = self.hrefs[logical], COLLECTIONS[logical][0]
         etags = self.dav.listing(href)
-        hrefs = sorted(etags)
-        found: dict[str, bytes] = {}
+        hrefs = sorted(h for h, etag in etags.items() if self.seen.get(h, ("",))[0] != etag)
         for start in range(0, len(hrefs), 200):
-            found.update(self.dav.multiget(href, kind, hrefs[start : start + 200]))
-        return [(h, etags[h], found[h]) for h in hrefs if h in found]
+            for got, data in self.dav.multiget(href, kind, hrefs[start : start + 200]):
+                self.seen[got] = (etags[got], data)
+        return [(h, etags[h], self.seen[h][1]) for h in sorted(etags) if h in self.seen]
 
     def put(self, logical: str, uid: str, data: bytes, name: str | None = None) -> None:
         """Create (at `name` in the collection) or update (If-Match its ETag) one item."""
@@ -112,10 +119,12 @@ class Conflict:
     winner: str | None
 
 
+@lru_cache(maxsize=16384)
 def meaning(data: bytes) -> str:
     return content_hash(data, meaning=True)
 
 
+@lru_cache(maxsize=16384)
 def uid_of(data: bytes) -> str | None:
     for line in parsed(data).lines:
         if line.name == "UID":
@@ -178,26 +187,27 @@ class Workload:
     # -- the seed and the rounds ---------------------------------------------------------------
 
     def create_collections(self) -> None:
-        """Each logical collection on the side it starts on; the first pass creates the rest."""
-        for kind, segment, side in COLLECTIONS.values():
-            one = self.sides[side]
-            status = one.dav.make_collection(f"{one.homes[kind]}{segment}/", kind, segment)
-            assert status in (200, 201), (one.name, segment, status)
-            one.locate()
+        """Each logical collection on the sides it starts on; the first pass makes the rest."""
+        for kind, segment, sides in COLLECTIONS.values():
+            for one in (self.sides[side] for side in sides):
+                status = one.dav.make_collection(f"{one.homes[kind]}{segment}/", kind, segment)
+                assert status in (200, 201), (one.name, segment, status)
+                one.locate()
 
     def seed(self) -> None:
-        """`items` items, each written on the side its collection starts on."""
+        """`items` items, each written on the sides its collection starts on."""
         for logical, share in SHARES.items():
-            side = self.sides[COLLECTIONS[logical][2]]
+            kind, segment, sides = COLLECTIONS[logical]
             for n in range(round(self.items * share)):
                 uid = f"cx-{logical}-{n}@coexist.example.org"
-                data = self.new_item(logical, uid)
-                if side.folder is None:
+                self.model[logical][uid] = self.new_item(logical, uid)
+            files = {f"{uid}.{EXTENSION[kind]}": data for uid, data in self.model[logical].items()}
+            for side in (self.sides[name] for name in sides):
+                if side.store is not None:
+                    side.store(kind, segment, files)
+                    continue
+                for uid, data in self.model[logical].items():
                     side.put(logical, uid, data)
-                else:
-                    kind, segment, _ = COLLECTIONS[logical]
-                    (side.folder / segment / f"{uid}.{EXTENSION[kind]}").write_bytes(data)
-                self.model[logical][uid] = data
 
     def round(
         self, number: int, changes: int, operations: dict[str, int] | None = None

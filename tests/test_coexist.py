@@ -14,6 +14,7 @@ The rounds are small (10 operations) so the run stays cheap: each pass is increm
 from __future__ import annotations
 
 import random
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,13 +35,29 @@ CONFLICTS = {"update-both": 6, "update-a-delete-b": 1, "delete-a-update-b": 1, "
 def radicale_side(server: Server) -> tuple[Side, Account]:
     home = {"calendar": "/alice/", "addressbook": "/alice/"}
     folder = server.root / "collections" / "collection-root" / "alice"
-    side = Side("a", Dav(server.url, "alice", "alicepw"), home, folder=folder)
+
+    def store(kind: str, segment: str, files: dict[str, bytes]) -> None:
+        for name, data in files.items():
+            (folder / segment / name).write_bytes(data)
+
+    side = Side("a", Dav(server.url, "alice", "alicepw"), home, store=store)
     return side, Account(server.url, "alice", "alicepw")
 
 
 def xandikos_side(server: Server) -> tuple[Side, Account]:
+    """Xandikos keeps each collection as a git working tree: the seed is one commit."""
     home = {"calendar": "/alice/calendars/", "addressbook": "/alice/contacts/"}
-    return Side("b", Dav(server.url, "alice", "any"), home), Account(server.url, "alice", "any")
+
+    def store(kind: str, segment: str, files: dict[str, bytes]) -> None:
+        folder = server.root / "data" / home[kind].strip("/") / segment
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        git = ["git", "-C", str(folder), "-c", "user.name=seed", "-c", "user.email=seed@test"]
+        subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
+        subprocess.run([*git, "commit", "-qm", "seed"], check=True, capture_output=True)
+
+    side = Side("b", Dav(server.url, "alice", "any"), home, store=store)
+    return side, Account(server.url, "alice", "any")
 
 
 def completed(done: Pass, what: str) -> None:
