@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import random
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bench.dav import Dav
-from tests.coexist import Side, Workload, check
+from tests.coexist import Side, Workload, check, gist, meaning
 from tests.coexist_run import Account, Pass, Runner
 from tests.servers import Server
 from tests.sogo import Sogo
@@ -67,13 +67,15 @@ def completed(done: Pass, what: str) -> None:
     assert done.report["status"] == "completed", (what, done.report.get("error"))
 
 
-def converged(workload: Workload, ledger: set[str] | None, what: str) -> None:
-    problems = check(workload, ledger)
+def converged(
+    workload: Workload, ledger: set[str] | None, what: str, same: Callable = meaning
+) -> None:
+    problems = check(workload, ledger, same)
     shown = "\n".join(problems[:25])
     assert not problems, f"{what}: {len(problems)} problem(s):\n{shown}"
 
 
-def first_pass(workload: Workload, runner: Runner) -> None:
+def first_pass(workload: Workload, runner: Runner, same: Callable = meaning) -> None:
     """Seed, then the first pass: every collection and item appears on the other side."""
     workload.create_collections()
     workload.seed()
@@ -81,7 +83,7 @@ def first_pass(workload: Workload, runner: Runner) -> None:
     completed(done, "first pass")
     for side in workload.sides.values():
         assert not side.locate(), f"{side.name}: collections not created by the first pass"
-    converged(workload, done.ledger, "first pass")
+    converged(workload, done.ledger, "first pass", same)
 
 
 @pytest.fixture
@@ -149,13 +151,13 @@ def test_sogo_rewrites_cause_no_writes(fresh_radicale: Server, sogo: Sogo, tmp_p
         workload = Workload(a, b, SEED, 40, "newer")
         runner = Runner(tmp_path, a_account, b_account, "newer")
         try:
-            first_pass(workload, runner)
+            first_pass(workload, runner, gist)
             for number in range(4):
                 if number:
                     workload.round(number, 6)
                     done = runner.run()
                     completed(done, f"round {number}")
-                    converged(workload, done.ledger, f"round {number}")
+                    converged(workload, done.ledger, f"round {number}", gist)
                 again = runner.run()
                 completed(again, f"round {number}, again")
                 assert again.writes == {}, (number, again.writes, again.report["ledger"][:5])
