@@ -113,7 +113,8 @@ class Pair:
         self.options = {"mode": "sync", "conflict": "newer", **options}
         self.events: list[Event] = []
         self.first = self.sync()
-        self.cb = self.b.collections()[0]
+        made = self.b.collections()
+        self.cb = made[0] if made else self.ca  # create_collections = "none": nothing made
 
     def sync(self, **options):
         self.a.calls.clear()
@@ -151,22 +152,20 @@ def idle(storage: Counting) -> bool:
 
 def test_changes_flow_both_ways_and_a_quiet_pass_reads_nothing() -> None:
     p = Pair()
-    assert (
-        p.first.status == "completed" and p.first.stats["two_way"]["to_destination"]["created"] == 5
-    )
+    assert p.first.status == "completed" and p.first.stats["to_destination"]["created"] == 5
     put(p.b, p.cb, "b1", event("b1", "made on B"))
     p.edit(p.a, p.ca, "e1", event("e1", "E1 edited on A"))
     p.edit(p.b, p.cb, "e2", event("e2", "E2 edited on B"))
     p.remove(p.a, p.ca, "e3")
     done = p.sync(force_delete=True)
     assert done.status == "completed", done.errors
-    assert done.stats["two_way"] == {
+    assert {k: done.stats[k] for k in ("to_destination", "to_source")} == {
         "to_destination": {"created": 0, "updated": 1, "deleted": 1},
         "to_source": {"created": 1, "updated": 1, "deleted": 0},
     }
     assert p.same() and len(p.a.etags(p.ca)) == 5
     p.remove(p.b, p.cb, "e4")
-    assert p.sync(force_delete=True).stats["two_way"]["to_source"]["deleted"] == 1
+    assert p.sync(force_delete=True).stats["to_source"]["deleted"] == 1
     assert p.same()
     quiet = p.sync()
     assert quiet.status == "completed" and idle(p.a) and idle(p.b), (p.a.calls, p.b.calls)
@@ -179,7 +178,7 @@ def test_deleted_on_one_side_changed_on_the_other_the_change_wins() -> None:
     p.edit(p.b, p.cb, "e1", event("e1", "still wanted"))
     done = p.sync()
     assert done.status == "completed", done.errors
-    assert done.stats["two_way"]["to_source"]["created"] == 1 and p.same()
+    assert done.stats["to_source"]["created"] == 1 and p.same()
     listed = [e for e in done.ledger if e["uid"] == "e1"]
     assert listed and listed[0]["outcome"] == "resolved" and "re-created" in listed[0]["reason"]
 
@@ -293,3 +292,35 @@ def test_a_crash_between_writes_and_records_resumes_without_writing_twice() -> N
     assert p.same()
     p.sync()
     assert idle(p.a) and idle(p.b)
+
+
+def test_a_collection_on_one_side_only_is_made_on_the_other() -> None:
+    p = Pair(items=1)
+    made = collection(p.b, "Only on B", components=("VEVENT",))
+    put(p.b, made, "b-only", event("b-only", "from B's own calendar"))
+    done = p.sync()
+    assert done.status == "completed" and done.stats["calendars"]["created"] == 1
+    twin = next(c for c in p.a.collections() if c.name == "Only on B")
+    assert list(contents(p.a, twin)) == [p.a.href_for(twin, "b-only")]
+    p.sync()
+    assert idle(p.a) and idle(p.b) and len(p.a.collections()) == len(p.b.collections()) == 2
+    none = Pair(items=1, create_collections="none")
+    assert not none.b.collections()
+
+
+def test_a_vdir_folder_stays_in_sync_with_a_storage(tmp_path) -> None:
+    from davtui.engine.storages.vdir import VdirStorage
+
+    a = Counting()
+    ca = collection(a, "Cal")
+    put(a, ca, "e0", event("e0", "on the server"))
+    folder, states = VdirStorage(tmp_path / "laptop"), MemoryStates()
+    options = Options(mode="sync", conflict="newer")
+    assert TwoWay(a, folder, states, options).run().status == "completed"
+    cal = folder.collections()[0]
+    href = folder.href_for(cal, "e0")
+    folder.update(cal, href, event("e0", "edited on the laptop"), folder.etags(cal)[href])
+    folder.create(cal, folder.href_for(cal, "e1"), event("e1", "new on the laptop"))
+    done = TwoWay(a, folder, states, options).run()
+    assert done.stats["to_source"] == {"created": 1, "updated": 1, "deleted": 0}
+    assert b"edited on the laptop" in contents(a, ca)[a.href_for(ca, "e0")]

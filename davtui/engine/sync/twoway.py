@@ -61,14 +61,14 @@ class TwoWay:
     """A two-way sync run; the same interface as `Migration` (`run() -> Finished`)."""
 
     def __init__(self, source: WritableStorage, destination: WritableStorage, state: ItemStates,
-                 options: Options, listener: Listener = ignore, gate: Gate | None = None,
-                 create_collections: str = "both") -> None:  # fmt: skip
+                 options: Options, listener: Listener = ignore,
+                 gate: Gate | None = None) -> None:  # fmt: skip
         self.source, self.destination = source, destination
         self.state = state
         self.options = options
         self.listener = listener
         self.gate = gate or Gate()
-        self.create_collections = create_collections
+        self.create_collections = options.create_collections
         self.tally = Tally()
         self.progress = ProgressMeter(listener)
         self.directions: dict[str, Counter[str]] = {
@@ -91,8 +91,8 @@ class TwoWay:
             status, error, code = "failed", str(exc), exc.exit_code
         stats: dict[str, Any] = self.tally.stats.as_dict()
         stats["ledger"] = self.tally.ledger.counts()
-        stats["two_way"] = {k: {o: c[o] for o in ("created", "updated", "deleted")}
-                            for k, c in self.directions.items()}  # fmt: skip
+        for way, counts in self.directions.items():  # what went which way
+            stats[way] = {o: counts[o] for o in ("created", "updated", "deleted")}
         finished = Finished(
             status=status, stats=stats, errors=self.tally.errors, error=error,
             warnings=self.tally.warnings, exit_code=code, dry_run=self.options.dry_run,
