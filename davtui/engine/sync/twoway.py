@@ -13,9 +13,10 @@ Both storages are writable here; `Migration` (copy, mirror) keeps its source rea
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from davtui.engine.errors import (
@@ -39,6 +40,7 @@ from davtui.engine.sync.records import ItemRecord, ItemStates
 from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
+from davtui.engine.sync.writers import Writers
 from davtui.exitcodes import CANCELLED
 
 #: Errors that concern a whole server: the run stops, the state stays.
@@ -242,76 +244,71 @@ class TwoWay:
 
     # -- act ---------------------------------------------------------------------------------
     def _act(self, run: PairRun) -> None:
-        """Read what the plan needs from both sides, then hand each item to the writers."""
+        """Hand each item of the plan to the writers as it is read: the items changed on one
+        side stream from that side; those changed on both, and new ones (matched by UID),
+        need the other side's version first, so the destination's few are read before."""
         plan, pair = run.plan, run.pair
         if plan.idle:
             return
         self.gate.checkpoint()
         self.listener(Phase("act", pair.source.name))
         actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
-                          self.state, lambda done: self._done(run, done))  # fmt: skip
+                          self.state, partial(self._done, run))  # fmt: skip
         for record in plan.forget:
             actor.forget(record)
             self.progress.advance()
-        src = self._fetch(run, run.source, [h for _, h in plan.to_dest]
-                          + [r.source_href for r in plan.both] + plan.new_source)  # fmt: skip
-        dst = self._fetch(run, run.dest, [h for _, h in plan.to_source]
-                          + [r.dest_href or "" for r in plan.both] + plan.new_dest)  # fmt: skip
-        work: list[Callable[[], None]] = []
-        for record, href in plan.to_dest:
-            if (read := src.get(href)) is not None:
-                work.append(lambda r=record, s=read: actor.carry(r, s, run.dest))
-        for record, href in plan.to_source:
-            if (read := dst.get(href)) is not None:
-                work.append(lambda r=record, d=read: actor.carry(r, d, run.source))
-        for record in plan.both:
-            s, d = src.get(record.source_href), dst.get(record.dest_href or "")
-            if s is not None and d is not None:
-                work.append(lambda r=record, s=s, d=d: actor.settle(r, s, d))
-        work += self._matched(actor, run, [src[h] for h in plan.new_source if h in src],
-                              [dst[h] for h in plan.new_dest if h in dst])  # fmt: skip
-        for record in plan.delete_dest:
-            work.append(lambda r=record: actor.delete(r, run.dest))
-        for record in plan.delete_source:
-            work.append(lambda r=record: actor.delete(r, run.source))
         size = max(1, min(self.source.write_concurrency, self.destination.write_concurrency))
-        with ThreadPoolExecutor(size, thread_name_prefix="davtui-write") as pool:
-            for job in work:
+        with Writers(self.options.writers or size) as writers:
+
+            def hand(work: Callable[..., None], *args: object) -> None:
                 self.gate.checkpoint()
-                pool.submit(self._carry, run, job)
+                writers.submit(partial(self._carry, run, partial(work, *args)))
 
-    def _matched(self, actor: PairActor, run: PairRun, src: list[Read], dst: list[Read]
-                 ) -> list[Callable[[], None]]:  # fmt: skip
-        """New items on both sides: one UID on both is one item (settled: adopted when equal);
-        the others are created on the other side."""
-        theirs = {read.info.uid: read for read in dst if read.info.uid}
-        paired: set[str] = set()
-        work: list[Callable[[], None]] = []
-        for read in src:
-            twin = theirs.get(read.info.uid or "")
-            if twin is not None and twin.href not in paired:
-                paired.add(twin.href)
-                work.append(lambda s=read, d=twin: actor.settle(None, s, d))
-            else:
-                work.append(lambda s=read: actor.carry(None, s, run.dest))
-        for read in dst:
-            if read.href not in paired:
-                work.append(lambda d=read: actor.carry(None, d, run.source))
-        return work
+            held = self._read(run, run.dest, [r.dest_href or "" for r in plan.both]
+                              + plan.new_dest)  # fmt: skip
+            both = {r.source_href: r for r in plan.both}
+            new_dest = set(plan.new_dest)
+            twins = {r.info.uid: r for r in held.values() if r.info.uid and r.href in new_dest}
+            from_dest = {href: record for record, href in plan.to_source}
+            for read in self._stream(run, run.dest, list(from_dest)):
+                hand(actor.carry, from_dest[read.href], read, run.source)
+            to_dest = {href: record for record, href in plan.to_dest}
+            for read in self._stream(run, run.source, [*to_dest, *both, *plan.new_source]):
+                if read.href in to_dest:
+                    hand(actor.carry, to_dest[read.href], read, run.dest)
+                elif read.href in both:
+                    stored = both[read.href]
+                    if (theirs := held.get(stored.dest_href or "")) is not None:
+                        hand(actor.settle, stored, read, theirs)
+                elif (twin := twins.pop(read.info.uid or "", None)) is not None:
+                    held.pop(twin.href, None)
+                    hand(actor.settle, None, read, twin)  # new on both sides: one item?
+                else:
+                    hand(actor.carry, None, read, run.dest)
+            for href in plan.new_dest:  # those no new source item matched
+                if (left := held.get(href)) is not None:
+                    hand(actor.carry, None, left, run.source)
+            for record in plan.delete_dest:
+                hand(actor.delete, record, run.dest)
+            for record in plan.delete_source:
+                hand(actor.delete, record, run.source)
 
-    def _fetch(self, run: PairRun, side: Side, hrefs: list[str]) -> dict[str, Read]:
-        """The items at `hrefs` on `side`, parsed; those that could not be read are failed."""
-        out: dict[str, Read] = {}
+    def _read(self, run: PairRun, side: Side, hrefs: list[str]) -> dict[str, Read]:
+        """The items at `hrefs` on `side`, parsed, by href."""
+        return {read.href: read for read in self._stream(run, side, hrefs)}
+
+    def _stream(self, run: PairRun, side: Side, hrefs: list[str]) -> Iterator[Read]:
+        """The items at `hrefs` on `side`, parsed, as they arrive (multiget batches); one
+        that could not be read is failed, for the next pass to try again."""
         if not hrefs:
-            return out
+            return
         for fetched in side.storage.fetch(side.collection, hrefs):
             try:
-                out[fetched.href] = Read.of(side, fetched)
+                yield Read.of(side, fetched)
             except ItemError as exc:
                 self._done(run, Done(str(Outcome.FAILED), None, None, None, None, str(exc)))
-        return out
 
-    def _carry(self, run: PairRun, job: Callable[[], None]) -> None:
+    def _carry(self, run: PairRun, job: Callable[[], None], _ticket: int) -> None:
         """One item in a writer's hands, inside the gate; its failure is its own."""
         try:
             with self.gate.working():

@@ -211,10 +211,10 @@ class PairActor:
         just recorded; else the conflict policy decides."""
         info = src.info
         if src.meaning == dst.meaning:
-            outcome = Outcome.UNCHANGED if record is not None else Outcome.ADOPTED
+            same = Outcome.UNCHANGED if record is not None else Outcome.ADOPTED
             both = self._synced((src.href, src.etag), (dst.href, dst.etag), src.meaning, info,
-                                outcome)  # fmt: skip
-            self._finish(Done(str(outcome), both, info.uid, info.kind, info.summary,
+                                same)  # fmt: skip
+            self._finish(Done(str(same), both, info.uid, info.kind, info.summary,
                               replaces=record))  # fmt: skip
             return
         if self.policy == "ask":
