@@ -262,7 +262,8 @@ class TwoWay:
 
             def hand(work: Callable[..., None], *args: object) -> None:
                 self.gate.checkpoint()
-                writers.submit(partial(self._carry, run, partial(work, *args)))
+                item = next(a for a in args if isinstance(a, Read | ItemRecord) or a is None)
+                writers.submit(partial(self._carry, run, partial(work, *args), item))
 
             held = self._read(run, run.dest, [r.dest_href or "" for r in plan.both]
                               + plan.new_dest)  # fmt: skip
@@ -308,8 +309,9 @@ class TwoWay:
             except ItemError as exc:
                 self._done(run, Done(str(Outcome.FAILED), None, None, None, None, str(exc)))
 
-    def _carry(self, run: PairRun, job: Callable[[], None], _ticket: int) -> None:
-        """One item in a writer's hands, inside the gate; its failure is its own."""
+    def _carry(self, run: PairRun, job: Callable[[], None], item: object, _ticket: int) -> None:
+        """One item in a writer's hands, inside the gate; its failure is its own, reported
+        with what is known of the item (`item`: its stored record or what was read)."""
         try:
             with self.gate.working():
                 if self._fatal is not None:
@@ -320,10 +322,9 @@ class TwoWay:
         except FATAL as exc:
             self._fatal = exc
         except (DavError, ItemError, OSError) as exc:
-            self._done(run, Done(str(Outcome.FAILED), None, None, None, None, str(exc)))
+            self._done(run, _failed(item, str(exc)))
         except Exception as exc:  # a bug must not lose the item silently: report it
-            self._done(run, Done(str(Outcome.FAILED), None, None, None, None,
-                                 f"internal error: {exc!r}"))  # fmt: skip
+            self._done(run, _failed(item, f"internal error: {exc!r}"))
 
     # -- report --------------------------------------------------------------------------------
     def _done(self, run: PairRun, done: Done) -> None:
@@ -333,7 +334,8 @@ class TwoWay:
 
     def _report(self, pair: Pair, done: Done) -> None:
         record: ItemRecord | None = done.record
-        href = record.source_href if record else None
+        gone = done.replaces.source_href if done.replaces else None
+        href = record.source_href if record else done.failed_at or gone
         event = ItemDone(pair.source.name, href or "", done.uid, done.summary, done.kind,
                          done.outcome, done.reason)  # fmt: skip
         if done.direction in self.directions:
@@ -347,3 +349,16 @@ class TwoWay:
             self.tally.ledger.add(entry(Finding.RESOLVED, *at, done.resolved))
         self.progress.advance()
         self.listener(event)
+
+
+def _failed(item: object, reason: str) -> Done:
+    """A failed item, reported by its source href (its destination href when it has none
+    yet) and UID; its stored record stays as it was, so the next pass tries again."""
+    if isinstance(item, Read):
+        href = item.href if item.side.name == SOURCE else f"(destination) {item.href}"
+        return Done(str(Outcome.FAILED), None, item.info.uid, item.info.kind, item.info.summary,
+                    reason, failed_at=href)  # fmt: skip
+    if isinstance(item, ItemRecord):
+        return Done(str(Outcome.FAILED), None, item.uid, item.kind, None, reason,
+                    failed_at=item.source_href)  # fmt: skip
+    return Done(str(Outcome.FAILED), None, None, None, None, reason)
