@@ -41,7 +41,7 @@ def summary_lines(finished: Finished) -> list[str]:
         counts = stats.get(key, {})
         if any(counts.values()):
             lines.append(f"{key:13} " + _counts(counts, finished.dry_run))
-    for key in ("events", "tasks", "journals", "contacts", "other"):
+    for key in ("events", "tasks", "journals", "contacts", "other", "to_destination", "to_source"):
         counts = stats.get(key, {})
         if any(counts.values()):
             lines.append(f"{key:13} " + _counts(counts, finished.dry_run))

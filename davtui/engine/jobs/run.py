@@ -73,6 +73,7 @@ def options_of(
         force_delete=job.force_delete or force_delete,
         max_delete_share=job.max_delete_share,
         writers=writers,
+        create_collections=job.create_collections,
     )
 
 
@@ -174,8 +175,7 @@ def run_job(
         if isinstance(source, WritableStorage) and two_way:
             from davtui.engine.sync.twoway import TwoWay
 
-            finished = TwoWay(source, destination, JobState(job_id), options, recorder,
-                              gate, job.create_collections).run()  # fmt: skip
+            finished = TwoWay(source, destination, JobState(job_id), options, recorder, gate).run()
         else:
             leftovers = Leftovers(_leftovers_folder(job_id, run.id))
             finished = Migration(

@@ -80,6 +80,7 @@ class Options:
     force_delete: bool = False  # the user confirmed a mirror's large deletion
     max_delete_share: float = 0.2  # of the items a job created in a collection
     writers: int | None = None  # None: as many as the destination takes
+    create_collections: str = "both"  # sync: make a collection found on one side only
 
 
 class Migration:

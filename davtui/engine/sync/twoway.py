@@ -13,9 +13,10 @@ Both storages are writable here; `Migration` (copy, mirror) keeps its source rea
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from davtui.engine.errors import (
@@ -39,6 +40,7 @@ from davtui.engine.sync.records import ItemRecord, ItemStates
 from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
+from davtui.engine.sync.writers import Writers
 from davtui.exitcodes import CANCELLED
 
 #: Errors that concern a whole server: the run stops, the state stays.
@@ -61,14 +63,14 @@ class TwoWay:
     """A two-way sync run; the same interface as `Migration` (`run() -> Finished`)."""
 
     def __init__(self, source: WritableStorage, destination: WritableStorage, state: ItemStates,
-                 options: Options, listener: Listener = ignore, gate: Gate | None = None,
-                 create_collections: str = "both") -> None:  # fmt: skip
+                 options: Options, listener: Listener = ignore,
+                 gate: Gate | None = None) -> None:  # fmt: skip
         self.source, self.destination = source, destination
         self.state = state
         self.options = options
         self.listener = listener
         self.gate = gate or Gate()
-        self.create_collections = create_collections
+        self.create_collections = options.create_collections
         self.tally = Tally()
         self.progress = ProgressMeter(listener)
         self.directions: dict[str, Counter[str]] = {
@@ -91,8 +93,8 @@ class TwoWay:
             status, error, code = "failed", str(exc), exc.exit_code
         stats: dict[str, Any] = self.tally.stats.as_dict()
         stats["ledger"] = self.tally.ledger.counts()
-        stats["two_way"] = {k: {o: c[o] for o in ("created", "updated", "deleted")}
-                            for k, c in self.directions.items()}  # fmt: skip
+        for way, counts in self.directions.items():  # what went which way
+            stats[way] = {o: counts[o] for o in ("created", "updated", "deleted")}
         finished = Finished(
             status=status, stats=stats, errors=self.tally.errors, error=error,
             warnings=self.tally.warnings, exit_code=code, dry_run=self.options.dry_run,
@@ -242,77 +244,74 @@ class TwoWay:
 
     # -- act ---------------------------------------------------------------------------------
     def _act(self, run: PairRun) -> None:
-        """Read what the plan needs from both sides, then hand each item to the writers."""
+        """Hand each item of the plan to the writers as it is read: the items changed on one
+        side stream from that side; those changed on both, and new ones (matched by UID),
+        need the other side's version first, so the destination's few are read before."""
         plan, pair = run.plan, run.pair
         if plan.idle:
             return
         self.gate.checkpoint()
         self.listener(Phase("act", pair.source.name))
         actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
-                          self.state, lambda done: self._done(run, done))  # fmt: skip
+                          self.state, partial(self._done, run))  # fmt: skip
         for record in plan.forget:
             actor.forget(record)
             self.progress.advance()
-        src = self._fetch(run, run.source, [h for _, h in plan.to_dest]
-                          + [r.source_href for r in plan.both] + plan.new_source)  # fmt: skip
-        dst = self._fetch(run, run.dest, [h for _, h in plan.to_source]
-                          + [r.dest_href or "" for r in plan.both] + plan.new_dest)  # fmt: skip
-        work: list[Callable[[], None]] = []
-        for record, href in plan.to_dest:
-            if (read := src.get(href)) is not None:
-                work.append(lambda r=record, s=read: actor.carry(r, s, run.dest))
-        for record, href in plan.to_source:
-            if (read := dst.get(href)) is not None:
-                work.append(lambda r=record, d=read: actor.carry(r, d, run.source))
-        for record in plan.both:
-            s, d = src.get(record.source_href), dst.get(record.dest_href or "")
-            if s is not None and d is not None:
-                work.append(lambda r=record, s=s, d=d: actor.settle(r, s, d))
-        work += self._matched(actor, run, [src[h] for h in plan.new_source if h in src],
-                              [dst[h] for h in plan.new_dest if h in dst])  # fmt: skip
-        for record in plan.delete_dest:
-            work.append(lambda r=record: actor.delete(r, run.dest))
-        for record in plan.delete_source:
-            work.append(lambda r=record: actor.delete(r, run.source))
         size = max(1, min(self.source.write_concurrency, self.destination.write_concurrency))
-        with ThreadPoolExecutor(size, thread_name_prefix="davtui-write") as pool:
-            for job in work:
+        with Writers(self.options.writers or size) as writers:
+
+            def hand(work: Callable[..., None], *args: object) -> None:
                 self.gate.checkpoint()
-                pool.submit(self._carry, run, job)
+                item = next(a for a in args if isinstance(a, Read | ItemRecord) or a is None)
+                writers.submit(partial(self._carry, run, partial(work, *args), item))
 
-    def _matched(self, actor: PairActor, run: PairRun, src: list[Read], dst: list[Read]
-                 ) -> list[Callable[[], None]]:  # fmt: skip
-        """New items on both sides: one UID on both is one item (settled: adopted when equal);
-        the others are created on the other side."""
-        theirs = {read.info.uid: read for read in dst if read.info.uid}
-        paired: set[str] = set()
-        work: list[Callable[[], None]] = []
-        for read in src:
-            twin = theirs.get(read.info.uid or "")
-            if twin is not None and twin.href not in paired:
-                paired.add(twin.href)
-                work.append(lambda s=read, d=twin: actor.settle(None, s, d))
-            else:
-                work.append(lambda s=read: actor.carry(None, s, run.dest))
-        for read in dst:
-            if read.href not in paired:
-                work.append(lambda d=read: actor.carry(None, d, run.source))
-        return work
+            held = self._read(run, run.dest, [r.dest_href or "" for r in plan.both]
+                              + plan.new_dest)  # fmt: skip
+            both = {r.source_href: r for r in plan.both}
+            new_dest = set(plan.new_dest)
+            twins = {r.info.uid: r for r in held.values() if r.info.uid and r.href in new_dest}
+            from_dest = {href: record for record, href in plan.to_source}
+            for read in self._stream(run, run.dest, list(from_dest)):
+                hand(actor.carry, from_dest[read.href], read, run.source)
+            to_dest = {href: record for record, href in plan.to_dest}
+            for read in self._stream(run, run.source, [*to_dest, *both, *plan.new_source]):
+                if read.href in to_dest:
+                    hand(actor.carry, to_dest[read.href], read, run.dest)
+                elif read.href in both:
+                    stored = both[read.href]
+                    if (theirs := held.get(stored.dest_href or "")) is not None:
+                        hand(actor.settle, stored, read, theirs)
+                elif (twin := twins.pop(read.info.uid or "", None)) is not None:
+                    held.pop(twin.href, None)
+                    hand(actor.settle, None, read, twin)  # new on both sides: one item?
+                else:
+                    hand(actor.carry, None, read, run.dest)
+            for href in plan.new_dest:  # those no new source item matched
+                if (left := held.get(href)) is not None:
+                    hand(actor.carry, None, left, run.source)
+            for record in plan.delete_dest:
+                hand(actor.delete, record, run.dest)
+            for record in plan.delete_source:
+                hand(actor.delete, record, run.source)
 
-    def _fetch(self, run: PairRun, side: Side, hrefs: list[str]) -> dict[str, Read]:
-        """The items at `hrefs` on `side`, parsed; those that could not be read are failed."""
-        out: dict[str, Read] = {}
+    def _read(self, run: PairRun, side: Side, hrefs: list[str]) -> dict[str, Read]:
+        """The items at `hrefs` on `side`, parsed, by href."""
+        return {read.href: read for read in self._stream(run, side, hrefs)}
+
+    def _stream(self, run: PairRun, side: Side, hrefs: list[str]) -> Iterator[Read]:
+        """The items at `hrefs` on `side`, parsed, as they arrive (multiget batches); one
+        that could not be read is failed, for the next pass to try again."""
         if not hrefs:
-            return out
+            return
         for fetched in side.storage.fetch(side.collection, hrefs):
             try:
-                out[fetched.href] = Read.of(side, fetched)
+                yield Read.of(side, fetched)
             except ItemError as exc:
                 self._done(run, Done(str(Outcome.FAILED), None, None, None, None, str(exc)))
-        return out
 
-    def _carry(self, run: PairRun, job: Callable[[], None]) -> None:
-        """One item in a writer's hands, inside the gate; its failure is its own."""
+    def _carry(self, run: PairRun, job: Callable[[], None], item: object, _ticket: int) -> None:
+        """One item in a writer's hands, inside the gate; its failure is its own, reported
+        with what is known of the item (`item`: its stored record or what was read)."""
         try:
             with self.gate.working():
                 if self._fatal is not None:
@@ -323,10 +322,9 @@ class TwoWay:
         except FATAL as exc:
             self._fatal = exc
         except (DavError, ItemError, OSError) as exc:
-            self._done(run, Done(str(Outcome.FAILED), None, None, None, None, str(exc)))
+            self._done(run, _failed(item, str(exc)))
         except Exception as exc:  # a bug must not lose the item silently: report it
-            self._done(run, Done(str(Outcome.FAILED), None, None, None, None,
-                                 f"internal error: {exc!r}"))  # fmt: skip
+            self._done(run, _failed(item, f"internal error: {exc!r}"))
 
     # -- report --------------------------------------------------------------------------------
     def _done(self, run: PairRun, done: Done) -> None:
@@ -336,7 +334,8 @@ class TwoWay:
 
     def _report(self, pair: Pair, done: Done) -> None:
         record: ItemRecord | None = done.record
-        href = record.source_href if record else None
+        gone = done.replaces.source_href if done.replaces else None
+        href = record.source_href if record else done.failed_at or gone
         event = ItemDone(pair.source.name, href or "", done.uid, done.summary, done.kind,
                          done.outcome, done.reason)  # fmt: skip
         if done.direction in self.directions:
@@ -350,3 +349,16 @@ class TwoWay:
             self.tally.ledger.add(entry(Finding.RESOLVED, *at, done.resolved))
         self.progress.advance()
         self.listener(event)
+
+
+def _failed(item: object, reason: str) -> Done:
+    """A failed item, reported by its source href (its destination href when it has none
+    yet) and UID; its stored record stays as it was, so the next pass tries again."""
+    if isinstance(item, Read):
+        href = item.href if item.side.name == SOURCE else f"(destination) {item.href}"
+        return Done(str(Outcome.FAILED), None, item.info.uid, item.info.kind, item.info.summary,
+                    reason, failed_at=href)  # fmt: skip
+    if isinstance(item, ItemRecord):
+        return Done(str(Outcome.FAILED), None, item.uid, item.kind, None, reason,
+                    failed_at=item.source_href)  # fmt: skip
+    return Done(str(Outcome.FAILED), None, None, None, None, reason)

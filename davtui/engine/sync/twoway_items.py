@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from davtui.engine.errors import ItemError
+from davtui.engine.errors import ItemError, PreconditionFailed
 from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash, derive_uid
 from davtui.engine.items.scan import ItemInfo, scan
@@ -93,6 +93,8 @@ class Done:
     #: the stored record it replaces, when its source href changed (forgotten first)
     replaces: ItemRecord | None = None
     extra: list[Done] = field(default_factory=list)
+    #: where a failed item is (no record is stored for it)
+    failed_at: str | None = None
 
 
 Report = Callable[[Done], None]
@@ -152,7 +154,10 @@ class PairActor:
         if href is None:
             uid = read.info.uid or derive_uid(read.data)
             href = to.storage.href_for(to.collection, uid)
-            ref, outcome = to.storage.create(to.collection, href, body), str(Outcome.CREATED)
+            try:
+                ref, outcome = to.storage.create(to.collection, href, body), str(Outcome.CREATED)
+            except PreconditionFailed:  # taken: by this very item (an earlier, killed pass)?
+                ref, outcome = self._same_there(to, href, read), str(Outcome.ADOPTED)
         else:
             ref, outcome = to.storage.update(to.collection, href, body, etag), str(Outcome.UPDATED)
         to.wrote = True
@@ -160,6 +165,22 @@ class PairActor:
             found = next(iter(to.storage.fetch(to.collection, [ref.href])), None)
             ref = Ref(ref.href, found.etag if found else None)
         return ref, outcome
+
+    @staticmethod
+    def _same_there(to: Side, href: str, read: Read) -> Ref:
+        """The item at a taken `href` on `to`, if it means the same as `read` (then it is
+        adopted); else the refusal stands: another item is there."""
+        found = next(iter(to.storage.fetch(to.collection, [href])), None)
+        if (
+            found is None
+            or found.data is None
+            or (content_hash(found.data, meaning=True) != read.meaning)
+        ):
+            raise PreconditionFailed(
+                f"The {to.name} holds another item at {href}: nothing was written there.",
+                status=412,
+            )
+        return Ref(href, found.etag)
 
     def carry(self, record: ItemRecord | None, read: Read, to: Side) -> None:
         """`read` changed on its side only (or is new there): write it to `to`, unless its
@@ -192,10 +213,10 @@ class PairActor:
         just recorded; else the conflict policy decides."""
         info = src.info
         if src.meaning == dst.meaning:
-            outcome = Outcome.UNCHANGED if record is not None else Outcome.ADOPTED
+            same = Outcome.UNCHANGED if record is not None else Outcome.ADOPTED
             both = self._synced((src.href, src.etag), (dst.href, dst.etag), src.meaning, info,
-                                outcome)  # fmt: skip
-            self._finish(Done(str(outcome), both, info.uid, info.kind, info.summary,
+                                same)  # fmt: skip
+            self._finish(Done(str(same), both, info.uid, info.kind, info.summary,
                               replaces=record))  # fmt: skip
             return
         if self.policy == "ask":
@@ -208,13 +229,16 @@ class PairActor:
             return
         side, why = choose(self.policy, src.data, dst.data)
         win, lose = (src, dst) if side == SOURCE else (dst, src)
+        # keep-both: the losing version is copied before it is overwritten, or a kill in
+        # between would lose it
+        copy = self._copy_of(lose) if self.policy == "keep-both" else None
         ref, outcome = self._write(lose.side, lose.href, lose.etag, win)
         s, d = self._both((win.href, win.etag), (ref.href, ref.etag), lose.side)
         new = self._synced(s, d, win.meaning, win.info, outcome)
         done = Done(outcome, new, info.uid, info.kind, info.summary, why,
                     direction(lose.side), resolved=why, replaces=record)  # fmt: skip
-        if self.policy == "keep-both":
-            done.extra.append(self._copy_of(lose))
+        if copy is not None:
+            done.extra.append(copy)
         self._finish(done)
 
     def _copy_of(self, lose: Read) -> Done:

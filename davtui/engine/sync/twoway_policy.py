@@ -8,8 +8,8 @@ side outright; `keep-both` keeps the newer one under the UID and the other as a 
 from __future__ import annotations
 
 import re
-import uuid
 
+from davtui.engine.items.compare import content_hash
 from davtui.engine.items.lines import edit_lines, is_item
 from davtui.engine.items.scan import Line, parsed
 
@@ -78,8 +78,10 @@ def choose(policy: str, source: bytes, dest: bytes) -> tuple[str, str]:
 
 
 def with_new_uid(data: bytes) -> tuple[bytes, str]:
-    """The item under a new UID (keep-both's copy of the losing version), and that UID."""
-    new = f"davtui-copy-{uuid.uuid4()}"
+    """The item under a new UID (keep-both's copy of the losing version), and that UID. The
+    UID comes from the content, so a pass killed after making the copy makes the same one
+    again (found there, adopted), never a second."""
+    new = f"davtui-copy-{content_hash(data, meaning=True)[:32]}"
 
     def one(line: Line, parents: list[str]) -> list[str] | None:
         item = bool(parents) and is_item(parents[-1], parents[:-1])
