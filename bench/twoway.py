@@ -43,12 +43,16 @@ from bench.scenario import (
 PHASES = ("first", "rerun", "changed")
 
 
-def sync_davtui(job: Job) -> Davtui:
-    """davtui with a two-way job: same collection names on both sides, newer wins."""
+def sync_davtui(job: Job, b_connections: int | None = None) -> Davtui:
+    """davtui with a two-way job: same collection names on both sides, newer wins;
+    `b_connections`: its `max_connections` to Xandikos (which answers 423 to a second
+    writer in one collection)."""
     davtui = Davtui(job)
     config = json.loads(davtui.config.read_text())
     config["job"].pop("rename")
     config["job"].update({"mode": "sync", "conflict": "newer"})
+    if b_connections:
+        config["destination"]["max_connections"] = b_connections
     davtui.config.write_text(json.dumps(config))
     return davtui
 
@@ -116,7 +120,7 @@ def one_run(args, name: str, index: int, root: Path):
     pairs = [(folder, folder.segment) for folder in source.folders]
     workdir = run_root  # the contenders' logs land in root/*/ (`keep_logs`)
     job = Job(source_side(source), dest.side, tuple(pairs), workdir)
-    contender = sync_davtui(job) if name == "davtui" else Vdirsyncer(job)
+    contender = sync_davtui(job, args.b_connections) if name == "davtui" else Vdirsyncer(job)
     try:
         for phase in PHASES:
             changed = 0
@@ -177,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--link", choices=("lan", "wan"), default="lan")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--contenders", default="davtui,vdirsyncer")
+    parser.add_argument(
+        "--b-connections", type=int, help="davtui's max_connections to Xandikos (default 16)"
+    )
     parser.add_argument("--json", type=Path, help="also write every raw row to this file")
     parser.add_argument("--table", type=Path, help="only print the table of a --json file")
     args = parser.parse_args(argv)
@@ -205,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         f"\n### two-way, {args.size}, {args.link}, Radicale <-> Xandikos, shape {args.shape}: "
         f"{items} items, {args.rounds} round(s), {Counter(r['contender'] for r in rows)}\n\n"
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {_cpus()}; command: "
-        f"`python bench/twoway.py --size {args.size} --link {args.link} --rounds {args.rounds}`\n"
+        f"`python bench/twoway.py --size {args.size} --link {args.link} --rounds {args.rounds} "
+        f"--contenders {args.contenders}"
+        + (f" --b-connections {args.b_connections}" if args.b_connections else "")
+        + "`\n"
     )
     print(table(rows))
     return 0
