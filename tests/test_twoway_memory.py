@@ -324,3 +324,16 @@ def test_a_vdir_folder_stays_in_sync_with_a_storage(tmp_path) -> None:
     done = TwoWay(a, folder, states, options).run()
     assert done.stats["to_source"] == {"created": 1, "updated": 1, "deleted": 0}
     assert b"edited on the laptop" in contents(a, ca)[a.href_for(ca, "e0")]
+
+
+def test_a_dry_run_counts_what_would_go_each_way_and_writes_nothing() -> None:
+    a, b, states = Counting(), Counting(), MemoryStates()
+    ca = collection(a, "Cal")
+    for i in range(3):
+        put(a, ca, f"e{i}", event(f"e{i}", f"E{i}"))
+    collection(b, "Only on B")
+    dry = TwoWay(a, b, states, Options(mode="sync", dry_run=True)).run()
+    assert dry.status == "completed" and dry.plan is not None
+    assert dry.plan["Cal"]["to_destination"] == 3 and "Only on B" in dry.plan
+    assert len(a.collections()) == len(b.collections()) == 1 and not b.calls["create"]
+    assert states.items(ca.href) == {} and states.target_of(ca.href) is None

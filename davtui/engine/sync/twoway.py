@@ -159,9 +159,11 @@ class TwoWay:
         return replace(pair, target=target)
 
     def _create(self, on: WritableStorage, template: Collection, name: str) -> Collection | None:
-        """A copy of `template` made on `on`; None when it failed (reported) or in a dry run."""
+        """A copy of `template` made on `on`; None when it failed (reported). A dry run makes
+        nothing: a stand-in without href, listed as empty, lets the plan count its items."""
         if self.options.dry_run:
-            return None
+            self.tally.stats.collection(template.kind, "created")
+            return replace(template, href="", name=name, ctag=None, sync_token=None)
         try:
             made = on.create_collection(template, name)
         except (EngineError, OSError) as exc:
@@ -182,6 +184,8 @@ class TwoWay:
                  ) -> SideListing | None:  # fmt: skip
             if collection.version is not None and collection.version == stored:
                 return None
+            if not collection.href:  # a dry run's stand-in for a collection to be made
+                return SideListing({})
             listing = storage.listing(collection)
             return SideListing(listing.etags, listing.complete, listing.reason)
 
