@@ -337,3 +337,40 @@ def test_a_dry_run_counts_what_would_go_each_way_and_writes_nothing() -> None:
     assert dry.plan["Cal"]["to_destination"] == 3 and "Only on B" in dry.plan
     assert len(a.collections()) == len(b.collections()) == 1 and not b.calls["create"]
     assert states.items(ca.href) == {} and states.target_of(ca.href) is None
+
+
+class SogoLike(Counting):
+    """A destination that e-mails attendees (so invitations are suppressed when writing to
+    it) and stores what it is sent with RSVP=TRUE added to each attendee, answering the PUT
+    with the ETag of what was sent: the next listing shows another ETag."""
+
+    schedules_on_write = True
+
+    def create(self, collection, href, data):
+        ref = super().create(collection, href, data.replace(b"ATTENDEE;", b"ATTENDEE;RSVP=TRUE;"))
+        return Ref(ref.href, etag_of(data))
+
+
+def invitation(uid: str) -> bytes:
+    return event(uid, "Meeting").replace(
+        b"SUMMARY:", b"ORGANIZER:mailto:alice@example.org\r\n"
+        b"ATTENDEE;CN=Bob:mailto:bob@example.org\r\nSUMMARY:"
+    )  # fmt: skip
+
+
+def test_invitations_suppressed_and_a_sogo_rewrite_cause_no_write_back() -> None:
+    a, b, states = Counting(), SogoLike(), MemoryStates()
+    ca = collection(a, "Cal")
+    put(a, ca, "m1", invitation("m1"))
+    options = Options(mode="sync")
+    assert TwoWay(a, b, states, options).run().status == "completed"
+    cb = b.collections()[0]
+    stored = contents(b, cb)[b.href_for(cb, "m1")]
+    assert b"SCHEDULE-AGENT=CLIENT" in stored and b"RSVP=TRUE" in stored
+    a.calls.clear()
+    b.calls.clear()
+    second = TwoWay(a, b, states, options).run()
+    assert second.status == "completed" and b.calls["fetch"] == 1
+    for side in (a, b):
+        assert not any(side.calls[k] for k in ("create", "update", "delete")), side.calls
+    assert b"SCHEDULE-AGENT" not in contents(a, ca)[a.href_for(ca, "m1")]
