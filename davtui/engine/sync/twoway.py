@@ -137,7 +137,7 @@ class TwoWay:
         if self.create_collections != "both" or self.options.choices:
             return [p for p in made if p.target is not None]
         taken = {p.target.href for p in made if p.target is not None}
-        for found in self.destination.collections(kinds):
+        for found in self.reader.destinations:
             if found.href in taken:
                 continue
             twin = self._create(self.source, found, found.name)
