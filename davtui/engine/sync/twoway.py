@@ -256,13 +256,14 @@ class TwoWay:
             return
         self.gate.checkpoint()
         self.listener(Phase("act", pair.source.name))
-        actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
-                          self.state, partial(self._done, run))  # fmt: skip
         for record in plan.forget:
-            actor.forget(record)
+            self.state.forget(pair.source.href, record.source_href)
             self.progress.advance()
         size = max(1, min(self.source.write_concurrency, self.destination.write_concurrency))
         with Writers(self.options.writers or size) as writers:
+            actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
+                              self.state, partial(self._done, run),
+                              writers.window.answered)  # fmt: skip
 
             def hand(work: Callable[..., None], *args: object) -> None:
                 self.gate.checkpoint()

@@ -10,6 +10,7 @@ for items changed on both sides (read both; the same meaning: just record).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,8 +117,11 @@ class PairActor:
     """Carries out the items of one collection pair (thread-safe: one item per call)."""
 
     def __init__(self, source: Side, dest: Side, pair_source: str, policy: str,
-                 state: ItemStates, report: Report) -> None:  # fmt: skip
+                 state: ItemStates, report: Report,
+                 answered: Callable[[float], None] = lambda seconds: None) -> None:  # fmt: skip
         self.source, self.dest = source, dest
+        #: told how long each write took: the writers' window follows the servers' queues
+        self.answered = answered
         self.pair_source = pair_source  # the source collection's href: the records' key
         self.policy = policy
         self.state = state
@@ -168,6 +172,7 @@ class PairActor:
         none) and the outcome."""
         body = self._body_for(to, read)
         sent = read.meaning if body is read.data else content_hash(body, meaning=True)
+        started = time.monotonic()
         if href is None:
             uid = read.info.uid or derive_uid(read.data)
             href = to.storage.href_for(to.collection, uid)
@@ -177,6 +182,7 @@ class PairActor:
                 ref, outcome = self._same_there(to, href, sent), str(Outcome.ADOPTED)
         else:
             ref, outcome = to.storage.update(to.collection, href, body, etag), str(Outcome.UPDATED)
+        self.answered(time.monotonic() - started)
         to.wrote = True
         if ref.etag is None:  # a server that does not say: read it, or next pass sees an edit
             found = next(iter(to.storage.fetch(to.collection, [ref.href])), None)
@@ -287,7 +293,3 @@ class PairActor:
         self._finish(Done(str(Outcome.DELETED), None, record.uid, record.kind, None,
                           f"deleted on the {SOURCE if on.name == DEST else DEST}",
                           direction(on), replaces=record))  # fmt: skip
-
-    def forget(self, record: ItemRecord) -> None:
-        """Gone from both sides: nothing left to sync."""
-        self.state.forget(self.pair_source, record.source_href)
