@@ -374,3 +374,16 @@ def test_invitations_suppressed_and_a_sogo_rewrite_cause_no_write_back() -> None
     for side in (a, b):
         assert not any(side.calls[k] for k in ("create", "update", "delete")), side.calls
     assert b"SCHEDULE-AGENT" not in contents(a, ca)[a.href_for(ca, "m1")]
+
+
+def test_an_item_deleted_and_made_again_under_its_uid_elsewhere_converges_in_one_pass() -> None:
+    """A client's move: the item at one href deleted, the same UID created at another. The
+    other side deletes the old one before it creates the new one."""
+    p = Pair()
+    p.remove(p.a, p.ca, "e1")
+    p.a.create(p.ca, "moved.ics", event("e1", "moved and edited"))
+    done = p.sync(force_delete=True)
+    assert done.status == "completed", done.errors
+    assert [b"moved and edited" in data for data in contents(p.b, p.cb).values()].count(True) == 1
+    p.sync()
+    assert idle(p.a) and idle(p.b)

@@ -270,6 +270,13 @@ class TwoWay:
                 item = next(a for a in args if isinstance(a, Read | ItemRecord) or a is None)
                 writers.submit(partial(self._carry, run, partial(work, *args), item))
 
+            # deletions first: an item deleted and made again under its UID (a client's move)
+            # is then created where the old one was
+            for record in plan.delete_dest:
+                hand(actor.delete, record, run.dest)
+            for record in plan.delete_source:
+                hand(actor.delete, record, run.source)
+            writers.drain()
             held = self._read(run, run.dest, [r.dest_href or "" for r in plan.both]
                               + plan.new_dest)  # fmt: skip
             both = {r.source_href: r for r in plan.both}
@@ -294,10 +301,6 @@ class TwoWay:
             for href in plan.new_dest:  # those no new source item matched
                 if (left := held.get(href)) is not None:
                     hand(actor.carry, None, left, run.source)
-            for record in plan.delete_dest:
-                hand(actor.delete, record, run.dest)
-            for record in plan.delete_source:
-                hand(actor.delete, record, run.source)
 
     def _read(self, run: PairRun, side: Side, hrefs: list[str]) -> dict[str, Read]:
         """The items at `hrefs` on `side`, parsed, by href."""
