@@ -387,3 +387,28 @@ def test_an_item_deleted_and_made_again_under_its_uid_elsewhere_converges_in_one
     assert [b"moved and edited" in data for data in contents(p.b, p.cb).values()].count(True) == 1
     p.sync()
     assert idle(p.a) and idle(p.b)
+
+
+@pytest.mark.parametrize(("keep", "kept"), [("source", b"A side"), ("destination", b"B side")])
+def test_ask_then_resolve_writes_the_kept_version_to_the_other_side(
+    job_id: int, keep: str, kept: bytes
+) -> None:
+    """`job resolve` on a two-way job's conflict (JobState in SQLite): the next pass writes
+    the kept version over the other, only over the version the conflict was seen at."""
+    from davtui.engine.jobs.conflicts import resolve
+    from davtui.engine.jobs.state import JobState
+
+    a, b, state = Counting(), Counting(), JobState(job_id)
+    ca = collection(a, "Cal")
+    put(a, ca, "e0", event("e0", "first"))
+    options = Options(mode="sync", conflict="ask")
+    assert TwoWay(a, b, state, options).run().status == "completed"
+    cb = b.collections()[0]
+    Pair.edit(a, ca, "e0", event("e0", "A side"))
+    Pair.edit(b, cb, "e0", event("e0", "B side"))
+    assert TwoWay(a, b, state, options).run().exit_code == 1
+    assert resolve(job_id, keep) == 1
+    done = TwoWay(a, b, state, options).run()
+    assert done.status == "completed", done.errors
+    assert kept in contents(a, ca)[a.href_for(ca, "e0")]
+    assert contents(a, ca) == contents(b, cb)
