@@ -217,6 +217,8 @@ def test_ask_leaves_both_and_lists_the_conflict_until_one_side_moves() -> None:
     assert b"A side" in next(p.a.fetch(p.ca, [p.a.href_for(p.ca, "e2")])).data
     again = p.sync()
     assert again.stats["conflicts"] == 1 and idle(p.a) and idle(p.b)
+    listed = [e for e in again.ledger if e["outcome"] == "conflict"]
+    assert [(e["uid"], e["href"]) for e in listed] == [("e2", p.a.href_for(p.ca, "e2"))]
     record = p.states.items(p.ca.href)[p.a.href_for(p.ca, "e2")]
     assert record.outcome == Outcome.CONFLICT and record.seen_etag is not None
 

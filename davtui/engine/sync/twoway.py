@@ -215,7 +215,7 @@ class TwoWay:
             self.tally.refused(pair.source, problem)
         for record in plan.standing:
             self._report(pair, Done(str(Outcome.CONFLICT), None, record.uid, record.kind, None,
-                                    record.error))  # fmt: skip
+                                    record.error, at=record.source_href))  # fmt: skip
         self.progress.advance(plan.unchanged)
         suppress = self.options.suppress_invitations
         source = Side(
@@ -343,7 +343,7 @@ class TwoWay:
     def _report(self, pair: Pair, done: Done) -> None:
         record: ItemRecord | None = done.record
         gone = done.replaces.source_href if done.replaces else None
-        href = record.source_href if record else done.failed_at or gone
+        href = record.source_href if record else done.at or gone
         event = ItemDone(pair.source.name, href or "", done.uid, done.summary, done.kind,
                          done.outcome, done.reason)  # fmt: skip
         if done.direction in self.directions:
@@ -365,8 +365,8 @@ def _failed(item: object, reason: str) -> Done:
     if isinstance(item, Read):
         href = item.href if item.side.name == SOURCE else f"(destination) {item.href}"
         return Done(str(Outcome.FAILED), None, item.info.uid, item.info.kind, item.info.summary,
-                    reason, failed_at=href)  # fmt: skip
+                    reason, at=href)  # fmt: skip
     if isinstance(item, ItemRecord):
         return Done(str(Outcome.FAILED), None, item.uid, item.kind, None, reason,
-                    failed_at=item.source_href)  # fmt: skip
+                    at=item.source_href)  # fmt: skip
     return Done(str(Outcome.FAILED), None, None, None, None, reason)

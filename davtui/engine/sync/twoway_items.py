@@ -102,8 +102,8 @@ class Done:
     #: the stored record it replaces, when its source href changed (forgotten first)
     replaces: ItemRecord | None = None
     extra: list[Done] = field(default_factory=list)
-    #: where a failed item is (no record is stored for it)
-    failed_at: str | None = None
+    #: where the item is when `record` does not say (a failure, a standing conflict)
+    at: str | None = None
 
 
 Report = Callable[[Done], None]
