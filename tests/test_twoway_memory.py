@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from davtui.engine.errors import Forbidden
 from davtui.engine.events import Event, ItemDone
 from davtui.engine.storages.contract import Collection, Ref
 from davtui.engine.storages.memory import MemoryStorage, etag_of
@@ -48,13 +49,13 @@ def test_plan_every_row_of_the_decision_table() -> None:
         rec("src-gone"), rec("src-gone-dst-changed"), rec("dst-gone"),
         rec("dst-gone-src-changed"), rec("both-gone"), rec("asked", outcome="conflict"),
         rec("asked-moved", outcome="conflict"), rec("never-sent", d_etag=None),
-        rec("kept-dest", outcome="accepted"),
+        rec("kept-dest", outcome="accepted"), rec("refused", outcome="refused"),
     ]  # fmt: skip
-    records[-2].dest_href = None
+    records[-3].dest_href = records[-1].dest_href = None
     source = {"same.ics": "s", "src-changed.ics": "s2", "dst-changed.ics": "s",
               "both-changed.ics": "s2", "dst-gone.ics": "s", "dst-gone-src-changed.ics": "s2",
               "asked.ics": "s", "asked-moved.ics": "s2", "never-sent.ics": "s",
-              "kept-dest.ics": "s", "new-src.ics": "n"}  # fmt: skip
+              "kept-dest.ics": "s", "refused.ics": "s", "new-src.ics": "n"}  # fmt: skip
     dest = {"same.ics": "d", "src-changed.ics": "d", "dst-changed.ics": "d2",
             "both-changed.ics": "d2", "src-gone.ics": "d", "src-gone-dst-changed.ics": "d2",
             "asked.ics": "d", "asked-moved.ics": "d", "kept-dest.ics": "d",
@@ -68,6 +69,7 @@ def test_plan_every_row_of_the_decision_table() -> None:
     assert [r.uid for r in plan.delete_source] == ["dst-gone"]
     assert [r.uid for r in plan.forget] == ["both-gone"]
     assert [r.uid for r in plan.standing] == ["asked"]
+    assert [r.uid for r in plan.settled] == ["refused"]
     assert plan.new_source == ["new-src.ics"] and plan.new_dest == ["new-dst.ics"]
     assert plan.unchanged == 1 and not plan.refusals
 
@@ -414,3 +416,31 @@ def test_ask_then_resolve_writes_the_kept_version_to_the_other_side(
     assert done.status == "completed", done.errors
     assert kept in contents(a, ca)[a.href_for(ca, "e0")]
     assert contents(a, ca) == contents(b, cb)
+
+
+class Refusing(Counting):
+    """A destination that refuses, for good, any item whose summary says so."""
+
+    def create(self, collection, href, data):
+        self.calls["create"] += 1
+        if b"SUMMARY:refuse me" in data:
+            raise Forbidden("the server refuses this item", status=403)
+        return MemoryStorage.create(self, collection, href, data)
+
+
+def test_an_item_the_destination_refuses_is_listed_each_pass_and_sent_again_once_changed() -> None:
+    a, b, states = Counting(), Refusing(), MemoryStates()
+    ca = collection(a, "Cal")
+    put(a, ca, "ok", event("ok", "fine"))
+    put(a, ca, "no", event("no", "refuse me"))
+    options = Options(mode="sync")
+    first = TwoWay(a, b, states, options).run()
+    assert first.exit_code == 1 and [e["uid"] for e in first.errors] == ["no"]
+    a.calls.clear()
+    b.calls.clear()
+    again = TwoWay(a, b, states, options).run()
+    assert again.exit_code == 1 and [e["uid"] for e in again.errors] == ["no"]
+    assert idle(a) and idle(b), (a.calls, b.calls)
+    Pair.edit(a, ca, "no", event("no", "now acceptable"))
+    fixed = TwoWay(a, b, states, options).run()
+    assert fixed.status == "completed" and fixed.stats["to_destination"]["created"] == 1

@@ -213,8 +213,8 @@ class TwoWay:
         )
         for problem in plan.refusals:
             self.tally.refused(pair.source, problem)
-        for record in plan.standing:
-            self._report(pair, Done(str(Outcome.CONFLICT), None, record.uid, record.kind, None,
+        for record in plan.standing + plan.settled:  # as found before: listed again
+            self._report(pair, Done(record.outcome, None, record.uid, record.kind, None,
                                     record.error, at=record.source_href))  # fmt: skip
         self.progress.advance(plan.unchanged)
         suppress = self.options.suppress_invitations
@@ -267,7 +267,8 @@ class TwoWay:
 
             def hand(work: Callable[..., None], *args: object) -> None:
                 self.gate.checkpoint()
-                item = next(a for a in args if isinstance(a, Read | ItemRecord) or a is None)
+                read = [a for a in args if isinstance(a, Read)]  # what the failure names
+                item = read[0] if read else next((a for a in args if a is not None), None)
                 writers.submit(partial(self._carry, run, partial(work, *args), item))
 
             # deletions first: an item deleted and made again under its UID (a client's move)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from davtui.engine.errors import ItemError, PreconditionFailed
+from davtui.engine.errors import DavError, ItemError, PreconditionFailed
 from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash, derive_uid
 from davtui.engine.items.scan import ItemInfo, scan
@@ -225,11 +225,31 @@ class PairActor:
         resolved = None
         if record is not None and href is None and to.href(record) is not None:
             resolved = f"deleted on the {to.name} but changed on the {frm.name}: re-created"
-        written, outcome = self._write(to, href, to.etag(record) if href else None, read)
+        try:
+            written, outcome = self._write(to, href, to.etag(record) if href else None, read)
+        except DavError as exc:
+            taken = isinstance(exc, PreconditionFailed)  # another item there: tried next pass
+            if exc.retryable or taken or to.name != DEST or href is not None:
+                raise
+            self._refused(record, read, str(exc))
+            return
         s, d = self._both(read.version, written, to)
         new = self._synced(s, d, info, outcome)
         self._finish(Done(outcome, new, info.uid, info.kind, info.summary, direction(to),
                           direction(to), resolved=resolved, replaces=record))  # fmt: skip
+
+    def _refused(self, record: ItemRecord | None, read: Read, reason: str) -> None:
+        """The destination refused a source item for good: recorded as refused (no
+        destination copy), listed on each pass, sent again only once it changes."""
+        info = read.info
+        refused = ItemRecord(
+            source_collection=self.pair_source, source_href=read.href,
+            outcome=str(Outcome.REFUSED), source_etag=read.etag, source_hash=read.meaning,
+            uid=info.uid, kind=info.kind, dest_collection=self.dest.collection.href,
+            error=reason,
+        )  # fmt: skip
+        self._finish(Done(str(Outcome.REFUSED), refused, info.uid, info.kind, info.summary,
+                          reason, replaces=record))  # fmt: skip
 
     def _agree(self, src: Read, dst: Read) -> bool:
         """Both versions mean the same, allowing for the fix-ups a write adds (what we wrote
