@@ -224,6 +224,7 @@ class TwoWay:
             pair.source,
             src.etags,
             self.source.schedules_on_write if suppress is None else suppress,
+            slots=Side.slots_for(self.source),
         )
         dest = Side(
             DEST,
@@ -231,6 +232,7 @@ class TwoWay:
             pair.target,
             dst.etags,
             self.destination.schedules_on_write if suppress is None else suppress,
+            slots=Side.slots_for(self.destination),
         )
         versions = (pair.source.version, pair.target.version)
         return PairRun(pair, source, dest, plan, versions, troubled=bool(plan.refusals))
@@ -259,7 +261,8 @@ class TwoWay:
         for record in plan.forget:
             self.state.forget(pair.source.href, record.source_href)
             self.progress.advance()
-        size = max(1, min(self.source.write_concurrency, self.destination.write_concurrency))
+        # each side takes its own writes in flight (Side.slots): the pool holds both
+        size = self.source.write_concurrency + self.destination.write_concurrency
         with Writers(self.options.writers or size) as writers:
             actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
                               self.state, partial(self._done, run),

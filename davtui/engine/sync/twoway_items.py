@@ -10,6 +10,7 @@ for items changed on both sides (read both; the same meaning: just record).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,14 @@ class Side:
     #: fix-ups for what is written here: SCHEDULE-AGENT=CLIENT where the server e-mails
     suppress_invitations: bool = False
     wrote: bool = False
+    #: writes in flight into this collection: as many as the server takes, one where it
+    #: locks the collection per write (a 423 costs a backoff of half a second or more)
+    slots: threading.Semaphore = field(default_factory=threading.Semaphore)
+
+    @staticmethod
+    def slots_for(storage: WritableStorage) -> threading.Semaphore:
+        width = 1 if storage.locks_collection_on_write else storage.write_concurrency
+        return threading.Semaphore(max(1, width))
 
     @property
     def key(self) -> str:
@@ -172,17 +181,20 @@ class PairActor:
         none) and the outcome."""
         body = self._body_for(to, read)
         sent = read.meaning if body is read.data else content_hash(body, meaning=True)
-        started = time.monotonic()
-        if href is None:
-            uid = read.info.uid or derive_uid(read.data)
-            href = to.storage.href_for(to.collection, uid)
-            try:
-                ref, outcome = to.storage.create(to.collection, href, body), str(Outcome.CREATED)
-            except PreconditionFailed:  # taken: by this very item (an earlier, killed pass)?
-                ref, outcome = self._same_there(to, href, sent), str(Outcome.ADOPTED)
-        else:
-            ref, outcome = to.storage.update(to.collection, href, body, etag), str(Outcome.UPDATED)
-        self.answered(time.monotonic() - started)
+        with to.slots:
+            started = time.monotonic()
+            if href is None:
+                uid = read.info.uid or derive_uid(read.data)
+                href = to.storage.href_for(to.collection, uid)
+                try:
+                    ref = to.storage.create(to.collection, href, body)
+                    outcome = str(Outcome.CREATED)
+                except PreconditionFailed:  # taken: by this very item (a killed pass)?
+                    ref, outcome = self._same_there(to, href, sent), str(Outcome.ADOPTED)
+            else:
+                ref = to.storage.update(to.collection, href, body, etag)
+                outcome = str(Outcome.UPDATED)
+            self.answered(time.monotonic() - started)
         to.wrote = True
         if ref.etag is None:  # a server that does not say: read it, or next pass sees an edit
             found = next(iter(to.storage.fetch(to.collection, [ref.href])), None)
@@ -308,7 +320,8 @@ class PairActor:
         """Gone from the other side and unchanged here: delete it here (If-Match)."""
         href = on.href(record)
         assert href is not None  # planned only for items listed on `on`
-        on.storage.delete(on.collection, href, on.etag(record))
+        with on.slots:
+            on.storage.delete(on.collection, href, on.etag(record))
         on.wrote = True
         self._finish(Done(str(Outcome.DELETED), None, record.uid, record.kind, None,
                           f"deleted on the {SOURCE if on.name == DEST else DEST}",
