@@ -51,6 +51,8 @@ class Side:
 
     @staticmethod
     def slots_for(storage: WritableStorage) -> threading.Semaphore:
+        """The writes in flight a storage's collection takes (one for Xandikos: measured,
+        a 1 % pass took half the time of two in flight and their 423 backoffs)."""
         width = 1 if storage.locks_collection_on_write else storage.write_concurrency
         return threading.Semaphore(max(1, width))
 
