@@ -57,7 +57,7 @@ def test_edit_changes_the_settings_job_add_takes(jobs: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (("--mode", "move"), "mode must be one of copy, mirror, not 'move'"),
+        (("--mode", "move"), "mode must be one of copy, mirror, sync, not 'move'"),
         (("--max-delete-share", "2"), "max_delete_share must be a number from 0 to 1"),
         (("--name", "other"), "a job named 'other' exists already"),
         ((), "nothing to change"),

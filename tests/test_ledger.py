@@ -52,7 +52,7 @@ def test_outcomes_are_the_json_words() -> None:
     assert Outcome.CREATED == "created" and Finding.CHANGED == "changed-by-server"
     assert [str(f) for f in Finding] == [
         "fixed", "converted", "changed-by-server", "skipped", "refused", "failed", "conflict",
-        "missing",
+        "missing", "resolved",
     ]  # fmt: skip
 
 

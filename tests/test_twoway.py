@@ -193,3 +193,37 @@ def test_the_schema_pairs_policies_with_modes(job: dict, said: str, home: Path,
     config = config_file(tmp_path / "bad.toml", "https://a.example.org/", "/tmp/x", **job)
     done = run_migrate(config, home=home)
     assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr
+
+
+def test_job_add_and_edit_pair_the_policy_with_the_mode(home: Path, tmp_path: Path) -> None:
+    """`job add --mode sync` takes newer by default; `job edit --mode sync` turns a copy's
+    skip into newer, and back to copy into skip; a policy of the other mode is refused."""
+
+    def davtui(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "davtui", "--db", str(home / "j.db"), *args],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    def conflict(name: str) -> str:
+        shown = davtui("job", "show", name, "--json")
+        assert shown.returncode == 0, shown.stderr
+        return json.loads(shown.stdout)["conflict"]
+
+    for name in ("a", "b"):
+        assert davtui("account", "add", name, "--url", str(tmp_path / name), "--kind", "vdir",
+                      "--no-password").returncode == 0  # fmt: skip
+    assert davtui("job", "add", "s", "-s", "a", "-d", "b", "--mode", "sync").returncode == 0
+    assert conflict("s") == "newer"
+    assert davtui("job", "add", "c", "-s", "a", "-d", "b").returncode == 0
+    assert davtui("job", "edit", "c", "--mode", "sync").returncode == 0
+    assert conflict("c") == "newer"
+    assert davtui("job", "edit", "c", "--conflict", "keep-both").returncode == 0
+    assert conflict("c") == "keep-both"
+    assert davtui("job", "edit", "c", "--mode", "copy").returncode == 0
+    assert conflict("c") == "skip"
+    bad = davtui("job", "edit", "c", "--conflict", "ask")
+    assert bad.returncode == 2 and "does not go with mode copy" in bad.stderr
+    assert conflict("c") == "skip"
+    bad = davtui("job", "add", "x", "-s", "a", "-d", "b", "--mode", "mirror", "--conflict", "newer")
+    assert bad.returncode == 2 and "sync takes newer" in bad.stderr

@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from davtui.engine.errors import Forbidden
 from davtui.engine.events import Event, ItemDone
 from davtui.engine.storages.contract import Collection, Ref
 from davtui.engine.storages.memory import MemoryStorage, etag_of
@@ -48,13 +49,13 @@ def test_plan_every_row_of_the_decision_table() -> None:
         rec("src-gone"), rec("src-gone-dst-changed"), rec("dst-gone"),
         rec("dst-gone-src-changed"), rec("both-gone"), rec("asked", outcome="conflict"),
         rec("asked-moved", outcome="conflict"), rec("never-sent", d_etag=None),
-        rec("kept-dest", outcome="accepted"),
+        rec("kept-dest", outcome="accepted"), rec("refused", outcome="refused"),
     ]  # fmt: skip
-    records[-2].dest_href = None
+    records[-3].dest_href = records[-1].dest_href = None
     source = {"same.ics": "s", "src-changed.ics": "s2", "dst-changed.ics": "s",
               "both-changed.ics": "s2", "dst-gone.ics": "s", "dst-gone-src-changed.ics": "s2",
               "asked.ics": "s", "asked-moved.ics": "s2", "never-sent.ics": "s",
-              "kept-dest.ics": "s", "new-src.ics": "n"}  # fmt: skip
+              "kept-dest.ics": "s", "refused.ics": "s", "new-src.ics": "n"}  # fmt: skip
     dest = {"same.ics": "d", "src-changed.ics": "d", "dst-changed.ics": "d2",
             "both-changed.ics": "d2", "src-gone.ics": "d", "src-gone-dst-changed.ics": "d2",
             "asked.ics": "d", "asked-moved.ics": "d", "kept-dest.ics": "d",
@@ -68,6 +69,7 @@ def test_plan_every_row_of_the_decision_table() -> None:
     assert [r.uid for r in plan.delete_source] == ["dst-gone"]
     assert [r.uid for r in plan.forget] == ["both-gone"]
     assert [r.uid for r in plan.standing] == ["asked"]
+    assert [r.uid for r in plan.settled] == ["refused"]
     assert plan.new_source == ["new-src.ics"] and plan.new_dest == ["new-dst.ics"]
     assert plan.unchanged == 1 and not plan.refusals
 
@@ -217,6 +219,8 @@ def test_ask_leaves_both_and_lists_the_conflict_until_one_side_moves() -> None:
     assert b"A side" in next(p.a.fetch(p.ca, [p.a.href_for(p.ca, "e2")])).data
     again = p.sync()
     assert again.stats["conflicts"] == 1 and idle(p.a) and idle(p.b)
+    listed = [e for e in again.ledger if e["outcome"] == "conflict"]
+    assert [(e["uid"], e["href"]) for e in listed] == [("e2", p.a.href_for(p.ca, "e2"))]
     record = p.states.items(p.ca.href)[p.a.href_for(p.ca, "e2")]
     assert record.outcome == Outcome.CONFLICT and record.seen_etag is not None
 
@@ -324,3 +328,119 @@ def test_a_vdir_folder_stays_in_sync_with_a_storage(tmp_path) -> None:
     done = TwoWay(a, folder, states, options).run()
     assert done.stats["to_source"] == {"created": 1, "updated": 1, "deleted": 0}
     assert b"edited on the laptop" in contents(a, ca)[a.href_for(ca, "e0")]
+
+
+def test_a_dry_run_counts_what_would_go_each_way_and_writes_nothing() -> None:
+    a, b, states = Counting(), Counting(), MemoryStates()
+    ca = collection(a, "Cal")
+    for i in range(3):
+        put(a, ca, f"e{i}", event(f"e{i}", f"E{i}"))
+    collection(b, "Only on B")
+    dry = TwoWay(a, b, states, Options(mode="sync", dry_run=True)).run()
+    assert dry.status == "completed" and dry.plan is not None
+    assert dry.plan["Cal"]["to_destination"] == 3 and "Only on B" in dry.plan
+    assert len(a.collections()) == len(b.collections()) == 1 and not b.calls["create"]
+    assert states.items(ca.href) == {} and states.target_of(ca.href) is None
+
+
+class SogoLike(Counting):
+    """A destination that e-mails attendees (so invitations are suppressed when writing to
+    it) and stores what it is sent with RSVP=TRUE added to each attendee, answering the PUT
+    with the ETag of what was sent: the next listing shows another ETag."""
+
+    schedules_on_write = True
+
+    def create(self, collection, href, data):
+        ref = super().create(collection, href, data.replace(b"ATTENDEE;", b"ATTENDEE;RSVP=TRUE;"))
+        return Ref(ref.href, etag_of(data))
+
+
+def invitation(uid: str) -> bytes:
+    return event(uid, "Meeting").replace(
+        b"SUMMARY:", b"ORGANIZER:mailto:alice@example.org\r\n"
+        b"ATTENDEE;CN=Bob:mailto:bob@example.org\r\nSUMMARY:"
+    )  # fmt: skip
+
+
+def test_invitations_suppressed_and_a_sogo_rewrite_cause_no_write_back() -> None:
+    a, b, states = Counting(), SogoLike(), MemoryStates()
+    ca = collection(a, "Cal")
+    put(a, ca, "m1", invitation("m1"))
+    options = Options(mode="sync")
+    assert TwoWay(a, b, states, options).run().status == "completed"
+    cb = b.collections()[0]
+    stored = contents(b, cb)[b.href_for(cb, "m1")]
+    assert b"SCHEDULE-AGENT=CLIENT" in stored and b"RSVP=TRUE" in stored
+    a.calls.clear()
+    b.calls.clear()
+    second = TwoWay(a, b, states, options).run()
+    assert second.status == "completed" and b.calls["fetch"] == 1
+    for side in (a, b):
+        assert not any(side.calls[k] for k in ("create", "update", "delete")), side.calls
+    assert b"SCHEDULE-AGENT" not in contents(a, ca)[a.href_for(ca, "m1")]
+
+
+def test_an_item_deleted_and_made_again_under_its_uid_elsewhere_converges_in_one_pass() -> None:
+    """A client's move: the item at one href deleted, the same UID created at another. The
+    other side deletes the old one before it creates the new one."""
+    p = Pair()
+    p.remove(p.a, p.ca, "e1")
+    p.a.create(p.ca, "moved.ics", event("e1", "moved and edited"))
+    done = p.sync(force_delete=True)
+    assert done.status == "completed", done.errors
+    assert [b"moved and edited" in data for data in contents(p.b, p.cb).values()].count(True) == 1
+    p.sync()
+    assert idle(p.a) and idle(p.b)
+
+
+@pytest.mark.parametrize(("keep", "kept"), [("source", b"A side"), ("destination", b"B side")])
+def test_ask_then_resolve_writes_the_kept_version_to_the_other_side(
+    job_id: int, keep: str, kept: bytes
+) -> None:
+    """`job resolve` on a two-way job's conflict (JobState in SQLite): the next pass writes
+    the kept version over the other, only over the version the conflict was seen at."""
+    from davtui.engine.jobs.conflicts import resolve
+    from davtui.engine.jobs.state import JobState
+
+    a, b, state = Counting(), Counting(), JobState(job_id)
+    ca = collection(a, "Cal")
+    put(a, ca, "e0", event("e0", "first"))
+    options = Options(mode="sync", conflict="ask")
+    assert TwoWay(a, b, state, options).run().status == "completed"
+    cb = b.collections()[0]
+    Pair.edit(a, ca, "e0", event("e0", "A side"))
+    Pair.edit(b, cb, "e0", event("e0", "B side"))
+    assert TwoWay(a, b, state, options).run().exit_code == 1
+    assert resolve(job_id, keep) == 1
+    done = TwoWay(a, b, state, options).run()
+    assert done.status == "completed", done.errors
+    assert kept in contents(a, ca)[a.href_for(ca, "e0")]
+    assert contents(a, ca) == contents(b, cb)
+
+
+class Refusing(Counting):
+    """A destination that refuses, for good, any item whose summary says so."""
+
+    def create(self, collection, href, data):
+        self.calls["create"] += 1
+        if b"SUMMARY:refuse me" in data:
+            raise Forbidden("the server refuses this item", status=403)
+        return MemoryStorage.create(self, collection, href, data)
+
+
+def test_an_item_the_destination_refuses_is_listed_each_pass_and_sent_again_once_changed() -> None:
+    a, b, states = Counting(), Refusing(), MemoryStates()
+    ca = collection(a, "Cal")
+    put(a, ca, "ok", event("ok", "fine"))
+    put(a, ca, "no", event("no", "refuse me"))
+    options = Options(mode="sync")
+    first = TwoWay(a, b, states, options).run()
+    assert first.exit_code == 1 and [e["uid"] for e in first.errors] == ["no"]
+    a.calls.clear()
+    b.calls.clear()
+    again = TwoWay(a, b, states, options).run()
+    assert again.exit_code == 1 and [e["uid"] for e in again.errors] == ["no"]
+    assert idle(a) and idle(b), (a.calls, b.calls)
+    Pair.edit(a, ca, "no", event("no", "now acceptable"))
+    fixed = TwoWay(a, b, states, options).run()
+    assert fixed.status == "completed" and fixed.stats["to_destination"]["created"] == 1

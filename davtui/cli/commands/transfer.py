@@ -29,7 +29,7 @@ ACCOUNT_FIELDS = ("name", "kind", "url", "username", "verify_tls", "ca_file", "p
                   "capabilities")  # fmt: skip
 JOB_FIELDS = ("name", "what", "mode", "conflict", "dry_run", "suppress_invitations",
               "default_collections", "collections", "rename", "hook", "max_delete_share",
-              "force_delete")  # fmt: skip
+              "force_delete", "create_collections")  # fmt: skip
 RUN_FIELDS = ("status", "dry_run", "stats", "verification", "error", "runner")
 LOG_FIELDS = ("level", "message", "collection", "href", "uid", "summary")
 CHECK_TEXT = b"davtui-export"

@@ -100,6 +100,7 @@ class DavStorage(WritableStorage):
         )
         #: SOGo also deletes whatever `If-Match` says: the ETag is compared here first.
         self.ignores_if_match_on_delete = discovery.server == "sogo"
+        self.locks_collection_on_write = discovery.server == "xandikos"
         #: SOGo's sync tokens are timestamps in seconds: an edit in the second after a
         #: report would never be reported, so its collections are listed instead.
         self.exact_sync_tokens = discovery.server != "sogo"

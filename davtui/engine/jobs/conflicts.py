@@ -11,6 +11,10 @@ it in the item state, and the next run acts on it:
   edit is a conflict again, never overwritten);
 - keep `destination`: the destination's version is accepted as it is, and no longer
   reported until either side changes again (it is then not this job's to delete either).
+
+In a two-way sync (`conflict = "ask"`) the same two settlements write the kept version over
+the other side's on the next pass: the source's over the destination's (If-Match the ETag
+seen), the destination's over the source's (`sync.twoway_plan` reads `accepted` so).
 """
 
 from __future__ import annotations

@@ -142,6 +142,9 @@ class Storage(ABC):
     #: The server lists calendars shared with the user as collections of the user's own
     #: (Zimbra/Carbonio): the same UID and content in two of them is one item, copied once.
     mounts_shared_collections: bool = False
+    #: The server locks a collection while it stores an item and answers 423 to a second
+    #: writer (Xandikos): a two-way sync writes into its collections one item at a time.
+    locks_collection_on_write: bool = False
     #: What this storage found out about its server by discovering it (a DAV account that
     #: did), to be stored for the next run; None otherwise.
     discovered: object | None = None

@@ -8,7 +8,7 @@ what to *read*; the run itself plans, acts and verifies on what these steps retu
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from davtui.engine.events import Listener, Phase
 from davtui.engine.storages.contract import (
@@ -51,6 +51,8 @@ class Reader:
     wanted: Wanted
     gate: Gate
     listener: Listener
+    #: the destination's collections as `pairs` read them (a two-way sync pairs the rest)
+    destinations: list[Collection] = field(default_factory=list)
 
     def pairs(self, pool: ThreadPoolExecutor, kinds: tuple[str, ...]) -> list[Pair]:
         """Source collections and where each goes (the destination's are read meanwhile)."""
@@ -60,9 +62,10 @@ class Reader:
             wanted = " and no ".join("calendar" if k == CALENDAR else "address book" for k in kinds)
             raise MappingError(f"The source has no {wanted}: nothing to copy.")
         remembered = {c.href: target for c in sources if (target := self.state.target_of(c.href))}
+        self.destinations = found.result()
         return plan_targets(
             sources,
-            found.result(),
+            self.destinations,
             self.wanted.choices,
             remembered,
             self.wanted.default_collections,

@@ -19,7 +19,9 @@ SETTLED = (Outcome.REFUSED, Outcome.SKIPPED)
 
 @dataclass(slots=True)
 class ItemRecord:
-    """What the engine knows of one source item after acting on it."""
+    """What the engine knows of one source item after acting on it. In a two-way sync
+    (`twoway_items`) it is the state both sides were in when the item was last synced, and
+    `source_hash` / `dest_hash` are each side's semantic hash (`content_hash(meaning=True)`)."""
 
     source_collection: str
     source_href: str

@@ -137,7 +137,7 @@ class TwoWay:
         if self.create_collections != "both" or self.options.choices:
             return [p for p in made if p.target is not None]
         taken = {p.target.href for p in made if p.target is not None}
-        for found in self.destination.collections(kinds):
+        for found in self.reader.destinations:
             if found.href in taken:
                 continue
             twin = self._create(self.source, found, found.name)
@@ -159,9 +159,11 @@ class TwoWay:
         return replace(pair, target=target)
 
     def _create(self, on: WritableStorage, template: Collection, name: str) -> Collection | None:
-        """A copy of `template` made on `on`; None when it failed (reported) or in a dry run."""
+        """A copy of `template` made on `on`; None when it failed (reported). A dry run makes
+        nothing: a stand-in without href, listed as empty, lets the plan count its items."""
         if self.options.dry_run:
-            return None
+            self.tally.stats.collection(template.kind, "created")
+            return replace(template, href="", name=name, ctag=None, sync_token=None)
         try:
             made = on.create_collection(template, name)
         except (EngineError, OSError) as exc:
@@ -182,6 +184,8 @@ class TwoWay:
                  ) -> SideListing | None:  # fmt: skip
             if collection.version is not None and collection.version == stored:
                 return None
+            if not collection.href:  # a dry run's stand-in for a collection to be made
+                return SideListing({})
             listing = storage.listing(collection)
             return SideListing(listing.etags, listing.complete, listing.reason)
 
@@ -209,9 +213,9 @@ class TwoWay:
         )
         for problem in plan.refusals:
             self.tally.refused(pair.source, problem)
-        for record in plan.standing:
-            self._report(pair, Done(str(Outcome.CONFLICT), None, record.uid, record.kind, None,
-                                    record.error))  # fmt: skip
+        for record in plan.standing + plan.settled:  # as found before: listed again
+            self._report(pair, Done(record.outcome, None, record.uid, record.kind, None,
+                                    record.error, at=record.source_href))  # fmt: skip
         self.progress.advance(plan.unchanged)
         suppress = self.options.suppress_invitations
         source = Side(
@@ -220,6 +224,7 @@ class TwoWay:
             pair.source,
             src.etags,
             self.source.schedules_on_write if suppress is None else suppress,
+            slots=Side.slots_for(self.source),
         )
         dest = Side(
             DEST,
@@ -227,6 +232,7 @@ class TwoWay:
             pair.target,
             dst.etags,
             self.destination.schedules_on_write if suppress is None else suppress,
+            slots=Side.slots_for(self.destination),
         )
         versions = (pair.source.version, pair.target.version)
         return PairRun(pair, source, dest, plan, versions, troubled=bool(plan.refusals))
@@ -252,19 +258,29 @@ class TwoWay:
             return
         self.gate.checkpoint()
         self.listener(Phase("act", pair.source.name))
-        actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
-                          self.state, partial(self._done, run))  # fmt: skip
         for record in plan.forget:
-            actor.forget(record)
+            self.state.forget(pair.source.href, record.source_href)
             self.progress.advance()
-        size = max(1, min(self.source.write_concurrency, self.destination.write_concurrency))
+        # each side takes its own writes in flight (Side.slots): the pool holds both
+        size = self.source.write_concurrency + self.destination.write_concurrency
         with Writers(self.options.writers or size) as writers:
+            actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
+                              self.state, partial(self._done, run),
+                              writers.window.answered)  # fmt: skip
 
             def hand(work: Callable[..., None], *args: object) -> None:
                 self.gate.checkpoint()
-                item = next(a for a in args if isinstance(a, Read | ItemRecord) or a is None)
+                read = [a for a in args if isinstance(a, Read)]  # what the failure names
+                item = read[0] if read else next((a for a in args if a is not None), None)
                 writers.submit(partial(self._carry, run, partial(work, *args), item))
 
+            # deletions first: an item deleted and made again under its UID (a client's move)
+            # is then created where the old one was
+            for record in plan.delete_dest:
+                hand(actor.delete, record, run.dest)
+            for record in plan.delete_source:
+                hand(actor.delete, record, run.source)
+            writers.drain()
             held = self._read(run, run.dest, [r.dest_href or "" for r in plan.both]
                               + plan.new_dest)  # fmt: skip
             both = {r.source_href: r for r in plan.both}
@@ -289,10 +305,6 @@ class TwoWay:
             for href in plan.new_dest:  # those no new source item matched
                 if (left := held.get(href)) is not None:
                     hand(actor.carry, None, left, run.source)
-            for record in plan.delete_dest:
-                hand(actor.delete, record, run.dest)
-            for record in plan.delete_source:
-                hand(actor.delete, record, run.source)
 
     def _read(self, run: PairRun, side: Side, hrefs: list[str]) -> dict[str, Read]:
         """The items at `hrefs` on `side`, parsed, by href."""
@@ -335,7 +347,7 @@ class TwoWay:
     def _report(self, pair: Pair, done: Done) -> None:
         record: ItemRecord | None = done.record
         gone = done.replaces.source_href if done.replaces else None
-        href = record.source_href if record else done.failed_at or gone
+        href = record.source_href if record else done.at or gone
         event = ItemDone(pair.source.name, href or "", done.uid, done.summary, done.kind,
                          done.outcome, done.reason)  # fmt: skip
         if done.direction in self.directions:
@@ -357,8 +369,8 @@ def _failed(item: object, reason: str) -> Done:
     if isinstance(item, Read):
         href = item.href if item.side.name == SOURCE else f"(destination) {item.href}"
         return Done(str(Outcome.FAILED), None, item.info.uid, item.info.kind, item.info.summary,
-                    reason, failed_at=href)  # fmt: skip
+                    reason, at=href)  # fmt: skip
     if isinstance(item, ItemRecord):
         return Done(str(Outcome.FAILED), None, item.uid, item.kind, None, reason,
-                    failed_at=item.source_href)  # fmt: skip
+                    at=item.source_href)  # fmt: skip
     return Done(str(Outcome.FAILED), None, None, None, None, reason)

@@ -17,6 +17,7 @@ they then held. Each side's ETag now, against the stored one, says what changed:
 | changed           | gone              | the change wins: re-created on the destination   |
 | gone              | gone              | forget                                           |
 | new (no record)   | new (no record)   | matched by UID when read (see `twoway`)          |
+| refused before    | (never written)   | listed again; sent again once the source changes |
 
 A side whose listing is incomplete deletes and re-creates nothing: an item it left out may
 well be there. A side that loses more than `max_share` of the pair's items at once (an empty
@@ -61,6 +62,8 @@ class TwoWayPlan:
     forget: list[ItemRecord] = field(default_factory=list)
     #: conflicts left for the user (`ask`) that neither side changed since
     standing: list[ItemRecord] = field(default_factory=list)
+    #: items the destination refused, unchanged since: listed again, not sent again
+    settled: list[ItemRecord] = field(default_factory=list)
     unchanged: int = 0
     #: why deletions were refused, one sentence each
     refusals: list[str] = field(default_factory=list)
@@ -70,13 +73,13 @@ class TwoWayPlan:
         return (
             len(self.to_dest) + len(self.to_source) + len(self.both) + len(self.new_source)
             + len(self.new_dest) + len(self.delete_dest) + len(self.delete_source)
-            + len(self.forget) + len(self.standing) + self.unchanged
+            + len(self.forget) + len(self.standing) + len(self.settled) + self.unchanged
         )  # fmt: skip
 
     @property
     def idle(self) -> bool:
         """Nothing to read, write or forget."""
-        return self.size == self.unchanged + len(self.standing)
+        return self.size == self.unchanged + len(self.standing) + len(self.settled)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -87,6 +90,7 @@ class TwoWayPlan:
             "delete_on_destination": len(self.delete_dest),
             "delete_on_source": len(self.delete_source),
             "conflicts": len(self.standing),
+            "refused": len(self.settled),
         }
 
 
@@ -149,11 +153,13 @@ def plan_pair(
             held += s_here or d_here
             s_new = s_here and _changed(source.etags, s_href, record.source_etag)
             d_new = d_here and _changed(dest.etags, d_href, record.dest_etag)
-            if d_href is None:  # never reached the destination (failed before): send it again
-                if s_here:
-                    plan.to_dest.append((record, s_href))
-                else:
+            if d_href is None:  # never reached the destination: refused, or failed before
+                if not s_here:
                     plan.forget.append(record)
+                elif record.outcome == Outcome.REFUSED and not s_new:
+                    plan.settled.append(record)  # listed again, tried when it changes
+                else:
+                    plan.to_dest.append((record, s_href))
                 continue
             if (not s_here and not source.complete) or (not d_here and not dest.complete):
                 plan.unchanged += 1  # a side that may have left it out decides nothing
