@@ -94,6 +94,9 @@ class Proxy:
 def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY: a relayed answer goes out in several writes (headers, chunks, the last
+        # chunk); with Nagle, the later ones wait for the client's delayed ACK, ~40 ms a request
+        disable_nagle_algorithm = True
         upstream: http.client.HTTPConnection | None = None
 
         def log_message(self, format: str, *args: object) -> None:  # quiet
