@@ -5,10 +5,12 @@ creates, updates and deletions are written straight to both servers (some on one
 both sides), then a real `davtui migrate --json` pass with `mode = "sync"`. Five passes are
 SIGKILLed at a random write (the first recovery pass too, at its first write) and the next
 pass must converge. After every pass both sides hold exactly what `tests/coexist.py`'s model
-says, by meaning; at the end a no-change pass reads and writes no item. With the lab's SOGo (DAVTUI_SOGO=1), what SOGo rewrites on store causes
-no write on the next pass.
+says, by meaning; at the end a no-change pass reads and writes no item. With the lab's SOGo
+(DAVTUI_SOGO=1), what SOGo rewrites on store causes no write on the next pass.
 
-The rounds are small (10 operations) so the run stays cheap: each pass is incremental.
+Cheap enough for every run (~30 s): the big collections start identical on both sides, seeded
+as files, so the first pass adopts them; the rounds are small (10 operations) and each pass
+is incremental.
 """
 
 from __future__ import annotations
