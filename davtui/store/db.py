@@ -145,6 +145,15 @@ def _v7_fleet_indexes(db: Database) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS logentry_run_id ON log_entry (run_id, id)")
 
 
+def _v8_log_search(db: Database) -> None:
+    """The log's search index: an empty FTS5 trigram table on SQLite (filled after the log's
+    writers, never inside their transactions: see `davtui.store.search`), pg_trgm indexes
+    on PostgreSQL where the extension can be created."""
+    from davtui.store.search import create_index
+
+    create_index(db)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
@@ -153,6 +162,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_run_progress,
     _v6_ledger,
     _v7_fleet_indexes,
+    _v8_log_search,
 ]
 
 
