@@ -46,8 +46,13 @@ def setup(path: Path, triggers: bool) -> list[tuple[int, int]]:
     return made
 
 
-def failed(errors: list[str], where: str, exc: Exception) -> None:
-    errors.append(f"{where}: {getattr(exc, 'sqlite_errorname', type(exc).__name__)}")
+def failed(errors: list[str], where: str, exc: Exception, started: float) -> None:
+    """Count the failure by SQLite's error name and whether it came at once or after waiting
+    (busy_timeout is 30 s: a wait that long means another writer held the lock that long)."""
+    cause = exc.__cause__ or exc.__context__ or exc
+    name = getattr(exc, "sqlite_errorname", None) or getattr(cause, "sqlite_errorname", None)
+    waited = "at once" if time.monotonic() - started < 1 else "after waiting"
+    errors.append(f"{where}: {name or type(exc).__name__} {waited}")
 
 
 def writer(path: str, job_id: int, run_id: int, seconds: float, out) -> None:
@@ -66,6 +71,7 @@ def writer(path: str, job_id: int, run_id: int, seconds: float, out) -> None:
         end, n = time.monotonic() + seconds, 0
         while time.monotonic() < end:
             n += 1
+            started = time.monotonic()
             try:
                 recorder(ItemDone("/cal/", f"/cal/{n}.ics", f"uid-{job_id}-{n}@example.org",
                                   f"Meeting {n}", "event", "created"))  # fmt: skip
@@ -73,7 +79,7 @@ def writer(path: str, job_id: int, run_id: int, seconds: float, out) -> None:
                     recorder.flush()
                 lines[0] += 1
             except Exception as exc:
-                failed(errors, "log", exc)
+                failed(errors, "log", exc, started)
 
     def states() -> None:
         open_database(path)
@@ -81,10 +87,11 @@ def writer(path: str, job_id: int, run_id: int, seconds: float, out) -> None:
         end, n = time.monotonic() + seconds, 0
         while time.monotonic() < end:
             n += 1
+            started = time.monotonic()
             try:
                 state.record(ItemRecord("/cal/", f"/cal/{n}.ics", "created", uid=f"u{n}"))
             except Exception as exc:
-                failed(errors, "item state", exc)
+                failed(errors, "item state", exc, started)
 
     threads = [threading.Thread(target=logs), threading.Thread(target=states)]
     for thread in threads:
@@ -103,13 +110,14 @@ def searcher(path: str, seconds: float, out) -> None:
     errors: list[str] = []
     end, searches = time.monotonic() + seconds, 0
     while time.monotonic() < end:
+        started = time.monotonic()
         try:
             catch_up(0.2)
             query = LogEntry.select(LogEntry.id).where(matching("uid-1-7"))
             list(query.order_by(LogEntry.id.desc()).limit(200).tuples())
             searches += 1
         except Exception as exc:
-            failed(errors, "search", exc)
+            failed(errors, "search", exc, started)
     out.put(("searches", searches, errors))
 
 

@@ -107,6 +107,15 @@ def test_rows_removed_below_the_mark_leave_the_rest_indexed(store: Path) -> None
     assert found("dentist") == [] and len(found("plumber")) == 20
 
 
+def test_without_the_index_a_search_scans(store: Path) -> None:
+    """What a SQLite without FTS5 or its trigram tokenizer gets: step 8 makes no index."""
+    database.execute_sql(f"DROP TABLE {TABLE}")
+    database.execute_sql(f"DROP TABLE {MARK}")
+    write("j1", 20, "dentist")
+    assert indexed_upto() is None and catch_up(budget=None) is True
+    assert found("DENTIST 1") == scanned("dentist 1") and len(found("dentist")) == 20
+
+
 def test_the_earlier_trigger_kept_index_is_taken_out_on_upgrade(store: Path) -> None:
     from davtui.store import close_database, open_database
 
