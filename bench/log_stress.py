@@ -1,12 +1,13 @@
 """Log writers and searchers at once on one SQLite file: does any write see "database is locked"?
 
-    python -m bench.log_stress [--rounds 20] [--seconds 4] [--triggers]
+    python -m bench.log_stress [--rounds 20] [--seconds 4] [--triggers | --no-index]
 
 Each round makes a new database with 3 jobs; 3 processes each write one job's log through the
 real Recorder (a flush every 50 lines) and its item states through JobState in a second
 thread, while a fourth process catches the search index up and reads a page of matches, in a
 loop, for `--seconds`. `--triggers` adds the index kept by triggers that an earlier version
-had, to show what it did. Prints each round and the errors by SQLite's error name; a
+had, to show what it did; `--no-index` drops the search index (as main before it). Prints
+each round and the errors by SQLite's error name and how long the failing call took; a
 benchmark, not a test (tests/test_search_stress.py is the short one).
 """
 
@@ -29,7 +30,7 @@ TRIGGERS = (
 )
 
 
-def setup(path: Path, triggers: bool) -> list[tuple[int, int]]:
+def setup(path: Path, triggers: bool, index: bool) -> list[tuple[int, int]]:
     from davtui.store import close_database, open_database
     from davtui.store.models import Account, Job, Run, database
 
@@ -42,6 +43,9 @@ def setup(path: Path, triggers: bool) -> list[tuple[int, int]]:
         made.append((job.id, Run.create(job=job).id))
     for sql in TRIGGERS if triggers else ():
         database.execute_sql(sql)
+    if not index:  # as where FTS5 is missing: nothing indexes, searches scan
+        database.execute_sql("DROP TABLE log_search")
+        database.execute_sql("DROP TABLE log_search_mark")
     close_database()
     return made
 
@@ -51,8 +55,9 @@ def failed(errors: list[str], where: str, exc: Exception, started: float) -> Non
     (busy_timeout is 30 s: a wait that long means another writer held the lock that long)."""
     cause = exc.__cause__ or exc.__context__ or exc
     name = getattr(exc, "sqlite_errorname", None) or getattr(cause, "sqlite_errorname", None)
-    waited = "at once" if time.monotonic() - started < 1 else "after waiting"
-    errors.append(f"{where}: {name or type(exc).__name__} {waited}")
+    waited = time.monotonic() - started
+    when = "at once" if waited < 1 else "after 1-29 s" if waited < 29 else "after busy_timeout"
+    errors.append(f"{where}: {name or type(exc).__name__} {when}")
 
 
 def writer(path: str, job_id: int, run_id: int, seconds: float, out) -> None:
@@ -126,6 +131,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--triggers", action="store_true")
+    parser.add_argument("--no-index", action="store_true", help="without the search index")
     args = parser.parse_args()
     context = multiprocessing.get_context("spawn")
     totals: Counter[str] = Counter()
@@ -133,7 +139,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for number in range(args.rounds):
             path = Path(tmp) / f"round{number}.db"
-            made = setup(path, args.triggers)
+            made = setup(path, args.triggers, not args.no_index)
             out = context.Queue()
             processes = [
                 context.Process(target=writer, args=(str(path), job, run, args.seconds, out))
