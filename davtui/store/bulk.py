@@ -32,6 +32,6 @@ def insert_all(model: type[Model], rows: Iterable[Mapping[str, Any]]) -> None:
 def _value(field: Any, row: Mapping[str, Any]) -> Any:
     if field.name in row:
         value = row[field.name]
-        return value.id if isinstance(value, Model) else value
+        return value.get_id() if isinstance(value, Model) else value
     default = field.default
     return default() if callable(default) else default
