@@ -102,9 +102,22 @@ def test_rows_removed_below_the_mark_leave_the_rest_indexed(store: Path) -> None
     catch_up(budget=None)
     mark = indexed_upto()
     Job.delete().where(Job.id == oldest.id).execute()
+    assert found("dentist") == []  # at once: every candidate is joined to the log
     catch_up(budget=None)
     assert indexed_upto() == mark  # nothing above the mark changed: nothing to redo
     assert found("dentist") == [] and len(found("plumber")) == 20
+    assert indexed_rows() == 20  # and the sweep took the gone rows' entries out
+
+
+def test_the_sweep_goes_round_the_index(store: Path) -> None:
+    jobs = [write(f"j{n}", 30, f"word{n}") for n in range(4)]
+    catch_up(budget=None)
+    Job.delete().where(Job.id == jobs[0].id).execute()
+    catch_up()
+    assert indexed_rows() == 90
+    Job.delete().where(Job.id.in_([jobs[1].id, jobs[2].id])).execute()  # after a full round
+    catch_up()
+    assert indexed_rows() == 30 and len(found("word3")) == 30 and found("word1") == []
 
 
 def test_without_the_index_a_search_scans(store: Path) -> None:

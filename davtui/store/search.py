@@ -11,12 +11,13 @@ reads its configuration, which opens a read transaction inside the writer's defe
 INSERT must then upgrade a read lock to a write lock, and SQLite calls no busy handler for that
 upgrade (it could deadlock), so it fails instead of waiting.
 
-`log_search_mark` holds how far the index has come (`upto`, the last indexed id, and that row's
-time). The log only grows at the top, so a search asks the index for rows up to `upto` and
-tests the few rows above it directly; every candidate is also tested with LIKE, so nothing the
-index holds of a deleted row is ever shown. Ids are reused only above the highest surviving
-row (removing the job that wrote the newest lines): `catch_up` sees it when row `upto` is gone
-or is another row (time, message), and drops the index back to the last row it still agrees with.
+`log_search_mark` holds how far the index has come (`upto`, the last indexed id, with that
+row's time and message). The log only grows at the top, so a search asks the index for rows
+up to `upto` and tests the rows above it directly; the candidates are log rows found by id and
+tested with LIKE, so what the index still holds of deleted rows is never shown, and `catch_up`
+sweeps it out a range at a time. Ids are reused only above the highest surviving row (removing
+the job that wrote the newest lines): row `upto` is then gone or another row, searches scan
+until `catch_up` drops the index back to the last row it still agrees with.
 
 PostgreSQL: GIN trigram indexes (pg_trgm) on the four columns when the extension can be
 created; ILIKE uses them by itself. Without FTS5 (or its trigram tokenizer), without pg_trgm,
@@ -43,6 +44,8 @@ MARK = "log_search_mark"
 COLUMNS = ("message", "collection", "uid", "summary")
 #: Rows indexed per transaction: ~40 ms of the write lock on the shared 2-CPU machine.
 BATCH = 2000
+#: Ids looked over per call for index entries whose log rows are gone (see `_sweep`).
+SWEEP = 20_000
 #: The removed trigger-kept index of an earlier schema step 7 (some databases have it).
 _LEGACY = ("logsearch_insert", "logsearch_delete")
 
@@ -64,7 +67,7 @@ def create_index(db: Database) -> None:
         return  # no FTS5 or no trigram tokenizer (SQLite < 3.34): search scans
     db.execute_sql(
         f"CREATE TABLE IF NOT EXISTS {MARK} (id INTEGER PRIMARY KEY CHECK (id = 1), "
-        "upto INTEGER NOT NULL, time TEXT, message TEXT)"
+        "upto INTEGER NOT NULL, time TEXT, message TEXT, swept INTEGER NOT NULL DEFAULT 0)"
     )
     db.execute_sql(f"INSERT OR IGNORE INTO {MARK} (id, upto) VALUES (1, 0)")
 
@@ -150,7 +153,29 @@ def catch_up(budget: float | None = 0.2, db: Database | None = None) -> bool:
         with db.atomic("IMMEDIATE"):
             done = _next_batch(db)
         if done or (deadline is not None and time.monotonic() >= deadline):
-            return done
+            break
+    _sweep(db)
+    return done
+
+
+def _sweep(db: Database) -> None:
+    """Drop the index entries of one range of SWEEP ids whose log rows are gone (a removed
+    job, pruned runs), the next range on the next call, round and round: searches never show
+    them (every candidate is joined to the log), but they would fill the file. The range is
+    read first without a lock, and only a range with such entries is swept under one."""
+    upto, swept = db.execute_sql(f"SELECT upto, swept FROM {MARK} WHERE id = 1").fetchone()
+    start = swept if swept < upto else 0
+    end = min(start + SWEEP, upto)
+    gone = (
+        f"SELECT s.rowid FROM {TABLE} AS s LEFT JOIN log_entry AS l ON l.id = s.rowid "
+        "WHERE s.rowid > ? AND s.rowid <= ? AND l.id IS NULL"
+    )
+    if db.execute_sql(gone + " LIMIT 1", (start, end)).fetchone() is None:
+        db.execute_sql(f"UPDATE {MARK} SET swept = ? WHERE id = 1", (end,))
+        return
+    with db.atomic("IMMEDIATE"):  # again under the lock: no id is reused meanwhile
+        db.execute_sql(f"DELETE FROM {TABLE} WHERE rowid IN ({gone})", (start, end))
+        db.execute_sql(f"UPDATE {MARK} SET swept = ? WHERE id = 1", (end,))
 
 
 def _next_batch(db: Database) -> bool:
