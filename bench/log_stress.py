@@ -67,11 +67,11 @@ def writer(path: str, job_id: int, run_id: int, seconds: float, out) -> None:
     from davtui.engine.sync.records import ItemRecord
     from davtui.store import open_database
 
+    open_database(path)  # once, before the threads, as the app does (each thread connects)
     errors: list[str] = []
     lines = [0]
 
     def logs() -> None:
-        open_database(path)
         recorder = Recorder(job_id, run_id)
         end, n = time.monotonic() + seconds, 0
         while time.monotonic() < end:
@@ -87,7 +87,6 @@ def writer(path: str, job_id: int, run_id: int, seconds: float, out) -> None:
                 failed(errors, "log", exc, started)
 
     def states() -> None:
-        open_database(path)
         state = JobState(job_id)
         end, n = time.monotonic() + seconds, 0
         while time.monotonic() < end:

@@ -98,11 +98,11 @@ def write_logs(
     from davtui.engine.sync.records import ItemRecord
     from davtui.store import open_database
 
+    open_database(path)  # once, before the threads, as the app does (each thread connects)
     errors: list[str] = []
     written = [0]
 
     def logs() -> None:
-        open_database(path)
         recorder = Recorder(job_id, run_id)
         end, n = time.monotonic() + seconds, 0
         while time.monotonic() < end:
@@ -117,7 +117,6 @@ def write_logs(
         recorder.flush()
 
     def states() -> None:
-        open_database(path)
         state = JobState(job_id)
         end, n = time.monotonic() + seconds, 0
         while time.monotonic() < end:
