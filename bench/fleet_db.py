@@ -94,6 +94,20 @@ def main() -> None:
     started = time.monotonic()
     fill(args.path, args.lines)
     print(f"{args.jobs * args.lines:,} log rows: {time.monotonic() - started:.1f} s")
+    started = time.monotonic()
+    index(args.path)
+    print(f"search index of those rows: {time.monotonic() - started:.1f} s")
+
+
+def index(db: Path) -> None:
+    """Index the rows written by SQL, as davtui's runs and searches do after their writes
+    (davtui.store.search.catch_up): a database davtui wrote has its log indexed already."""
+    code = (
+        "import sys; from davtui.store import open_database; "
+        "from davtui.store.search import catch_up; "
+        "open_database(sys.argv[1]); catch_up(budget=None)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(db)], check=True)
 
 
 if __name__ == "__main__":

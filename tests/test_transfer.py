@@ -53,7 +53,7 @@ def first(home: Path, tmp_path: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "a.ics").write_bytes(sample_event("a", "A"))
     ok(db, "account", "add", "old", "--url", "https://old.example.org/dav/", "-u", "alice",
-       "--password-env", "SRC")  # fmt: skip
+       "--password-env", "SRC", "--max-connections", "4")  # fmt: skip
     ok(db, "account", "add", "new", "--url", "https://new.example.org/", "-u", "alice@ex.org",
        "--preset", "sogo", "--password-env", "DST", "--no-verify-tls")  # fmt: skip
     ok(db, "account", "add", "here", "--kind", "vdir", "--url", str(tmp_path / "calendars"))
@@ -86,6 +86,27 @@ def test_export_without_secrets_then_import(first: Path, tmp_path: Path) -> None
     assert shown["status"] == "pending" and shown["runs"][0]["status"] == "completed"
     log = ok(second, "job", "log", "backup")
     assert log == ok(first, "job", "log", "backup")  # history came along, line for line
+
+
+def test_the_connection_limit_travels_and_an_older_file_has_none(
+    first: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.json"
+    ok(first, "export", str(path))
+    document = json.loads(path.read_text())
+    limits = {a["name"]: a["max_connections"] for a in document["accounts"]}
+    assert limits == {"old": 4, "new": None, "here": None, "backup": None}
+    second = tmp_path / "second.db"
+    ok(second, "import", str(path))
+    shown = {a["name"]: a["max_connections"] for a in listed(second, "account")}
+    assert shown == limits
+    for account in document["accounts"]:  # a file from before the key was exported
+        del account["max_connections"]
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(document))
+    third = tmp_path / "third.db"
+    ok(third, "import", str(older))
+    assert {a["max_connections"] for a in listed(third, "account")} == {None}
 
 
 def test_import_refuses_a_conflict_whole(first: Path, tmp_path: Path) -> None:

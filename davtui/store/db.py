@@ -158,6 +158,15 @@ def _v8_two_way(db: Database) -> None:
         apply(migrator.add_column("job", "create_collections", Job.create_collections))
 
 
+def _v9_log_search(db: Database) -> None:
+    """The log's search index: an empty FTS5 trigram table on SQLite (filled after the log's
+    writers, never inside their transactions: see `davtui.store.search`), pg_trgm indexes
+    on PostgreSQL where the extension can be created."""
+    from davtui.store.search import create_index
+
+    create_index(db)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
@@ -167,6 +176,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v6_ledger,
     _v7_fleet_indexes,
     _v8_two_way,
+    _v9_log_search,
 ]
 
 

@@ -12,6 +12,7 @@ import shlex
 import sys
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -65,8 +66,9 @@ class Login:
     password: str | None = field(default=None, repr=False)
     source: tuple[str, str] | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def account_name(self) -> str:
+        """LOGIN@HOST:PORT (asked several times per row: made once)."""
         host = urlsplit(self.url).netloc.rpartition("@")[2] or self.url
         return f"{self.username}@{host}"
 
@@ -203,6 +205,7 @@ def _existing_accounts(names: list[str]) -> dict[str, tuple[int, str, str]]:
 def _accounts(rows: list[Row], vault) -> tuple[dict[str, int], int]:
     """Account ids by name for every login of `rows`: a stored account with the same URL and
     login is reused (its password left alone), the others inserted in bulk; (ids, created)."""
+    from davtui.store.bulk import insert_all
     from davtui.store.models import Account
 
     logins: dict[str, tuple[Login, int]] = {}
@@ -220,18 +223,18 @@ def _accounts(rows: list[Row], vault) -> tuple[dict[str, int], int]:
         secret = vault.encrypt(login.password) if login.password is not None else None
         new.append({"name": name, "url": login.url, "username": login.username,
                     "preset": login.preset, "secret": secret})  # fmt: skip
-    for chunk in _chunks(new, 100):
-        Account.insert_many(chunk).execute()
+    insert_all(Account, new)
     ids = {name: found[0] for name, found in _existing_accounts(list(logins)).items()}
     return ids, len(new)
 
 
 def create(rows: list[Row], queue: bool) -> tuple[int, int]:
     """Accounts and jobs for `rows` in one transaction of a few bulk statements (one query
-    per object made a thousand-row import spend seconds building SQL); (accounts created,
-    jobs created)."""
+    per object, then peewee's `insert_many`, made a thousand-row import spend seconds
+    building SQL); (accounts created, jobs created)."""
     from davtui.engine.jobs.lifecycle import enqueue_many
     from davtui.store import Vault
+    from davtui.store.bulk import insert_all
     from davtui.store.changes import bump
     from davtui.store.models import Job, database
     from davtui.store.rows import tuples
@@ -252,8 +255,7 @@ def create(rows: list[Row], queue: bool) -> tuple[int, int]:
                  "destination": ids[row.destination.account_name], "what": row.what,
                  "mode": row.mode, "conflict": conflict_for(row.mode, None)}
                 for row in rows]  # fmt: skip
-        for chunk in _chunks(jobs, 100):
-            Job.insert_many(chunk).execute()
+        insert_all(Job, jobs)
         if queue:
             by_name = {}
             for chunk in _chunks(names):

@@ -26,7 +26,7 @@ from davtui.engine.schema import check_account, check_job, shown
 FORMAT = "davtui-export"
 VERSION = 1
 ACCOUNT_FIELDS = ("name", "kind", "url", "username", "verify_tls", "ca_file", "preset",
-                  "capabilities")  # fmt: skip
+                  "capabilities", "max_connections")  # fmt: skip
 JOB_FIELDS = ("name", "what", "mode", "conflict", "dry_run", "suppress_invitations",
               "default_collections", "collections", "rename", "hook", "max_delete_share",
               "force_delete", "create_collections")  # fmt: skip
@@ -215,8 +215,11 @@ def import_document(document: Any, sealer: Sealer | None) -> tuple[int, int, int
     runs = 0
     with database.atomic():
         ids = {}
-        for row in accounts:
+        for row, given in zip(accounts, _rows(document, "accounts"), strict=True):
             fields = {f: row[f] for f in ACCOUNT_FIELDS}
+            # the schema fills in its default; an account without a limit of its own (or
+            # from an export made before the key) keeps none, as it had
+            fields["max_connections"] = given.get("max_connections") and row["max_connections"]
             secret = secrets.get(row["name"])
             account = Account.create(
                 **fields, secret=vault.encrypt(secret) if vault and secret else None

@@ -2,13 +2,18 @@
 
 Log rows are buffered and written in small batches (at most every half second), because a
 first copy of 50,000 items makes 50,000 lines; item *state* is never buffered (see state.py).
+The log's search index follows in its own short transactions after the rows are committed
+(every few seconds and at the end of the run), never inside the log writes' transactions.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 from typing import Any
+
+from peewee import OperationalError
 
 from davtui.engine.events import (
     CollectionCreated,
@@ -26,6 +31,13 @@ from davtui.engine.events import (
 from davtui.engine.jobs.lifecycle import words
 from davtui.engine.jobs.pace import Pace
 from davtui.store.models import LogEntry, Run, database, utcnow
+from davtui.store.search import catch_up
+
+#: Seconds between two catch-ups of the log's search index by a running job.
+INDEX_SECONDS = 3.0
+#: Seconds one catch-up may take: a backlog (old rows of an upgraded database) is left to
+#: later calls and to the searches, which read what is not indexed yet directly.
+INDEX_BUDGET = 0.1
 
 #: A log row's columns, in the order of `_INSERT`'s parameters.
 COLUMNS = ("job", "run", "time", "level", "message", "collection", "href", "uid", "summary")
@@ -89,6 +101,7 @@ class Recorder:
         self._rows: list[tuple[Any, ...]] = []
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
+        self._last_index = self._last_flush
         self.pace = Pace()
 
     def __call__(self, event: Event) -> None:
@@ -109,6 +122,8 @@ class Recorder:
                 self._rows.append(row)
             if isinstance(event, Finished) or time.monotonic() - self._last_flush > 0.5:
                 self.flush()
+            if isinstance(event, Finished):
+                self.index(force=True)
         self.forward(event)
 
     def flush(self) -> None:
@@ -118,7 +133,20 @@ class Recorder:
         if rows:
             with database.atomic():
                 database.cursor().executemany(_insert_sql(), rows)
+            self.index()
         self.store_progress()
+
+    def index(self, force: bool = False) -> None:
+        """Bring the log's search index up to the rows committed (`davtui.store.search`), at
+        most every INDEX_SECONDS unless `force`. Never fails the run: whatever is left, the
+        next catch-up or the next search takes up."""
+        now = time.monotonic()
+        if not force and now - self._last_index < INDEX_SECONDS:
+            return
+        self._last_index = now
+        # e.g. another writer held the lock past busy_timeout: the rows wait for the next
+        with suppress(OperationalError):
+            catch_up(INDEX_BUDGET)
 
     def store_progress(self, force: bool = False) -> None:
         """The run's counts and recent rate on its row, every few seconds at most: what

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
-from peewee import Expression, fn
+from peewee import Expression, OperationalError, fn
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -27,13 +28,16 @@ from textual.strip import Strip
 
 from davtui.store.models import LogEntry
 from davtui.store.rows import tuples
-from davtui.store.search import matching
+from davtui.store.search import catch_up, matching
 from davtui.tui.messages import LogLine
 from davtui.tui.widgets.format import local_time
 
 LEVELS = ("debug", "info", "warning", "error")
 PAGE = 200
 CACHED_PAGES = 64
+#: Seconds a search's count may first spend indexing log rows not indexed yet (an upgraded
+#: database's old rows): in a thread, and what it leaves is scanned, so it is only speed.
+SEARCH_CATCH_UP = 2.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,9 @@ class LogView(ScrollView, can_focus=True):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="log-count")
     def _count(self, log_filter: LogFilter, ceiling: int) -> None:
+        if log_filter.search:  # the rows not indexed yet are scanned: fewer for the next
+            with suppress(OperationalError):
+                catch_up(SEARCH_CATCH_UP)
         where = log_filter.where() & (LogEntry.id <= ceiling)
         count = LogEntry.select().where(where).count()
         self.app.call_from_thread(self._counted, log_filter, count)
