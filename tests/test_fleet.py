@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from davtui.engine.jobs.pace import Pace
 from davtui.store import close_database, open_database
 from davtui.store.models import Account, Job, Run, utcnow
+from davtui.tui.app import DavtuiApp
 
 
 def status(db: Path, *args: str) -> subprocess.CompletedProcess:
@@ -107,3 +110,29 @@ def test_pace_is_the_rate_of_the_last_half_minute_and_writes_every_few_seconds()
                           "rate": pace.rate()}  # fmt: skip
     assert pace.due() is None  # written a moment ago
     assert pace.due(force=True) is not None  # the end of the run is always written
+
+
+async def test_slowest_servers_are_those_of_running_jobs_on_the_screen_and_in_status(
+    home: Path,
+) -> None:
+    """The paused job's server (slow.example.org, 5 items/s when it paused) is not listed:
+    the Fleet screen and `davtui status` rank the running jobs' servers only."""
+    db = home / "fleet.db"
+    seed(db)
+    done = status(db)
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.split("Slowest servers")[1]
+    assert "fast.example.org" in listed and "local" in listed
+    assert "slow.example.org" not in done.stdout
+
+    app = DavtuiApp(str(db), run_jobs=False)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            await pilot.press("4")
+            await pilot.pause()
+            table = app.screen.query_one("#fleet-slowest", DataTable)
+            hosts = [str(table.get_row_at(row)[1]) for row in range(table.row_count)]
+            assert hosts == ["fast.example.org", "local"]
+    finally:
+        close_database()
