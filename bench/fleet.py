@@ -6,7 +6,8 @@ Builds (or reuses, with --db) the database of `bench.fleet_db` — 1,000 jobs, 2
 1,000,000 log rows — copies it for each round, starts `davtui` in a detached tmux pane and
 times, from the key press to the first capture of the pane that shows the expected text:
 first frame, Logs (3), back to Jobs (2), a job's log (l), a log search for one UID over all
-rows, and the first frame on an empty database beside them. Medians are printed; a benchmark,
+rows, Fleet (4), Logs (3) once more (a screen already built), and the first frame on an empty
+database beside them. Medians are printed; a benchmark,
 not a test (the machine is shared: compare figures taken the same hour).
 
 Then, with ten more jobs copying between two local Radicale servers (`bench.fleet_live`: four
@@ -111,6 +112,14 @@ def one_round(source: Path, work: Path) -> dict[str, float]:
     out["Jobs (2)"] = press(["2"], lambda s: "user0000" in s and "Progress" in s)
     time.sleep(0.5)
     out["a job's log (l)"] = press(["l"], lambda s: JOB_LINES.search(s) is not None)
+    time.sleep(0.5)
+    press(["2"], lambda s: "user0000" in s and "Progress" in s)
+    time.sleep(0.5)
+    out["Fleet (4), first visit"] = press(["4"], lambda s: "Mailboxes" in s)
+    time.sleep(0.5)
+    out["Logs (3) again"] = press(
+        ["3"], lambda s: "Progress" not in s and JOB_LINES.search(s) is not None
+    )
     out["peak RSS, MB"] = peak_rss_mb()
     tmux("kill-session", "-t", SESSION)
     empty = work / "empty"
