@@ -12,6 +12,7 @@ pending) by SQL too: this is a fixture, not the app writing job rows. One line c
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import random
 import sqlite3
@@ -24,6 +25,9 @@ from pathlib import Path
 STATUSES = ("completed",) * 6 + ("failed", "completed_with_errors", "pending", "cancelled")
 LEVELS = ("debug", "info", "info", "info", "warning", "error")
 NEEDLE = "needle-4711@fleet"
+#: The benchmark's own password key (it seals the fixtures' "pw", nothing else): the databases
+#: it builds never depend on the user's key file, and the TUI it starts can read them.
+KEY = base64.urlsafe_b64encode(b"bench.fleet fixture key, no use!").decode()
 
 
 def batch_import(db: Path, jobs: int) -> float:
@@ -38,7 +42,7 @@ def batch_import(db: Path, jobs: int) -> float:
              "--source-url", "https://old.example.org/dav/{user}/",
              "--destination-url", "https://new.example.org/dav/{user}/",
              "--destination-password-command", "echo pw", "--no-queue"],
-            check=True, capture_output=True, env={**os.environ, "PW": "pw"},
+            check=True, capture_output=True, env={**os.environ, "PW": "pw", "DAVTUI_KEY": KEY},
         )  # fmt: skip
         return time.monotonic() - started
 

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from davtui.engine.jobs.pace import Pace
 from davtui.store import close_database, open_database
 from davtui.store.models import Account, Job, Run, utcnow
+from davtui.tui.app import DavtuiApp
 
 
 def status(db: Path, *args: str) -> subprocess.CompletedProcess:
@@ -72,8 +75,9 @@ def test_status_json_sums_runs_in_progress_and_estimates_the_queue(tmp_path: Pat
     assert fleet["eta"] == (1267 - 150) / 25.0
     assert [(j["name"], j["failed"]) for j in fleet["most_failed"]] == [
         ("bad", 10), ("again", 7), ("broken", 3)]  # fmt: skip
+    # only the running job's servers: the paused one on slow.example.org is not slow, waiting
     assert [(h["host"], h["rate"]) for h in fleet["slowest"]] == [
-        ("slow.example.org", 5.0), ("local", 12.5), ("fast.example.org", 20.0)]  # fmt: skip
+        ("fast.example.org", 20.0), ("local", 20.0)]  # fmt: skip
 
 
 def test_status_text_fits_80_columns(tmp_path: Path) -> None:
@@ -106,3 +110,29 @@ def test_pace_is_the_rate_of_the_last_half_minute_and_writes_every_few_seconds()
                           "rate": pace.rate()}  # fmt: skip
     assert pace.due() is None  # written a moment ago
     assert pace.due(force=True) is not None  # the end of the run is always written
+
+
+async def test_slowest_servers_are_those_of_running_jobs_on_the_screen_and_in_status(
+    home: Path,
+) -> None:
+    """The paused job's server (slow.example.org, 5 items/s when it paused) is not listed:
+    the Fleet screen and `davtui status` rank the running jobs' servers only."""
+    db = home / "fleet.db"
+    seed(db)
+    done = status(db)
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.split("Slowest servers")[1]
+    assert "fast.example.org" in listed and "local" in listed
+    assert "slow.example.org" not in done.stdout
+
+    app = DavtuiApp(str(db), run_jobs=False)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            await pilot.press("4")
+            await pilot.pause()
+            table = app.screen.query_one("#fleet-slowest", DataTable)
+            hosts = [str(table.get_row_at(row)[1]) for row in range(table.row_count)]
+            assert hosts == ["fast.example.org", "local"]
+    finally:
+        close_database()

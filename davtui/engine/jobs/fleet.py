@@ -127,12 +127,13 @@ def summary() -> Fleet:
     )
 
 
-def _current_runs() -> ModelSelect[Run]:
-    """The runs in progress: a held job's run that has not ended."""
+def _current_runs(statuses: tuple[str, ...] = HELD) -> ModelSelect[Run]:
+    """The runs in progress: the run of a job in `statuses` (running or paused) that has not
+    ended."""
     return (
         Run.select()
         .join(Job, on=Run.job == Job.id)
-        .where(Job.status.in_(HELD) & Run.finished_at.is_null())
+        .where(Job.status.in_(statuses) & Run.finished_at.is_null())
     )
 
 
@@ -224,12 +225,13 @@ def host_of(url: str, kind: str) -> str:
 
 def _slowest(running: int) -> list[HostPace]:
     """The hosts of the running jobs, slowest first by items per second per job; one row per
-    run in progress (a handful: as many as there are workers)."""
+    run in progress (a handful: as many as there are workers). A paused job's run keeps the
+    rate it had when it paused: its server is not slow, only waiting, so it is left out."""
     if not running:
         return []
     source, dest = Account.alias(), Account.alias()
     rows = tuples(
-        _current_runs()
+        _current_runs((S.RUNNING,))
         .select(source.url, source.kind, dest.url, dest.kind, Run.rate)
         .join(source, JOIN.INNER, on=Job.source == source.id)
         .switch(Job)

@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker, WorkerState
 
 from davtui.engine.jobs.lifecycle import Refused, check_account_removable, remove_account
@@ -27,6 +27,7 @@ from davtui.tui.screens.account_form import (
 )
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.widgets.format import local_time
+from davtui.tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     pass
@@ -49,7 +50,7 @@ class AccountsScreen(Screen[None]):
         table.add_columns("Name", "Server", "User", "Last test", "URL")
         yield table
         yield Static(id="account-detail", classes="detail")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.reload()

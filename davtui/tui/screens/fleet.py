@@ -15,11 +15,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from davtui.durations import duration
 from davtui.engine.jobs.fleet import Fleet, summary
 from davtui.tui.messages import JobsChanged, JobStateChanged
+from davtui.tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from davtui.tui.app import DavtuiApp
@@ -66,7 +67,7 @@ class FleetScreen(Screen[None]):
             slow: DataTable[Any] = DataTable(id="fleet-slowest", cursor_type="row")
             slow.add_columns("Items/s", "Server (running jobs)", "Jobs")
             yield slow
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.app.job_events.subscribe(self, self.on_job_event)

@@ -66,14 +66,20 @@ class JobActions(BulkActions):
             return True  # for many jobs: each is refused or not by the lifecycle
         if action not in APPLIES:
             return True
-        job = self.selected()
+        # The status as the table shows it, not a query: Textual asks for every key on every
+        # move and switch (the action itself rereads the job, and the lifecycle refuses a
+        # transition another process made stale).
+        status = self.query_one(JobTable).status_of(self.selected_id())
         statuses = APPLIES[action]
         # Hidden, not greyed: at 80 columns the footer only has room for what applies.
-        return job is not None and (statuses is None or job.status in statuses)
+        return status is not None and (statuses is None or status in statuses)
 
     def _applicable(self, action: str) -> Job | None:
         """The selected job when `action` applies to it (keys and the palette share this)."""
-        return self.selected() if self.check_action(action, ()) is True else None
+        job = self.selected() if self.check_action(action, ()) is True else None
+        statuses = APPLIES.get(action)
+        # The job as stored now: the table's status may be a moment old.
+        return job if job is not None and (statuses is None or job.status in statuses) else None
 
     def _changed(self, job: Job, note: str) -> None:
         self.reload(select=job.id)

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from davtui.durations import duration
 from davtui.engine.jobs import lifecycle
@@ -30,6 +30,7 @@ from davtui.tui.stored_progress import POLL_SECONDS, stored_progress
 from davtui.tui.widgets.format import bar
 from davtui.tui.widgets.job_detail import JobDetail
 from davtui.tui.widgets.job_table import JobTable
+from davtui.tui.widgets.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from davtui.tui.app import DavtuiApp
@@ -85,7 +86,7 @@ class JobsScreen(JobActions):
             yield Static(id="jobs-count")
         yield JobTable(id="jobs")
         yield JobDetail(id="job-panel")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.app.job_events.subscribe(self, self.on_job_event)

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import DataTable, Header, Select, Static
 
 from davtui.engine.jobs import ledger
 from davtui.engine.jobs.conflicts import Unresolvable, resolve
@@ -24,6 +24,7 @@ from davtui.store.models import ItemState, Job
 from davtui.store.rows import tuples
 from davtui.tui.messages import JobsChanged
 from davtui.tui.screens.confirm import ConfirmScreen
+from davtui.tui.widgets.keys_footer import KeysFooter
 from davtui.tui.widgets.ledger_view import SETTLED, entry_panel
 
 #: Entries read from the database at a time: a run of 100,000 items lists quickly.
@@ -71,7 +72,7 @@ class LedgerScreen(Screen[None]):
         yield table
         with VerticalScroll(id="ledger-entry-box"):
             yield Static(id="ledger-entry")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def _choices(self) -> list[tuple[str, str]]:
         total = sum(self.counts.values())

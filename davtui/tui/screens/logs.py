@@ -17,11 +17,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import Suggester
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Select, Static
+from textual.widgets import Header, Input, Select, Static
 
 from davtui.store.models import Job, Run
 from davtui.tui.messages import JobLog, JobStateChanged
 from davtui.tui.widgets.format import local_time
+from davtui.tui.widgets.keys_footer import KeysFooter
 from davtui.tui.widgets.log_view import LogFilter, LogView
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class LogsScreen(Screen[None]):
             yield Input(placeholder="search  /", id="log-search", compact=True)
         yield LogView(id="log")
         yield Static(id="log-status")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.app.job_events.subscribe(self, self.on_job_event)
@@ -176,7 +177,10 @@ class LogsScreen(Screen[None]):
     @on(Select.Changed, "#log-run")
     @on(Select.Changed, "#log-level")
     def _filter_changed(self) -> None:
-        self.apply()
+        # The selects say "changed" once as they mount too: the same filter is not reread
+        # (each apply is a page query and a count over every matching row).
+        if self.current_filter() != self.query_one(LogView).filter:
+            self.apply()
 
     @on(Input.Submitted, "#log-search")
     @on(Input.Submitted, "#log-job")

@@ -86,12 +86,18 @@ class JobTable(DataTable[Any]):
         """The jobs selected one by one (space, shift+arrows)."""
         self.all_matching = False
         """Every job the filter matches is selected (`*`), also those not in the window."""
+        self.drawn: tuple[Any, ...] | None = None
+        """What the rows on display show (`show` rebuilds them only when it differs)."""
 
     def selection(self) -> list[int] | None:
         """The ids of the selected jobs, or None when none is (keys act on the cursor's)."""
         if self.all_matching:
             return self.job_query.ids()
         return sorted(self.marked) if self.marked else None
+
+    def status_of(self, job_id: int | None) -> str | None:
+        """Job `job_id`'s status as the window has it (None: not in the window)."""
+        return next((row.status for row in self.window if row.id == job_id), None)
 
     def clear_marks(self) -> None:
         self.marked.clear()
@@ -155,6 +161,7 @@ class JobTable(DataTable[Any]):
         if wanted == self.name_width:
             return False
         self.clear(columns=True)
+        self.drawn = None
         self.add_columns_for(wanted)
         return True
 
@@ -209,8 +216,21 @@ class JobTable(DataTable[Any]):
         return True
 
     def show(self, theme: dict[str, str], cursor: int | None) -> None:
-        """Put the window in the table, the cursor on job `cursor` when it is there."""
+        """Put the window in the table, the cursor on job `cursor` when it is there.
+
+        The rows are rebuilt only when what they show differs from the rows on display: a
+        rebuild measures every cell of the window again and redraws the table, and each screen
+        switch and job event rereads the window (mostly to find it unchanged)."""
         dry = dry_run_jobs([row.id for row in self.window])
+        marks = self.all_matching or frozenset(self.marked & {row.id for row in self.window})
+        drawn = (tuple(self.window), frozenset(dry), marks, self.app.theme)
+        if drawn != self.drawn:
+            self.drawn = drawn
+            self._rebuild(theme, dry)
+        if cursor is not None and str(cursor) in self.rows:
+            self.move_cursor(row=self.get_row_index(str(cursor)), animate=False)
+
+    def _rebuild(self, theme: dict[str, str], dry: set[int]) -> None:
         self.clear()
         for job in self.window:
             self.add_row(
@@ -224,8 +244,6 @@ class JobTable(DataTable[Any]):
                 f"{job.source} → {job.destination}",
                 key=str(job.id),
             )
-        if cursor is not None and str(cursor) in self.rows:
-            self.move_cursor(row=self.get_row_index(str(cursor)), animate=False)
 
     class Jumped(Message):
         """The window moved to the first or last page: the screen refills what it adds."""
