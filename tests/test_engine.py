@@ -69,19 +69,24 @@ def put(storage: MemoryStorage, coll: Collection, uid: str, data: bytes) -> str:
     return href
 
 
-@pytest.fixture
-def source() -> Counting:
+def filled(events: int = 30, tasks: int = 5, cards: int = 10) -> Counting:
+    """A source with one calendar (events, tasks) and one address book."""
     storage = Counting()
     cal = collection(storage, "Calendar", components=("VEVENT", "VTODO", "VJOURNAL"))
     book = collection(storage, "Contacts", ADDRESSBOOK)
-    for i in range(30):
+    for i in range(events):
         put(storage, cal, f"ev-{i}", sample_event(f"ev-{i}", f"Event {i}"))
-    for i in range(5):
+    for i in range(tasks):
         put(storage, cal, f"task-{i}", sample_task(f"task-{i}"))
-    for i in range(10):
+    for i in range(cards):
         put(storage, book, f"card-{i}", sample_vcard(f"card-{i}", f"Jane Doe{i}"))
     storage.calls.clear()
     return storage
+
+
+@pytest.fixture
+def source() -> Counting:
+    return filled()
 
 
 def migrate(source, destination, states, events=None, gate=None, **options):

@@ -9,10 +9,8 @@ import json
 from davtui.engine.events import Finished
 from davtui.engine.report import report
 from davtui.engine.run_stats import ItemCounts, RunStats
-from davtui.engine.storages.contract import ADDRESSBOOK
 from davtui.engine.sync.memory_states import MemoryStates
-from tests.contract import sample_event, sample_task, sample_vcard
-from tests.test_engine import Counting, collection, migrate, put
+from tests.test_engine import Counting, filled, migrate
 
 #: `json.dumps(report["stats"])` of the run below, captured before the statistics were typed.
 STATS_JSON = (
@@ -23,21 +21,14 @@ STATS_JSON = (
     '"journals": {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}, '
     '"contacts": {"created": 1, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}, '
     '"other": {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}, '
-    '"fixups": {}, "deleted": 0, "conflicts": 0, "bytes": 1012, '
+    '"fixups": {}, "deleted": 0, "conflicts": 0, "bytes": 1024, '
     '"ledger": {"missing": 0, "changed-by-server": 0, "failed": 0, "refused": 0, '
     '"conflict": 0, "skipped": 0, "converted": 0, "fixed": 0}}'
 )
 
 
 def test_a_runs_stats_are_the_same_json_as_before() -> None:
-    source = Counting()
-    cal = collection(source, "Calendar", components=("VEVENT", "VTODO", "VJOURNAL"))
-    book = collection(source, "Contacts", ADDRESSBOOK)
-    for i in range(3):
-        put(source, cal, f"ev-{i}", sample_event(f"ev-{i}", f"Event {i}"))
-    put(source, cal, "t", sample_task("t"))
-    put(source, book, "c", sample_vcard("c", "Jane Doe"))
-    finished = migrate(source, Counting(), MemoryStates())
+    finished = migrate(filled(events=3, tasks=1, cards=1), Counting(), MemoryStates())
     assert finished.stats is not None and finished.stats.events == ItemCounts(created=3)
     out = report(finished, 1.0, "job")
     assert json.dumps(out["stats"]) == STATS_JSON

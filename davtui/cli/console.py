@@ -14,7 +14,7 @@ from davtui.cli.progress import board_for, eta_text, is_terminal
 from davtui.engine.events import Event, Finished, ItemDone, Phase, Progress
 from davtui.engine.jobs.lifecycle import words
 from davtui.engine.jobs.recorder import WOULD, describe
-from davtui.engine.run_stats import CollectionCounts, ItemCounts
+from davtui.engine.run_stats import Counts
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -39,10 +39,7 @@ def summary_lines(finished: Finished) -> list[str]:
     stats = finished.stats
     lines = []
     if stats is not None:
-        rows: list[tuple[str, ItemCounts | CollectionCounts]] = [
-            *stats.collection_rows(),
-            *stats.item_rows(),
-        ]
+        rows: list[tuple[str, Counts]] = [*stats.collection_rows(), *stats.item_rows()]
         for key, counts in rows:
             if counts.any():
                 lines.append(f"{key:13} " + _counts(counts.as_json(), finished.dry_run))

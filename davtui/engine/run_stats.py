@@ -17,8 +17,21 @@ ITEM_ROWS = ("events", "tasks", "journals", "contacts", "other")
 COLLECTION_ROWS = ("calendars", "addressbooks")
 
 
+class Counts:
+    """One row of counts: its fields are the report's keys, in their order."""
+
+    __slots__ = ()
+
+    def as_json(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    def any(self) -> bool:
+        """True when at least one count is not zero (a row worth showing)."""
+        return any(self.as_json().values())
+
+
 @dataclass(frozen=True, slots=True)
-class ItemCounts:
+class ItemCounts(Counts):
     """What happened to the items of one kind (the engine's other outcomes are folded in)."""
 
     created: int = 0
@@ -27,28 +40,14 @@ class ItemCounts:
     skipped: int = 0
     failed: int = 0
 
-    def as_json(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    def any(self) -> bool:
-        """True when at least one count is not zero (a row worth showing)."""
-        return any(self.as_json().values())
-
 
 @dataclass(frozen=True, slots=True)
-class CollectionCounts:
+class CollectionCounts(Counts):
     """Destination collections made, found and used, or given up on, for one kind."""
 
     created: int = 0
     used: int = 0
     failed: int = 0
-
-    def as_json(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    def any(self) -> bool:
-        """True when at least one count is not zero (a row worth showing)."""
-        return any(self.as_json().values())
 
 
 @dataclass(frozen=True, slots=True)
