@@ -25,13 +25,17 @@ OWN_CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the tests on the lab's SOGo and on the corpus Radicale share one
-    worker: SOGo is reset by its session fixture once, never while another worker uses it,
-    and the corpus is loaded into one Radicale, not one per worker."""
+    """Under pytest-xdist, the tests on the lab's SOGo share one worker: SOGo is reset by its
+    session fixture once, never while another worker uses it. The tests on the corpus
+    Radicale share another one, so the corpus is loaded once more at most (a SOGo test that
+    reads it loads it on the SOGo worker), and the two longest runs, the whole corpus into
+    Xandikos and through SOGo, go side by side instead of one after the other."""
     for item in items:
-        uses = {"sogo", "corpus_source"} & set(getattr(item, "fixturenames", ()))
-        if uses or item.get_closest_marker("sogo"):
-            item.add_marker(pytest.mark.xdist_group("shared-servers"))
+        uses = set(getattr(item, "fixturenames", ()))
+        if "sogo" in uses or item.get_closest_marker("sogo"):
+            item.add_marker(pytest.mark.xdist_group("sogo"))
+        elif "corpus_source" in uses:
+            item.add_marker(pytest.mark.xdist_group("corpus"))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
