@@ -124,7 +124,7 @@ def fresh_radicale(tmp_path: Path) -> Iterator[Server]:
     try:
         yield server
     finally:
-        server.stop()
+        server.stop(at_once=True)
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def fresh_xandikos(tmp_path: Path) -> Iterator[Server]:
     try:
         yield server
     finally:
-        server.stop()
+        server.stop(at_once=True)
 
 
 @pytest.fixture(scope="session")
