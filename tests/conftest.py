@@ -30,12 +30,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Radicale share another one, so the corpus is loaded once more at most (a SOGo test that
     reads it loads it on the SOGo worker), and the two longest runs, the whole corpus into
     Xandikos and through SOGo, go side by side instead of one after the other."""
+    # The long tests (marked `slow`) go first: xdist hands tests out in this order, and one
+    # started last would hold the whole run up while the other workers stand idle.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     for item in items:
         uses = set(getattr(item, "fixturenames", ()))
         if "sogo" in uses or item.get_closest_marker("sogo"):
             item.add_marker(pytest.mark.xdist_group("sogo"))
         elif "corpus_source" in uses:
             item.add_marker(pytest.mark.xdist_group("corpus"))
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers per core. Much of the suite's time is waiting (for servers'
+    answers, a proxy's added latency, retry back-off, subprocesses and servers starting), so
+    one worker per core leaves the cores idle about half the time."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 2 * cores
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
