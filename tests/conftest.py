@@ -42,9 +42,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: two workers per core. Much of the suite's time is waiting (for servers'
-    answers, a proxy's added latency, retry back-off, subprocesses and servers starting), so
-    one worker per core leaves the cores idle about half the time."""
+    """`-n auto`: two workers per core. Part of the suite's time is waiting (for servers'
+    answers, a proxy's added latency, retry back-off, subprocesses and servers starting):
+    a second worker per core computes meanwhile. PYTEST_XDIST_AUTO_NUM_WORKERS overrides it."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
