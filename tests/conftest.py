@@ -25,13 +25,33 @@ OWN_CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the tests on the lab's SOGo and on the corpus Radicale share one
-    worker: SOGo is reset by its session fixture once, never while another worker uses it,
-    and the corpus is loaded into one Radicale, not one per worker."""
+    """Under pytest-xdist, the tests on the lab's SOGo share one worker: SOGo is reset by its
+    session fixture once, never while another worker uses it. The tests on the corpus
+    Radicale share another one, so the corpus is loaded once more at most (a SOGo test that
+    reads it loads it on the SOGo worker), and the two longest runs, the whole corpus into
+    Xandikos and through SOGo, go side by side instead of one after the other."""
+    # The long tests (marked `slow`) go first: xdist hands tests out in this order, and one
+    # started last would hold the whole run up while the other workers stand idle.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     for item in items:
-        uses = {"sogo", "corpus_source"} & set(getattr(item, "fixturenames", ()))
-        if uses or item.get_closest_marker("sogo"):
-            item.add_marker(pytest.mark.xdist_group("shared-servers"))
+        uses = set(getattr(item, "fixturenames", ()))
+        if "sogo" in uses or item.get_closest_marker("sogo"):
+            item.add_marker(pytest.mark.xdist_group("sogo"))
+        elif "corpus_source" in uses:
+            item.add_marker(pytest.mark.xdist_group("corpus"))
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: two workers per core. Part of the suite's time is waiting (for servers'
+    answers, a proxy's added latency, retry back-off, subprocesses and servers starting):
+    a second worker per core computes meanwhile. PYTEST_XDIST_AUTO_NUM_WORKERS overrides it."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 2 * cores
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -120,7 +140,7 @@ def fresh_radicale(tmp_path: Path) -> Iterator[Server]:
     try:
         yield server
     finally:
-        server.stop()
+        server.stop(at_once=True)
 
 
 @pytest.fixture
@@ -130,7 +150,7 @@ def fresh_xandikos(tmp_path: Path) -> Iterator[Server]:
     try:
         yield server
     finally:
-        server.stop()
+        server.stop(at_once=True)
 
 
 @pytest.fixture(scope="session")

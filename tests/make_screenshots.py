@@ -61,18 +61,15 @@ LEDGER = [
         "reason": "the destination's copy was edited since it was verified",
         "details": ["VEVENT LOCATION: sent Room 1, stored Room 9"],
     },
-    {
-        "outcome": "skipped", "collection": "Personal", "href": "/dav/alice/Calendar/j1.ics",
-        "uid": "j1@zimbra", "kind": "journal", "summary": "Diary 2025-12-31",
-        "reason": "the destination collection does not accept VJOURNAL",
-        "kept": "leftovers/contacts-first-2/Personal/j1.ics",
-    },
-    {
-        "outcome": "skipped", "collection": "Personal", "href": "/dav/alice/Calendar/j2.ics",
-        "uid": "j2@zimbra", "kind": "journal", "summary": "Diary 2026-01-01",
-        "reason": "the destination collection does not accept VJOURNAL",
-        "kept": "leftovers/contacts-first-2/Personal/j2.ics",
-    },
+    *(
+        {
+            "outcome": "skipped", "collection": "Personal", "href": f"/dav/alice/Calendar/{j}.ics",
+            "uid": f"{j}@zimbra", "kind": "journal", "summary": f"Diary {day}",
+            "reason": "the destination collection does not accept VJOURNAL",
+            "kept": f"leftovers/contacts-first-2/Personal/{j}.ics",
+        }
+        for j, day in (("j1", "2025-12-31"), ("j2", "2026-01-01"))
+    ),
     {
         "outcome": "converted", "collection": "Personal", "href": "/dav/alice/Calendar/k4.ics",
         "uid": "k4@zimbra", "kind": "event", "summary": "Team lunch",

@@ -143,69 +143,67 @@ def the_error(lines: list[str]) -> str:
     return sentence
 
 
-def test_wrong_password_is_3_and_never_retried(fresh_radicale: Server, tmp_path: Path) -> None:
-    with Proxy(fresh_radicale.url) as src:
-        code, lines = run(tmp_path, src.url, fresh_radicale.url, src_pass="Wr0ng!")
+def test_wrong_password_is_3_and_never_retried(radicale: Server, tmp_path: Path) -> None:
+    with Proxy(radicale.url) as src:
+        code, lines = run(tmp_path, src.url, radicale.url, src_pass="Wr0ng!")
     assert code == 3, lines
     assert "refused the login of 'alice'" in the_error(lines)
     assert [s for _m, _p, s in src.log] == [401], src.log
     assert "Wr0ng!" not in "\n".join(lines)
 
 
-def test_unknown_host_is_4(fresh_radicale: Server, tmp_path: Path) -> None:
-    code, lines = run(tmp_path, "http://no-such-host.invalid/dav/", fresh_radicale.url)
+def test_unknown_host_is_4(radicale: Server, tmp_path: Path) -> None:
+    code, lines = run(tmp_path, "http://no-such-host.invalid/dav/", radicale.url)
     assert code == 4, lines
     assert "no-such-host.invalid could not be reached" in the_error(lines)
 
 
-def test_refused_connection_is_4(fresh_radicale: Server, tmp_path: Path) -> None:
+def test_refused_connection_is_4(radicale: Server, tmp_path: Path) -> None:
     port = free_port()
-    code, lines = run(tmp_path, f"http://127.0.0.1:{port}/", fresh_radicale.url)
+    code, lines = run(tmp_path, f"http://127.0.0.1:{port}/", radicale.url)
     assert code == 4, lines
     assert f"127.0.0.1:{port} could not be reached" in the_error(lines)
 
 
-def test_self_signed_certificate_is_4(
-    tls_site: WebSite, fresh_radicale: Server, tmp_path: Path
-) -> None:
-    code, lines = run(tmp_path, tls_site.url, fresh_radicale.url)
+def test_self_signed_certificate_is_4(tls_site: WebSite, radicale: Server, tmp_path: Path) -> None:
+    code, lines = run(tmp_path, tls_site.url, radicale.url)
     assert code == 4, lines
     assert "certificate" in the_error(lines) and "could not be verified" in the_error(lines)
     assert sum(tls_site.counts.values()) == 0, "nothing was sent over an unverified connection"
 
 
 def test_tls_off_warns_then_the_page_is_no_dav(
-    tls_site: WebSite, fresh_radicale: Server, tmp_path: Path
+    tls_site: WebSite, radicale: Server, tmp_path: Path
 ) -> None:
-    code, lines = run(tmp_path, tls_site.url, fresh_radicale.url, verify_tls=False)
+    code, lines = run(tmp_path, tls_site.url, radicale.url, verify_tls=False)
     assert any("TLS verification is off" in line for line in lines), lines
     assert code == 2, lines
     assert "no CalDAV or CardDAV service" in the_error(lines)
 
 
 def test_http_spoken_to_an_https_port_is_4(
-    tls_site: WebSite, fresh_radicale: Server, tmp_path: Path
+    tls_site: WebSite, radicale: Server, tmp_path: Path
 ) -> None:
     plain = tls_site.url.replace("https://", "http://")
-    code, lines = run(tmp_path, plain, fresh_radicale.url)
+    code, lines = run(tmp_path, plain, radicale.url)
     assert code == 4, lines
     assert "could not be reached" in the_error(lines)
 
 
-def test_https_spoken_to_an_http_port_is_4(fresh_radicale: Server, tmp_path: Path) -> None:
-    tls = fresh_radicale.url.replace("http://", "https://")
-    code, lines = run(tmp_path, tls, fresh_radicale.url)
+def test_https_spoken_to_an_http_port_is_4(radicale: Server, tmp_path: Path) -> None:
+    tls = radicale.url.replace("http://", "https://")
+    code, lines = run(tmp_path, tls, radicale.url)
     assert code == 4, lines
     assert "TLS" in the_error(lines) or "SSL" in the_error(lines)
 
 
 @pytest.mark.parametrize("status", [405, 404])
 def test_a_web_page_or_a_404_is_2_after_few_requests(
-    status: int, fresh_radicale: Server, tmp_path: Path
+    status: int, radicale: Server, tmp_path: Path
 ) -> None:
     site = WebSite(status)
     try:
-        code, lines = run(tmp_path, site.url + "calendars/alice/", fresh_radicale.url)
+        code, lines = run(tmp_path, site.url + "calendars/alice/", radicale.url)
     finally:
         site.close()
     assert code == 2, lines
@@ -225,10 +223,10 @@ def test_an_account_with_empty_homes_is_2(
 
 
 def test_account_test_gives_the_same_sentences(
-    fresh_radicale: Server, tls_site: WebSite, website: WebSite, tmp_path: Path
+    radicale: Server, tls_site: WebSite, website: WebSite, tmp_path: Path
 ) -> None:
     """`davtui account test` on stored accounts: one line on stderr, the same exit codes."""
-    with Proxy(fresh_radicale.url) as src:
+    with Proxy(radicale.url) as src:
         cases = [
             (src.url, 3, "refused the login of 'alice'"),
             (f"http://127.0.0.1:{free_port()}/", 4, "could not be reached (Connection refused)"),

@@ -48,6 +48,7 @@ def wait_for_items(url: str, count: int, proc: subprocess.Popen, timeout: float 
     raise AssertionError(f"fewer than {count} items after {timeout} s")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_interrupted_run_resumes_exactly(
     sig: signal.Signals, fresh_radicale: Server, fresh_xandikos: Server, tmp_path: Path

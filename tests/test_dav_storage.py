@@ -133,6 +133,7 @@ def _bulk_calendar(storage: DavStorage, count: int) -> tuple[Collection, int]:
     return calendar, len(data)
 
 
+@pytest.mark.slow
 def test_5000_items_listed_and_fetched_in_few_requests_with_flat_memory(radicale: Server) -> None:
     with Proxy(radicale.url) as proxy:
         storage = DavStorage(AccountSpec(url=proxy.url, username="bob", password="bobpw"))

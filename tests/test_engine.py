@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pytest
 
 from davtui.engine.events import Event, ItemDone
+from davtui.engine.run_stats import ItemCounts
 from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, Collection, ReadOnly
 from davtui.engine.storages.memory import MemoryStorage
 from davtui.engine.sync.gate import Gate
@@ -68,19 +69,24 @@ def put(storage: MemoryStorage, coll: Collection, uid: str, data: bytes) -> str:
     return href
 
 
-@pytest.fixture
-def source() -> Counting:
+def filled(events: int = 30, tasks: int = 5, cards: int = 10) -> Counting:
+    """A source with one calendar (events, tasks) and one address book."""
     storage = Counting()
     cal = collection(storage, "Calendar", components=("VEVENT", "VTODO", "VJOURNAL"))
     book = collection(storage, "Contacts", ADDRESSBOOK)
-    for i in range(30):
+    for i in range(events):
         put(storage, cal, f"ev-{i}", sample_event(f"ev-{i}", f"Event {i}"))
-    for i in range(5):
+    for i in range(tasks):
         put(storage, cal, f"task-{i}", sample_task(f"task-{i}"))
-    for i in range(10):
+    for i in range(cards):
         put(storage, book, f"card-{i}", sample_vcard(f"card-{i}", f"Jane Doe{i}"))
     storage.calls.clear()
     return storage
+
+
+@pytest.fixture
+def source() -> Counting:
+    return filled()
 
 
 def migrate(source, destination, states, events=None, gate=None, **options):
@@ -94,16 +100,16 @@ def test_first_copy_then_nothing_to_do(source, states) -> None:
     dest = Counting()
     first = migrate(source, dest, states)
     assert first.status == "completed", first
-    assert first.stats["events"]["created"] == 30
-    assert first.stats["tasks"]["created"] == 5
-    assert first.stats["contacts"]["created"] == 10
-    assert first.stats["calendars"]["created"] == 1 and first.stats["addressbooks"]["created"] == 1
+    assert first.stats.events.created == 30
+    assert first.stats.tasks.created == 5
+    assert first.stats.contacts.created == 10
+    assert first.stats.calendars.created == 1 and first.stats.addressbooks.created == 1
     assert first.verification["ok"] and first.verification["checked"] == 45
     source.calls.clear()
     dest.calls.clear()
     second = migrate(source, dest, states)
     assert second.status == "completed" and second.exit_code == 0
-    assert second.stats["events"]["unchanged"] == 30
+    assert second.stats.events.unchanged == 30
     assert source.calls == Counter() and dest.calls == Counter(), "no listing, GET or write"
 
 
@@ -117,7 +123,7 @@ def test_one_change_is_one_update(source, states) -> None:
     source.calls.clear()
     dest.calls.clear()
     result = migrate(source, dest, states)
-    assert result.stats["events"]["updated"] == 1
+    assert result.stats.events.updated == 1
     # only the changed calendar is listed (its ctag moved); the address book is skipped, and
     # so is the destination's listing (unchanged since the last run: its records stand in);
     # the write, and verification reads back just the written item
@@ -128,7 +134,7 @@ def test_one_change_is_one_update(source, states) -> None:
 def test_dry_run_writes_nothing(source, states) -> None:
     dest = Counting()
     result = migrate(source, dest, states, dry_run=True)
-    assert result.dry_run and result.stats["events"]["created"] == 30
+    assert result.dry_run and result.stats.events.created == 30
     assert dest.collections() == [] and dest.calls["create"] == 0
     assert result.plan["Calendar"]["create_collection"] is True
 
@@ -146,14 +152,14 @@ def test_conflict_is_skipped_then_source_wins(source, states) -> None:
     dest.update(dcal, dhref, sample_event("ev-1", "Destination edit"), detag)
     events: list[Event] = []
     skipped = migrate(source, dest, states, events)
-    assert skipped.stats["events"]["skipped"] == 1 and skipped.stats["conflicts"] == 1
+    assert skipped.stats.events.skipped == 1 and skipped.stats.conflicts == 1
     assert any(isinstance(e, ItemDone) and e.outcome == "conflict" for e in events)
     assert b"Destination edit" in next(dest.fetch(dcal, [dhref])).data
     source.calls.clear()
     again = migrate(source, dest, states)
-    assert again.stats["conflicts"] == 1 and source.calls["fetch"] == 0, "no re-read"
+    assert again.stats.conflicts == 1 and source.calls["fetch"] == 0, "no re-read"
     wins = migrate(source, dest, states, conflict="source-wins")
-    assert wins.stats["events"]["updated"] == 1
+    assert wins.stats.events.updated == 1
     assert b"Source edit" in next(dest.fetch(dcal, [dhref])).data
 
 
@@ -166,7 +172,7 @@ def test_mirror_deletes_only_what_the_job_created(source, states) -> None:
     href = source.href_for(cal, "ev-0")
     source.delete(cal, href, None)
     result = migrate(source, dest, states, mode="mirror")
-    assert result.stats["deleted"] == 1
+    assert result.stats.deleted == 1
     hrefs = {r.href for r in dest.list(dcal)}
     assert dest.href_for(dcal, "ev-0") not in hrefs
     assert dest.href_for(dcal, "foreign") in hrefs
@@ -179,7 +185,7 @@ def test_mirror_refuses_to_empty_a_collection(source, states) -> None:
     for ref in list(source.list(book)):
         source.delete(book, ref.href, None)
     result = migrate(source, dest, states, mode="mirror", what="contacts")
-    assert result.stats["deleted"] == 0
+    assert result.stats.deleted == 0
     assert len(list(dest.list(next(iter(dest.collections()))))) == 10
 
 
@@ -192,14 +198,8 @@ def test_duplicate_uids_and_refused_components(states) -> None:
     dest = Counting()
     target = collection(dest, "Calendar", components=("VEVENT", "VTODO"))
     result = migrate(src, dest, states)
-    assert result.stats["events"] == {
-        "created": 1,
-        "updated": 0,
-        "unchanged": 0,
-        "skipped": 1,
-        "failed": 0,
-    }
-    assert result.stats["journals"]["skipped"] == 1
+    assert result.stats.events == ItemCounts(created=1, skipped=1)
+    assert result.stats.journals.skipped == 1
     assert len(list(dest.list(target))) == 1
     events: list[Event] = []
     migrate(src, dest, states, events)
@@ -232,7 +232,7 @@ def test_selection_and_rename(source, states) -> None:
         source, dest, states, choices=(Choice("Calendar", "personal"),), what="calendars"
     )
     assert [c.name for c in dest.collections()] == ["personal"]
-    assert result.stats["contacts"]["created"] == 0
+    assert result.stats.contacts.created == 0
 
 
 def test_pause_blocks_between_items(source, states) -> None:

@@ -93,14 +93,14 @@ def test_memory_to_radicale_copy_rerun_and_update(fresh_radicale: Server, no_db)
     try:
         first = migrate(source, dest, states, what="calendars")
         assert first.status == "completed", first.errors
-        assert first.stats["events"]["created"] == 8 and first.verification["ok"]
+        assert first.stats.events.created == 8 and first.verification["ok"]
         again = migrate(source, dest, states, what="calendars")
-        assert again.stats["events"]["unchanged"] == 8 and again.exit_code == 0
+        assert again.stats.events.unchanged == 8 and again.exit_code == 0
         href = source.href_for(cal, "ev-5")
         etag = next(r.etag for r in source.list(cal) if r.href == href)
         source.update(cal, href, sample_event("ev-5", "Moved"), etag)
         third = migrate(source, dest, states, what="calendars")
-        assert third.stats["events"]["updated"] == 1 and third.stats["events"]["unchanged"] == 7
+        assert third.stats.events.updated == 1 and third.stats.events.unchanged == 7
         target = next(c for c in dest.collections() if c.name == "Calendar")
         hrefs = [r.href for r in dest.list(target)]
         assert len(hrefs) == 8

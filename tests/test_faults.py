@@ -287,6 +287,7 @@ def test_ten_percent_faults_on_both_sides(sides, tmp_path: Path) -> None:
     print(f"10%: {dict(injected)} of {requests} requests; exit codes {[c for c, _ in results]}")
 
 
+@pytest.mark.slow
 def test_total_outage_fails_clearly_and_keeps_state(sides, tmp_path: Path) -> None:
     """The destination starts answering 500 to everything after 40 PUTs: the run stops with
     one clear error (not after every item), the items copied so far are kept, and the next

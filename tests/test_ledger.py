@@ -70,8 +70,8 @@ def test_a_fixed_item_says_what_each_fixup_changed(job_id: int) -> None:
     assert zone in fixed["details"]
     assert "strip-method: removed METHOD:REQUEST" in fixed["details"]
     assert "add-vtimezone: added VTIMEZONE Europe/Berlin" in fixed["details"]
-    assert finished.stats["ledger"]["fixed"] == 1
-    assert sum(finished.stats["ledger"].values()) == 1
+    assert finished.stats.ledger["fixed"] == 1
+    assert sum(finished.stats.ledger.values()) == 1
     out = report(finished, 1.0)
     assert out["ledger"] == finished.ledger and out["stats"]["ledger"]["fixed"] == 1
 
@@ -160,7 +160,7 @@ def test_an_edited_copy_is_a_conflict_and_resolvable_both_ways(job_id: int) -> N
     [conflict] = found.ledger
     assert conflict["outcome"] == "conflict" and conflict["uid"] == "a"
     assert conflict["reason"].endswith("VEVENT LOCATION: sent Room 1, stored Room 9")
-    assert found.stats["conflicts"] == 1 and found.stats["ledger"]["conflict"] == 1
+    assert found.stats.conflicts == 1 and found.stats.ledger["conflict"] == 1
     again = _run(source, destination, job_id)
     assert again.exit_code == ITEM_ERRORS and again.verification["fetched"] == 0
     assert [c.uid for c in conflicts.conflicts(job_id)] == ["a"]
@@ -189,7 +189,7 @@ def test_a_kept_destination_version_is_not_the_mirrors_to_delete(job_id: int) ->
     source.delete(calendar, source.href_for(calendar, "a"), None)
     state, mirror = JobState(job_id), Options(mode="mirror")
     done = Migration(ReadOnly(source), destination, state, mirror, lambda _e: None).run()
-    assert done.exit_code == OK and done.stats["deleted"] == 0
+    assert done.exit_code == OK and done.stats.deleted == 0
     assert b"Room 9" in _content(destination, target)
 
 

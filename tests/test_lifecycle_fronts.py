@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from davtui.engine.jobs import lifecycle
@@ -75,17 +76,22 @@ def dead_runner() -> str:
     return f"{socket.gethostname()}:{child.pid}"
 
 
+async def select_job_j(app: DavtuiApp, pilot: Pilot) -> None:
+    """Open the Jobs screen and put its cursor on job j."""
+    await pilot.press("2")
+    screen = app.screen
+    assert isinstance(screen, JobsScreen)
+    table = screen.query_one("#jobs", DataTable)
+    table.move_cursor(row=table.get_row_index(str(Job.get(Job.name == "j").id)))
+    await pilot.pause()
+
+
 async def jobs_screen_key(db: Path, key: str, answer: str | None = None) -> None:
     """Press `key` on job j in the Jobs screen of a TUI whose queue does not run."""
     app = DavtuiApp(str(db), run_jobs=False)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await pilot.press("2")
-            screen = app.screen
-            assert isinstance(screen, JobsScreen)
-            table = screen.query_one("#jobs", DataTable)
-            table.move_cursor(row=table.get_row_index(str(Job.get(Job.name == "j").id)))
-            await pilot.pause()
+            await select_job_j(app, pilot)
             await pilot.press(key)
             await pilot.pause()
             if answer is not None:
@@ -138,12 +144,7 @@ async def tui_runs_queue(db: Path) -> None:
     app = DavtuiApp(str(db), run_jobs=True)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await pilot.press("2")
-            screen = app.screen
-            assert isinstance(screen, JobsScreen)
-            table = screen.query_one("#jobs", DataTable)
-            table.move_cursor(row=table.get_row_index(str(Job.get(Job.name == "j").id)))
-            await pilot.pause()
+            await select_job_j(app, pilot)
             await pilot.press("s")
             for _ in range(600):
                 await pilot.pause(0.1)

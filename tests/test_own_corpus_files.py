@@ -84,6 +84,7 @@ def test_quirks_a_server_cannot_hold_arrive_from_files(
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_damaged_files_end_in_item_errors_not_a_crash(
     fresh_xandikos: Server, tmp_path: Path
 ) -> None:

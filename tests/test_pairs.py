@@ -20,12 +20,13 @@ import pytest
 from tests.pairs_table import PairRun, chain, corpus_files, table, total
 from tests.sogo import Sogo
 
-#: one worker runs the chains (once per module) and shares SOGo with the other SOGo tests
+#: one worker runs the plain chains (once per module) beside the corpus Radicale's tests;
+#: the SOGo chains go to the SOGo tests' worker (conftest gives them the group "sogo")
 pytestmark = [
     pytest.mark.corpus,
     pytest.mark.slow,
     pytest.mark.timeout(900),
-    pytest.mark.xdist_group("shared-servers"),
+    pytest.mark.xdist_group("corpus"),
 ]
 
 #: 1 in SAMPLE corpus files (by name hash): 37 files, 127 items, 61 of the corpus tags.

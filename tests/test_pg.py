@@ -201,6 +201,7 @@ def items_written(job_name: str) -> int:
     return ItemState.select().join(Job).where(Job.name == job_name).count()
 
 
+@pytest.mark.slow
 def test_three_runners_drain_thirty_jobs_one_killed(
     store_at: str, fresh_radicale: Server, fresh_xandikos: Server
 ) -> None:

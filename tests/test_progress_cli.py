@@ -46,6 +46,7 @@ def progress_of(home: Path) -> dict | None:
     return row["progress"]
 
 
+@pytest.mark.slow
 def test_a_running_job_shows_counts_rate_and_eta(slow: Proxy, home: Path, tmp_path: Path) -> None:
     make_job(home, folder(seed_folder(tmp_path / "source", ITEMS)), dav_login(slow.url))
     runner = start_runner(home, "--json")

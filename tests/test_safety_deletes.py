@@ -151,10 +151,10 @@ def test_withheld_entries_delete_nothing_and_fail_the_run(states: MemoryStates) 
     source.update(cal, "ev-0.ics", sample_event("ev-0", "Changed"), None)  # a new version
     source.withhold(cal, [f"ev-{i}.ics" for i in range(1, 10)])
     result = mirror(source, dest, states)
-    assert (result.status, result.exit_code, result.stats["deleted"]) == (
+    assert (result.status, result.exit_code, result.stats.deleted) == (
         "completed_with_errors", 1, 0,
     )  # fmt: skip
-    assert held(dest) == 10 and result.stats["events"]["updated"] == 1  # updates still go
+    assert held(dest) == 10 and result.stats.events.updated == 1  # updates still go
     [error] = result.errors
     assert error["collection"] == "Work" and "9 of 10 entries answered 500" in error["reason"]
     assert "9 destination item(s) it did not list were kept" in error["reason"]
@@ -163,7 +163,7 @@ def test_withheld_entries_delete_nothing_and_fail_the_run(states: MemoryStates) 
     source.withhold(cal, [])
     source.delete(cal, "ev-0.ics", None)
     again = mirror(source, dest, states)
-    assert (again.exit_code, again.stats["deleted"], held(dest)) == (0, 1, 9)
+    assert (again.exit_code, again.stats.deleted, held(dest)) == (0, 1, 9)
 
 
 def test_an_incomplete_listing_still_adds_and_updates(states: MemoryStates) -> None:
@@ -173,7 +173,7 @@ def test_an_incomplete_listing_still_adds_and_updates(states: MemoryStates) -> N
     source.create(cal, "new.ics", sample_event("new", "New"))
     source.withhold(cal, ["ev-1.ics"], status=403)
     result = mirror(source, dest, states, mode="copy")
-    assert result.stats["events"]["created"] == 1 and result.exit_code == 1
+    assert result.stats.events.created == 1 and result.exit_code == 1
     assert "1 of 6 entries answered 403" in result.errors[0]["reason"]
 
 
@@ -195,7 +195,7 @@ def test_the_share_guard(states: MemoryStates, dropped: int, options: dict, dele
     for i in range(dropped):
         source.delete(cal, f"ev-{i}.ics", None)
     result = mirror(source, dest, states, **options)
-    assert result.stats["deleted"] == deleted and held(dest) == 10 - deleted
+    assert result.stats.deleted == deleted and held(dest) == 10 - deleted
     assert result.exit_code == (0 if deleted else 1)
     if not deleted:
         [error] = result.errors

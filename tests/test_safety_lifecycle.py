@@ -146,6 +146,7 @@ def open_files(pid: int) -> list[str]:
     return targets
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("radicale") is None, reason="needs Radicale")
 def test_demo_and_the_cli_share_one_database_and_every_write_is_seen(tmp_path: Path) -> None:
     """`davtui demo` opens the database, then its App opens it again; a `davtui job list`
@@ -191,6 +192,7 @@ def test_demo_and_the_cli_share_one_database_and_every_write_is_seen(tmp_path: P
 # --- one runner per job -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_migrates_of_one_job_run_once(
     fresh_radicale: Server, fresh_xandikos: Server, tmp_path: Path
 ) -> None:

@@ -249,6 +249,7 @@ ENDLESS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ENDLESS)
 def test_an_endless_listing_keeps_memory_bounded(kind: str) -> None:
     first, unit, sentence = ENDLESS[kind]

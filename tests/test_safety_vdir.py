@@ -89,7 +89,7 @@ def _memory_source() -> tuple[MemoryStorage, int]:
 
 def _written(finished) -> int:
     stats = finished.stats
-    return sum(stats[k]["created"] + stats[k]["updated"] for k in ("events", "tasks"))
+    return sum(counts.created + counts.updated for counts in (stats.events, stats.tasks))
 
 
 def test_hostile_collection_names_and_uids_reach_a_vdir_then_nothing_changes(
@@ -117,8 +117,8 @@ def test_hostile_collection_names_and_uids_reach_a_vdir_then_nothing_changes(
 
     again = Migration(ReadOnly(source), VdirStorage(root), states, Options()).run()
     assert (again.status, again.exit_code) == ("completed", 0)
-    assert _written(again) == 0 and again.stats["events"]["unchanged"] == total
-    assert again.stats["calendars"]["created"] == 0
+    assert _written(again) == 0 and again.stats.events.unchanged == total
+    assert again.stats.calendars.created == 0
     assert sorted(p for p in root.iterdir()) == folders
 
 

@@ -317,6 +317,7 @@ def demo_db(home: Path) -> Iterator[Path]:
         demo.stop_all(servers)
 
 
+@pytest.mark.slow
 async def test_a_browser_queues_the_demo_job_which_outlives_its_tab(
     demo_db: Path, home: Path
 ) -> None:

@@ -6,6 +6,7 @@ and look at the SVGs in `tests/__snapshots__/` before committing them.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,10 +20,20 @@ from tests.make_screenshots import SCENES, seed, settle
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 
 
-@pytest.fixture
-def seeded(home: Path, utc: None) -> Iterator[DavtuiApp]:
-    db = home / "seeded.db"
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded database, made once: `seed` writes fixed values only, so every test may
+    start from a copy of the same file."""
+    db = tmp_path_factory.mktemp("seeded") / "seeded.db"
     seed(db)
+    assert not db.with_name("seeded.db-wal").exists(), "closed: everything is in the file"
+    return db
+
+
+@pytest.fixture
+def seeded(home: Path, utc: None, seeded_file: Path) -> Iterator[DavtuiApp]:
+    db = home / "seeded.db"
+    shutil.copyfile(seeded_file, db)
     yield DavtuiApp(str(db), run_jobs=False)
     close_database()
 

@@ -120,7 +120,7 @@ def test_etags_are_counters_and_creates_never_overwrite(sogo: Sogo, store: Path)
         account = Account.create(name=f"mem-{uids[0]}", url="mem://")
         job = Job.create(name=f"sogo-{uids[0]}", source=account, destination=account)
         result = Migration(ReadOnly(source), storage, JobState(job.id), Options()).run()
-        assert result.stats["conflicts"] == 1 and result.stats["events"]["created"] == 0
+        assert result.stats.conflicts == 1 and result.stats.events.created == 0
         [kept] = storage.fetch(calendar, [refs[0].href])
         assert kept.data and content_hash(kept.data) == content_hash(sample_event(uids[0], "v2"))
 

@@ -99,6 +99,7 @@ def status_of(job_id: int) -> str:
     return Job.select(Job.status).where(Job.id == job_id).scalar()
 
 
+@pytest.mark.slow
 async def test_user_flow_add_accounts_create_start_pause_resume_complete_and_search_log(
     live_app: DavtuiApp, fresh_radicale: Server, fresh_xandikos: Server
 ) -> None:
@@ -347,6 +348,7 @@ async def test_theme_is_remembered(home: Path) -> None:
     close_database()
 
 
+@pytest.mark.slow
 async def test_dry_run_key_runs_the_job_once_as_a_plan_in_the_worker(
     live_app: DavtuiApp, radicale: Server, xandikos: Server
 ) -> None:

@@ -93,6 +93,7 @@ def test_guided_url_is_the_one_discovery_tries_first() -> None:
     assert guided_url("sogo", "", "carol") is None
 
 
+@pytest.mark.slow
 async def test_mailcow_preset_fills_url_and_zimbra_to_sogo_job_ticks_both_options(
     app: DavtuiApp, closed: str
 ) -> None:
@@ -135,6 +136,7 @@ async def test_mailcow_preset_fills_url_and_zimbra_to_sogo_job_ticks_both_option
         )
 
 
+@pytest.mark.slow
 async def test_url_typed_by_hand_stays_and_editing_an_account_overwrites_nothing(
     app: DavtuiApp,
 ) -> None:
@@ -174,6 +176,7 @@ async def test_url_typed_by_hand_stays_and_editing_an_account_overwrites_nothing
     assert Account.get(Account.name == "carbonio").url == "https://mail.example.org/dav/davex/"
 
 
+@pytest.mark.slow
 async def test_route_change_unticks_only_what_it_ticked_and_editing_keeps_saved_choices(
     app: DavtuiApp, closed: str
 ) -> None:

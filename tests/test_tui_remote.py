@@ -56,6 +56,7 @@ async def until(pilot: Pilot, condition, within: float, what: str) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.slow
 async def test_a_job_run_by_another_process_shows_its_progress(
     slow: Proxy, home: Path, tmp_path: Path
 ) -> None:

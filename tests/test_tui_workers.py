@@ -66,6 +66,7 @@ def most_at_once(spans: list[tuple[datetime, datetime]]) -> int:
     return peak
 
 
+@pytest.mark.slow
 async def test_two_parallel_jobs_set_in_the_palette_run_side_by_side_and_the_setting_stays(
     live_app: DavtuiApp, home: Path, fresh_radicale: Server, fresh_xandikos: Server
 ) -> None:

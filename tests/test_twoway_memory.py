@@ -154,24 +154,25 @@ def idle(storage: Counting) -> bool:
 
 def test_changes_flow_both_ways_and_a_quiet_pass_reads_nothing() -> None:
     p = Pair()
-    assert p.first.status == "completed" and p.first.stats["to_destination"]["created"] == 5
+    assert p.first.status == "completed"
+    assert p.first.stats.as_json()["to_destination"]["created"] == 5
     put(p.b, p.cb, "b1", event("b1", "made on B"))
     p.edit(p.a, p.ca, "e1", event("e1", "E1 edited on A"))
     p.edit(p.b, p.cb, "e2", event("e2", "E2 edited on B"))
     p.remove(p.a, p.ca, "e3")
     done = p.sync(force_delete=True)
     assert done.status == "completed", done.errors
-    assert {k: done.stats[k] for k in ("to_destination", "to_source")} == {
+    assert {k: done.stats.as_json()[k] for k in ("to_destination", "to_source")} == {
         "to_destination": {"created": 0, "updated": 1, "deleted": 1},
         "to_source": {"created": 1, "updated": 1, "deleted": 0},
     }
     assert p.same() and len(p.a.etags(p.ca)) == 5
     p.remove(p.b, p.cb, "e4")
-    assert p.sync(force_delete=True).stats["to_source"]["deleted"] == 1
+    assert p.sync(force_delete=True).stats.as_json()["to_source"]["deleted"] == 1
     assert p.same()
     quiet = p.sync()
     assert quiet.status == "completed" and idle(p.a) and idle(p.b), (p.a.calls, p.b.calls)
-    assert quiet.stats["events"]["unchanged"] == 4
+    assert quiet.stats.as_json()["events"]["unchanged"] == 4
 
 
 def test_deleted_on_one_side_changed_on_the_other_the_change_wins() -> None:
@@ -180,7 +181,7 @@ def test_deleted_on_one_side_changed_on_the_other_the_change_wins() -> None:
     p.edit(p.b, p.cb, "e1", event("e1", "still wanted"))
     done = p.sync()
     assert done.status == "completed", done.errors
-    assert done.stats["to_source"]["created"] == 1 and p.same()
+    assert done.stats.as_json()["to_source"]["created"] == 1 and p.same()
     listed = [e for e in done.ledger if e["uid"] == "e1"]
     assert listed and listed[0]["outcome"] == "resolved" and "re-created" in listed[0]["reason"]
 
@@ -215,10 +216,10 @@ def test_ask_leaves_both_and_lists_the_conflict_until_one_side_moves() -> None:
     p.edit(p.a, p.ca, "e2", event("e2", "A side"))
     p.edit(p.b, p.cb, "e2", event("e2", "B side"))
     done = p.sync()
-    assert done.exit_code == 1 and done.stats["conflicts"] == 1
+    assert done.exit_code == 1 and done.stats.as_json()["conflicts"] == 1
     assert b"A side" in next(p.a.fetch(p.ca, [p.a.href_for(p.ca, "e2")])).data
     again = p.sync()
-    assert again.stats["conflicts"] == 1 and idle(p.a) and idle(p.b)
+    assert again.stats.as_json()["conflicts"] == 1 and idle(p.a) and idle(p.b)
     listed = [e for e in again.ledger if e["outcome"] == "conflict"]
     assert [(e["uid"], e["href"]) for e in listed] == [("e2", p.a.href_for(p.ca, "e2"))]
     record = p.states.items(p.ca.href)[p.a.href_for(p.ca, "e2")]
@@ -303,7 +304,7 @@ def test_a_collection_on_one_side_only_is_made_on_the_other() -> None:
     made = collection(p.b, "Only on B", components=("VEVENT",))
     put(p.b, made, "b-only", event("b-only", "from B's own calendar"))
     done = p.sync()
-    assert done.status == "completed" and done.stats["calendars"]["created"] == 1
+    assert done.status == "completed" and done.stats.as_json()["calendars"]["created"] == 1
     twin = next(c for c in p.a.collections() if c.name == "Only on B")
     assert list(contents(p.a, twin)) == [p.a.href_for(twin, "b-only")]
     p.sync()
@@ -326,7 +327,7 @@ def test_a_vdir_folder_stays_in_sync_with_a_storage(tmp_path) -> None:
     folder.update(cal, href, event("e0", "edited on the laptop"), folder.etags(cal)[href])
     folder.create(cal, folder.href_for(cal, "e1"), event("e1", "new on the laptop"))
     done = TwoWay(a, folder, states, options).run()
-    assert done.stats["to_source"] == {"created": 1, "updated": 1, "deleted": 0}
+    assert done.stats.as_json()["to_source"] == {"created": 1, "updated": 1, "deleted": 0}
     assert b"edited on the laptop" in contents(a, ca)[a.href_for(ca, "e0")]
 
 
@@ -443,4 +444,4 @@ def test_an_item_the_destination_refuses_is_listed_each_pass_and_sent_again_once
     assert idle(a) and idle(b), (a.calls, b.calls)
     Pair.edit(a, ca, "no", event("no", "now acceptable"))
     fixed = TwoWay(a, b, states, options).run()
-    assert fixed.status == "completed" and fixed.stats["to_destination"]["created"] == 1
+    assert fixed.status == "completed" and fixed.stats.as_json()["to_destination"]["created"] == 1

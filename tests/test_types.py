@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -23,6 +25,7 @@ def run_mypy(root: Path, cache: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_mypy_is_clean(tmp_path: Path) -> None:
     done = run_mypy(ROOT, tmp_path / "cache")
     assert done.returncode == 0, done.stdout + done.stderr

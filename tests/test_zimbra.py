@@ -19,6 +19,7 @@ from davtui.engine.dav.storage import DavStorage
 from davtui.engine.events import CollectionCreated, Event, Finished, ItemDone, Progress
 from davtui.engine.items import fixups
 from davtui.engine.jobs.state import JobState
+from davtui.engine.run_stats import ItemCounts
 from davtui.engine.storages.contract import ADDRESSBOOK, CALENDAR, AccountSpec, ReadOnly
 from davtui.engine.sync.migration import Migration, Options
 from tests import dav
@@ -169,7 +170,7 @@ def test_doubled_responses_and_raw_spaces_are_one_item_each(
 
     first, events = migrate(proxy.url, destination.url, job_id, what="calendars")
     assert first.status == "completed" and first.verification["ok"], first
-    assert first.stats["events"]["created"] == 3 and first.stats["events"]["skipped"] == 0
+    assert first.stats.events.created == 3 and first.stats.events.skipped == 0
     assert [e.total for e in events if isinstance(e, Progress)][-1] == 3, "no double count"
     [made] = [e for e in events if isinstance(e, CollectionCreated)]
     names = sorted(dav.listing(destination.url.rstrip("/") + made.href))
@@ -177,7 +178,7 @@ def test_doubled_responses_and_raw_spaces_are_one_item_each(
 
     destination.reset()
     again, _ = migrate(proxy.url, destination.url, job_id, what="calendars")
-    assert again.stats["events"]["unchanged"] == 3 and writes(destination) == 0
+    assert again.stats.events.unchanged == 3 and writes(destination) == 0
 
 
 @pytest.mark.corpus
@@ -229,9 +230,7 @@ def test_an_alias_calendar_is_copied_once_and_reported(
 
     first, events = migrate(proxy.url, destination.url, job_id, "zimbra", what="calendars")
     assert first.status == "completed" and first.verification["ok"] and not first.errors
-    assert first.stats["events"] == {
-        "created": 3, "updated": 0, "unchanged": 0, "skipped": 1, "failed": 0,
-    }  # fmt: skip
+    assert first.stats.events == ItemCounts(created=3, skipped=1)
     [alias] = [e for e in events if isinstance(e, ItemDone) and e.outcome == "skipped"]
     assert (alias.collection, alias.uid) == (second_name, "shared@zimbra")
     assert alias.reason.startswith(f"same event as in calendar '{first_name}' (a Zimbra alias?)")
@@ -244,7 +243,7 @@ def test_an_alias_calendar_is_copied_once_and_reported(
     destination.reset()
     again, events = migrate(proxy.url, destination.url, job_id, "zimbra", what="calendars")
     assert writes(destination) == 0 and again.status == "completed" and not again.errors
-    assert again.stats["events"]["skipped"] == 1 and again.stats["events"]["unchanged"] == 3
+    assert again.stats.events.skipped == 1 and again.stats.events.unchanged == 3
     [alias] = [e for e in events if isinstance(e, ItemDone) and e.outcome == "skipped"]
     assert "(a Zimbra alias?)" in alias.reason and second_name in alias.reason
 
@@ -254,7 +253,7 @@ def test_an_alias_calendar_is_copied_once_and_reported(
         etag = dav.listing(fresh_radicale.url + path)["/" + path + "shared.ics"]
         assert dav.request(url, "PUT", edited, headers={"If-Match": etag})[0] in (201, 204)
     third, _ = migrate(proxy.url, destination.url, job_id, "zimbra", what="calendars")
-    assert third.stats["events"]["updated"] == 1 and third.stats["events"]["skipped"] == 1
+    assert third.stats.events.updated == 1 and third.stats.events.skipped == 1
 
 
 def test_identical_items_in_two_calendars_elsewhere_are_both_copied(
@@ -267,7 +266,7 @@ def test_identical_items_in_two_calendars_elsewhere_are_both_copied(
         assert dav.put(url + "shared.ics", zimbra_event("twice@example.org")) == 201
     result, _ = migrate(fresh_radicale.url, destination.url, job_id, what="calendars")
     assert result.status == "completed" and result.verification["ok"]
-    assert result.stats["events"]["created"] == 2 and result.stats["events"]["skipped"] == 0
+    assert result.stats.events.created == 2 and result.stats.events.skipped == 0
 
 
 @pytest.mark.corpus
@@ -288,7 +287,7 @@ def test_a_task_list_goes_to_a_collection_that_takes_tasks(
     )
     result, events = migrate(src.url, dst.url, job_id, what="calendars")
     assert result.status == "completed" and result.verification["ok"], result
-    assert result.stats["tasks"]["created"] == accepted >= 3
+    assert result.stats.tasks.created == accepted >= 3
     [made] = [e for e in events if isinstance(e, CollectionCreated) and e.name == "Tasks"]
     assert made.not_kept == ()
     dest = storage(dst.url)

@@ -14,6 +14,7 @@ from davtui.cli.progress import board_for, eta_text, is_terminal
 from davtui.engine.events import Event, Finished, ItemDone, Phase, Progress
 from davtui.engine.jobs.lifecycle import words
 from davtui.engine.jobs.recorder import WOULD, describe
+from davtui.engine.run_stats import Counts
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -37,21 +38,22 @@ def summary_lines(finished: Finished) -> list[str]:
     """The run's statistics in a few human lines."""
     stats = finished.stats
     lines = []
-    for key in ("calendars", "addressbooks"):
-        counts = stats.get(key, {})
-        if any(counts.values()):
-            lines.append(f"{key:13} " + _counts(counts, finished.dry_run))
-    for key in ("events", "tasks", "journals", "contacts", "other", "to_destination", "to_source"):
-        counts = stats.get(key, {})
-        if any(counts.values()):
-            lines.append(f"{key:13} " + _counts(counts, finished.dry_run))
-    if stats.get("fixups"):
-        would = "would apply " if finished.dry_run else ""
-        lines.append(
-            f"fix-ups       {would}" + ", ".join(f"{k} {v}" for k, v in stats["fixups"].items())
-        )
-    if listed := {k: v for k, v in stats.get("ledger", {}).items() if v}:
-        lines.append("ledger        " + ", ".join(f"{k} {v}" for k, v in listed.items()))
+    if stats is not None:
+        rows: list[tuple[str, Counts]] = [
+            *stats.collection_rows(),
+            *stats.item_rows(),
+            *stats.direction_rows(),
+        ]
+        for key, counts in rows:
+            if counts.any():
+                lines.append(f"{key:13} " + _counts(counts.as_json(), finished.dry_run))
+        if stats.fixups:
+            would = "would apply " if finished.dry_run else ""
+            lines.append(
+                f"fix-ups       {would}" + ", ".join(f"{k} {v}" for k, v in stats.fixups.items())
+            )
+        if listed := {k: v for k, v in stats.ledger.items() if v}:
+            lines.append("ledger        " + ", ".join(f"{k} {v}" for k, v in listed.items()))
     verification = finished.verification
     if verification is not None:
         state = "ok" if verification["ok"] else "FAILED"

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from davtui.engine.run_stats import RunStats
+
 
 @dataclass(frozen=True, slots=True)
 class Phase:
@@ -90,7 +92,7 @@ class Finished:
     statistics, verification and the per-item errors, as the JSON report shows them."""
 
     status: str
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: RunStats | None = None  # None: the run failed before anything was counted
     verification: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None

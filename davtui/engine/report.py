@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from davtui.engine.events import Finished
+from davtui.engine.run_stats import stats_json
 
 
 def report(finished: Finished, duration: float, job: str | None = None) -> dict[str, Any]:
@@ -14,7 +15,7 @@ def report(finished: Finished, duration: float, job: str | None = None) -> dict[
         "status": finished.status,
         "dry_run": finished.dry_run,
         "duration": round(duration, 3),
-        "stats": finished.stats,
+        "stats": stats_json(finished.stats),
         "verification": {
             "ok": verification["ok"],
             "missing": verification["missing"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from davtui.engine.sync.ledger import entry
 from davtui.engine.sync.outcomes import GRAVITY, Finding
 from davtui.store.models import LedgerEntry, Run, database
 from davtui.store.rows import tuples
@@ -38,23 +39,13 @@ class Entry:
     standing: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        """The entry as the JSON report shows it (plus its run)."""
-        out: dict[str, Any] = {
-            "run": self.run_id,
-            "uid": self.uid,
-            "href": self.href,
-            "collection": self.collection,
-            "kind": self.kind,
-            "summary": self.summary,
-            "outcome": self.outcome,
-            "reason": self.reason,
-            "details": self.details,
-        }
-        if self.kept:
-            out["kept"] = self.kept
-        if self.standing:
-            out["standing"] = True
-        return out
+        """The entry as the JSON report shows it (`sync.ledger.entry`), plus its run."""
+        shown = entry(
+            Finding(self.outcome), self.collection, self.href, self.uid, self.kind,
+            self.summary, self.reason, self.details,
+            kept=self.kept or None, standing=True if self.standing else None,
+        )  # fmt: skip
+        return {"run": self.run_id, **shown}
 
 
 def store(run_id: int, ledger: list[dict[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from davtui.engine.events import Finished, Listener, Message, Phase, ignore
 from davtui.engine.jobs import ledger, lifecycle
 from davtui.engine.jobs.recorder import Recorder
 from davtui.engine.jobs.state import JobState
+from davtui.engine.run_stats import stats_json
 from davtui.engine.schema import url_kind
 from davtui.engine.storages.contract import AccountSpec, ReadOnly, WritableStorage
 from davtui.engine.sync.gate import Gate
@@ -200,7 +201,7 @@ def run_job(
         Run.update(
             status=finished.status,
             finished_at=utcnow(),
-            stats=finished.stats,
+            stats=stats_json(finished.stats),
             verification=finished.verification,
             error=finished.error,
         ).where(Run.id == run.id).execute()

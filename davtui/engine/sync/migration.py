@@ -128,11 +128,9 @@ class Migration:
         except EngineError as exc:
             status, error, code = "failed", str(exc), exc.exit_code
             self.listener(Message("error", str(exc)))
-        stats = tally.stats.as_dict()
-        stats["ledger"] = tally.ledger.counts()
         finished = Finished(
             status=status,
-            stats=stats,
+            stats=tally.stats.snapshot(tally.ledger.counts()),
             verification=self.verification.as_dict() if self.verification else None,
             errors=tally.errors,
             error=error,

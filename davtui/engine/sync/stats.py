@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping
 
+from davtui.engine.run_stats import ITEM_ROWS, CollectionCounts, ItemCounts, RunStats
 from davtui.engine.sync.outcomes import Outcome
 
 ITEM_KINDS = {
@@ -30,7 +31,7 @@ def bucket(kind: str | None) -> str:
 
 
 class Stats:
-    """Counters for the run report; `as_dict()` is the JSON shape of DESIGN.md section 5."""
+    """Counters for the run report; `snapshot()` is what `Finished.stats` carries."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -68,17 +69,29 @@ class Stats:
         with self._lock:
             return sum(c["failed"] for c in self._items.values())
 
-    def as_dict(self) -> dict[str, Any]:
+    def snapshot(self, ledger: Mapping[str, int]) -> RunStats:
+        """The counts so far as the run's frozen statistics, with the ledger's `ledger`."""
         with self._lock:
-            out: dict[str, Any] = {
-                key: {o: counts[o] for o in COLLECTION_OUTCOMES}
-                for key, counts in self._collections.items()
-            }
-            for key in ("events", "tasks", "journals", "contacts", "other"):
-                counts = self._items.get(key, Counter())
-                out[key] = {o: counts[o] for o in ITEM_OUTCOMES}
-            out["fixups"] = dict(sorted(self.fixups.items()))
-            out["deleted"] = self.deleted
-            out["conflicts"] = self.conflicts
-            out["bytes"] = self.bytes
-            return out
+            items = {key: _items(self._items.get(key, Counter())) for key in ITEM_ROWS}
+            return RunStats(
+                calendars=_collections(self._collections["calendars"]),
+                addressbooks=_collections(self._collections["addressbooks"]),
+                events=items["events"],
+                tasks=items["tasks"],
+                journals=items["journals"],
+                contacts=items["contacts"],
+                other=items["other"],
+                fixups=dict(sorted(self.fixups.items())),
+                deleted=self.deleted,
+                conflicts=self.conflicts,
+                bytes=self.bytes,
+                ledger=dict(ledger),
+            )
+
+
+def _items(counts: Counter[str]) -> ItemCounts:
+    return ItemCounts(**{o: counts[o] for o in ITEM_OUTCOMES})
+
+
+def _collections(counts: Counter[str]) -> CollectionCounts:
+    return CollectionCounts(**{o: counts[o] for o in COLLECTION_OUTCOMES})

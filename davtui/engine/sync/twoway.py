@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
 
 from davtui.engine.errors import (
     AuthFailed,
@@ -28,6 +27,7 @@ from davtui.engine.errors import (
     Unreachable,
 )
 from davtui.engine.events import CollectionCreated, Finished, ItemDone, Listener, Phase, ignore
+from davtui.engine.run_stats import DirectionCounts
 from davtui.engine.storages.contract import Collection, WritableStorage
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.ledger import entry
@@ -91,10 +91,13 @@ class TwoWay:
             status, error, code = "cancelled", None, CANCELLED
         except EngineError as exc:
             status, error, code = "failed", str(exc), exc.exit_code
-        stats: dict[str, Any] = self.tally.stats.as_dict()
-        stats["ledger"] = self.tally.ledger.counts()
-        for way, counts in self.directions.items():  # what went which way
-            stats[way] = {o: counts[o] for o in ("created", "updated", "deleted")}
+        way = {w: DirectionCounts(**{o: c[o] for o in ("created", "updated", "deleted")})
+               for w, c in self.directions.items()}  # fmt: skip
+        stats = replace(
+            self.tally.stats.snapshot(self.tally.ledger.counts()),
+            to_destination=way["to_destination"],
+            to_source=way["to_source"],
+        )
         finished = Finished(
             status=status, stats=stats, errors=self.tally.errors, error=error,
             warnings=self.tally.warnings, exit_code=code, dry_run=self.options.dry_run,
