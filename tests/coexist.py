@@ -372,10 +372,14 @@ def _kept_both(
 
 @lru_cache(maxsize=16384)
 def gist(data: bytes) -> str:
-    """What a person would recognise an item by: its SUMMARY or FN, SEQUENCE, REV, DTSTART."""
-    shown = [
+    """What a person would recognise an item by: its SUMMARY or FN, SEQUENCE, REV, DTSTART
+    (of the items themselves, not of a VTIMEZONE's rules), whatever their order."""
+    shown = sorted(
         line.text.strip()
-        for line in parsed(data).lines
-        if line.name in ("SUMMARY", "FN", "SEQUENCE", "REV", "DTSTART") and ":1970" not in line.text
-    ]
-    return "[" + "; ".join(shown[:4]) + "]"
+        for top in parsed(data).components
+        for component in top.walk()
+        if component.name in ("VEVENT", "VTODO", "VJOURNAL", "VCARD")
+        for line in component.props
+        if line.name in ("SUMMARY", "FN", "SEQUENCE", "REV", "DTSTART")
+    )
+    return "[" + "; ".join(shown) + "]"

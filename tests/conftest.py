@@ -41,19 +41,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("corpus"))
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """`-n auto`: two workers per core. Part of the suite's time is waiting (for servers'
-    answers, a proxy's added latency, retry back-off, subprocesses and servers starting):
-    a second worker per core computes meanwhile. PYTEST_XDIST_AUTO_NUM_WORKERS overrides it."""
-    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
-        return None  # xdist's own hook reads it
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return 2 * cores
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("corpus") and not HAVE_CORPUS:
         pytest.skip(NO_CORPUS)
