@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from davtui.engine.account_url import url_kind
 from davtui.engine.connect import ConfigError
-from davtui.engine.schema import url_kind
 from tests.contract import sample_event
 from tests.hostile import Answer, hostile
 

@@ -9,15 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from davtui.cli.passwords import PasswordSourceError, from_command, from_env
+from davtui.engine.account_url import shown
 from davtui.engine.connect import ConfigError
-from davtui.engine.schema import (
-    CONFIG_JOB,
-    CONFIG_SIDE,
-    check_account,
-    check_job,
-    shown,
-    unknown_key,
-)
+from davtui.engine.schema import CONFIG_JOB, CONFIG_SIDE, check_account, check_job, unknown_key
 from davtui.engine.storages.contract import AccountSpec
 
 SECTIONS = ("source", "destination", "job")

@@ -7,20 +7,18 @@ the value of a secret). A small hand-written table rather than pydantic or jsons
 twenty flat keys, and the part a library would own (the wording of each refusal, the nearest
 known key, keeping secrets out of messages) is exactly what we need to control.
 
-The URL rule lives here too, as the engine applies it again before connecting (an account
-stored before the rule existed is refused, not spoken to).
+The account URL rule is `davtui.engine.account_url`'s (the engine applies it again before
+connecting).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+from davtui.engine.account_url import shown, url_kind
 from davtui.engine.connect import ConfigError
 from davtui.engine.dav.presets import PRESETS
 
@@ -35,7 +33,6 @@ CONFLICTS = ("skip", "source-wins", "newer", "destination-wins", "keep-both", "a
 CREATE_COLLECTIONS = ("both", "none")
 # The TUI stores "carbonio" (Zimbra's paths) and "other" (no preset) besides the engine's names.
 PRESET_NAMES = (*PRESETS, "carbonio", "other")
-DAV_SCHEMES = ("http", "https")
 PASSWORD_KEYS = ("password", "password_env", "password_command")
 
 
@@ -216,25 +213,6 @@ CONFIG_JOB = (
 )  # fmt: skip
 
 
-def shown(value: Any) -> str:
-    """A value for a message, short: text quoted ('no', userinfo of a URL masked), anything
-    else as TOML/JSON spell it (true, 5, ["alice"])."""
-    if isinstance(value, str):
-        out = repr(_masked(value))
-    else:
-        out = json.dumps(value, ensure_ascii=False, default=str)
-    return out if len(out) <= 80 else out[:77] + "..."
-
-
-def _masked(url: str) -> str:
-    """`url` without what stands before an `@` in its host part (a user and password)."""
-    if url.lower().startswith("mailto:"):
-        return url
-    if "://" in url:
-        return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1***@", url)
-    return re.sub(r"^[^/@]*:[^/@]*@", "***@", url)
-
-
 def unknown_key(name: str, known: Iterable[str], where: str, noun: str = "key") -> ConfigError:
     """'Unknown key' naming the nearest known one, so a typo is found at once."""
     import difflib  # only for a typo: 0.2 MB that a valid configuration never needs
@@ -322,85 +300,3 @@ def edited_conflict(mode: str, given: str | None, stored: str, where: str) -> st
 
 
 # --- The URL rule --------------------------------------------------------------------------
-
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(?!\d)")  # "host:8443" is a port
-_HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)*\.?$")
-_LOCAL = ("/", "~/", "./", "../")
-_FILE_SUFFIXES = (".ics", ".vcf", ".vcard")
-NEITHER = "is neither an http(s) URL nor a local path (start a folder with / or ./)"
-
-
-def url_kind(url: str, kind: str | None, where: str = "the account") -> str:
-    """The account kind `url` is, or ConfigError. The rule:
-
-    - `http://` and `https://` URLs with a host are DAV servers; any other scheme (`ftp:`,
-      `file:`, a typo like `htps:`) is refused, and so is a user name or password in the URL
-      (it would be stored and logged: use username and password_env/password_command).
-    - Without a scheme, a path is a local folder only when it is one: `/...`, `~/...`, `./...`,
-      `../...` (or any path when kind is explicitly vdir or file).
-    - `alice@example.org` (an e-mail address) and a bare host name with a dot or a port
-      (`dav.example.org`, `localhost:5232`) are DAV servers found by RFC 6764 discovery;
-      a single word is a host only with kind = dav.
-    - Anything else with a `/` (`https//host/x`, `host/dav/`) is refused rather than guessed.
-    """
-    label = f"{where} url {shown(url)}"
-    if any(c.isspace() or not c.isprintable() for c in url):
-        raise ConfigError(f"{label} contains a space or a control character.")
-    scheme = _SCHEME.match(url) if "://" in url or "@" not in url else None
-    if kind in ("vdir", "file"):
-        if scheme and "://" in url:
-            raise ConfigError(f"{label} is a URL, but a {kind} account needs a local path.")
-        return kind
-    if scheme:
-        return _dav_url(url, scheme.group(1).lower(), label)
-    if url.startswith(_LOCAL) or url in ("/", ".", "..", "~"):
-        if kind == "dav":
-            raise ConfigError(f"{label} is a local path, but kind is dav (vdir is a folder).")
-        return "vdir"
-    if "/" in url or "\\" in url:
-        raise ConfigError(f"{label} {NEITHER}.")
-    if "@" in url:
-        local, _, domain = url.rpartition("@")
-        if local.lower().startswith("mailto:"):
-            raise ConfigError(f"{label} {NEITHER}: write the e-mail address without mailto:.")
-        if ":" in local:
-            raise ConfigError(f"{label} holds a password: {_USERINFO}.")
-        if local and _host(domain, single_word=kind == "dav"):
-            return "dav"
-        raise ConfigError(f"{label} is not an e-mail address (alice@example.org).")
-    if _host(url, single_word=kind == "dav") and not url.lower().endswith(_FILE_SUFFIXES):
-        return "dav"
-    raise ConfigError(f"{label} {NEITHER}.")
-
-
-_USERINFO = (
-    "put the login in username and the password in password_env or password_command "
-    "(--password-env/--password-command), never in the URL"
-)
-
-
-def _dav_url(url: str, scheme: str, label: str) -> str:
-    if scheme not in DAV_SCHEMES:
-        path = urlsplit(url).path or "/"
-        hint = f" (write a local folder as a path: {path})" if scheme == "file" else ""
-        raise ConfigError(
-            f"{label} uses {scheme}: but only http:// and https:// reach a DAV server{hint}."
-        )
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        raise ConfigError(f"{label} holds a user name or password: {_USERINFO}.")
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ConfigError(f"{label} has an invalid port.") from None
-    if not url.startswith(f"{parts.scheme}://") or not parts.hostname:
-        raise ConfigError(f"{label} has no host name (https://dav.example.org/).")
-    return "dav"
-
-
-def _host(text: str, single_word: bool) -> bool:
-    """A host name, optionally with a port; a single word only when `single_word`."""
-    host, colon, port = text.rpartition(":") if ":" in text else (text, "", "")
-    if colon and not (port.isdigit() and 0 < int(port) < 65536):
-        return False
-    return bool(_HOST.match(host)) and ("." in host.strip(".") or bool(colon) or single_word)

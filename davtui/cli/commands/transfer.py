@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from davtui import exitcodes
+from davtui.engine.account_url import shown
 from davtui.engine.connect import ConfigError
-from davtui.engine.schema import check_account, check_job, shown
+from davtui.engine.schema import check_account, check_job
 
 FORMAT = "davtui-export"
 VERSION = 1

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SqliteDatabase
 
+from davtui.engine.account_url import url_kind
 from davtui.engine.errors import EngineError
 from davtui.engine.events import Finished, Listener, Message, Phase, ignore
 from davtui.engine.jobs import ledger, lifecycle
 from davtui.engine.jobs.recorder import Recorder
 from davtui.engine.jobs.state import JobState
 from davtui.engine.run_stats import stats_json
-from davtui.engine.schema import url_kind
 from davtui.engine.storages.contract import AccountSpec, ReadOnly, WritableStorage
 from davtui.engine.sync.gate import Gate
 from davtui.engine.sync.leftovers import Leftovers, run_folder
