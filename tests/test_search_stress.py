@@ -14,10 +14,10 @@ import threading
 import time
 from pathlib import Path
 
-from davtui.engine.events import ItemDone
 from davtui.engine.jobs.recorder import Recorder
-from davtui.store.models import Account, Job, LogEntry, Run, database
+from davtui.store.models import LogEntry, database
 from davtui.store.search import catch_up, indexed_upto, matching
+from tests.log_load import item, search, setup, write_logs
 
 HOLDER = """
 import sqlite3, sys, time
@@ -29,27 +29,6 @@ print("holding", flush=True)
 time.sleep(float(sys.argv[2]))
 con.execute("COMMIT")
 """
-
-
-def setup(path: Path, jobs: int) -> list[tuple[int, int]]:
-    from davtui.store import close_database, open_database
-
-    open_database(str(path))
-    one = Account.create(name="a", url="https://a.example.org/")
-    two = Account.create(name="b", url="https://b.example.org/")
-    made = []
-    for n in range(jobs):
-        job = Job.create(name=f"j{n}", source=one, destination=two)
-        made.append((job.id, Run.create(job=job).id))
-    close_database()
-    return made
-
-
-def item(job_id: int, n: int) -> ItemDone:
-    return ItemDone(
-        collection="/cal/", href=f"/cal/{n}.ics", uid=f"uid-{job_id}-{n}@example.org",
-        summary=f"Meeting {n}", kind="event", outcome="created",
-    )  # fmt: skip
 
 
 def test_a_new_connection_writes_its_log_while_another_process_holds_the_lock(
@@ -90,68 +69,6 @@ def test_a_new_connection_writes_its_log_while_another_process_holds_the_lock(
         close_database()
 
 
-def write_logs(
-    path: str, job_id: int, run_id: int, seconds: float, out: multiprocessing.Queue
-) -> None:
-    """A process like a run: log rows through the Recorder, item states beside them."""
-    from davtui.engine.jobs.state import JobState
-    from davtui.engine.sync.records import ItemRecord
-    from davtui.store import open_database
-
-    open_database(path)  # once, before the threads, as the app does (each thread connects)
-    errors: list[str] = []
-    written = [0]
-
-    def logs() -> None:
-        recorder = Recorder(job_id, run_id)
-        end, n = time.monotonic() + seconds, 0
-        while time.monotonic() < end:
-            n += 1
-            try:
-                recorder(item(job_id, n))
-                if n % 50 == 0:
-                    recorder.flush()
-                written[0] += 1
-            except Exception as exc:
-                errors.append(f"log: {exc}")
-        recorder.flush()
-
-    def states() -> None:
-        state = JobState(job_id)
-        end, n = time.monotonic() + seconds, 0
-        while time.monotonic() < end:
-            n += 1
-            try:
-                state.record(ItemRecord("/cal/", f"/cal/{n}.ics", "created", uid=f"u{n}"))
-            except Exception as exc:
-                errors.append(f"state: {exc}")
-
-    threads = [threading.Thread(target=logs), threading.Thread(target=states)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    out.put((written[0], errors))
-
-
-def search(path: str, seconds: float, out: multiprocessing.Queue) -> None:
-    """A process like the Logs screen: catch the index up, then read a page of matches."""
-    from davtui.store import open_database
-
-    open_database(path)
-    errors: list[str] = []
-    end, searches = time.monotonic() + seconds, 0
-    while time.monotonic() < end:
-        try:
-            catch_up(0.2)
-            query = LogEntry.select(LogEntry.id).where(matching("uid-1-7"))
-            list(query.order_by(LogEntry.id.desc()).limit(200).tuples())
-            searches += 1
-        except Exception as exc:
-            errors.append(f"search: {exc}")
-    out.put((searches, errors))
-
-
 def test_writers_and_searchers_at_once_never_see_a_locked_database(home: Path) -> None:
     from davtui.store import close_database, open_database
 
@@ -169,8 +86,8 @@ def test_writers_and_searchers_at_once_never_see_a_locked_database(home: Path) -
     results = [out.get(timeout=120) for _ in processes]
     for process in processes:
         process.join(60)
-    assert [error for _count, errors in results for error in errors] == []
-    assert all(count > 0 for count, _errors in results)
+    assert [error for _what, _count, errors in results for error in errors] == []
+    assert all(count > 0 for _what, count, _errors in results)
     open_database(str(path))
     try:
         catch_up(budget=None)
