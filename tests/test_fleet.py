@@ -88,14 +88,14 @@ def test_status_text_fits_80_columns(tmp_path: Path) -> None:
     text = done.stdout.splitlines()
     assert all(len(line) <= 80 for line in text), text
     assert text[0] == "Mailboxes  9 jobs: 1 done, 1 with errors, 1 failed"
-    assert "150 done of about 1267" in done.stdout
+    assert "150 done of about 1,267" in done.stdout
     assert "25.0 items/s; everything queued done in 45s" in done.stdout
 
 
 def test_status_on_an_empty_database_says_nothing_runs(tmp_path: Path) -> None:
     done = status(tmp_path / "davtui.db")
     assert done.returncode == 0, done.stderr
-    assert "no job is copying; everything queued done in unknown" in done.stdout
+    assert "Pace       nothing running or queued" in done.stdout
 
 
 def test_pace_is_the_rate_of_the_last_half_minute_and_writes_every_few_seconds() -> None:

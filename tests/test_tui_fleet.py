@@ -201,5 +201,5 @@ async def test_the_fleet_overview_shows_the_summary(app: DavtuiApp) -> None:
         assert isinstance(app.screen, FleetScreen)
         text = str(app.screen.query_one("#fleet-summary").render())
         done = sum(STATUSES[n % 4] == "completed" for n in range(JOBS))
-        assert f"Mailboxes  {JOBS}: {done} done" in text
+        assert f"Mailboxes  {JOBS:,} jobs: {done:,} done" in text
         assert "Pace" in text and "Items" in text

@@ -6,7 +6,6 @@ import argparse
 import json
 
 from davtui import exitcodes
-from davtui.durations import duration
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,24 +28,8 @@ def _status(ctx) -> int:
 
 
 def lines(fleet) -> list[str]:
-    """The summary as text within 80 columns."""
-    shown = (fleet.done, fleet.with_errors, fleet.failed, fleet.running, fleet.paused)
-    other = fleet.jobs - sum(shown) - fleet.queued
-    out = [
-        f"Mailboxes  {fleet.jobs} jobs: {fleet.done} done, {fleet.with_errors} with errors, "
-        f"{fleet.failed} failed",
-        f"           {fleet.running} running, {fleet.paused} paused, {fleet.queued} queued, "
-        f"{other} not queued",
-    ]
-    if fleet.items_total is None:
-        items = f"{fleet.items_done} done of an unknown total (a run is still planning)"
-    else:
-        about = "about " if fleet.items_estimated else ""
-        items = f"{fleet.items_done} done of {about}{fleet.items_total}"
-    out.append(f"Items      {items} (running and queued jobs)")
-    rate = "no job is copying" if fleet.rate is None else f"{fleet.rate:.1f} items/s"
-    eta = duration(fleet.eta, "unknown") if fleet.rate else "unknown"
-    out.append(f"Pace       {rate}; everything queued done in {eta}")
+    """The summary, then the jobs with the most failures and the slowest servers."""
+    out = fleet.lines()
     if fleet.most_failed:
         out.append("Most failed items (last run):")
         for job in fleet.most_failed:

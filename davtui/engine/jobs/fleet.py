@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from peewee import JOIN, ModelSelect, fn
 
+from davtui.durations import duration
 from davtui.engine.jobs.lifecycle import HELD, RUNNABLE, JobStatus
 from davtui.store.models import Account, Job, Run
 from davtui.store.rows import one_tuple, tuples
@@ -86,6 +87,35 @@ class Fleet:
     @property
     def failed(self) -> int:
         return self.count(S.FAILED)
+
+    def pace(self) -> str:
+        """The rate and when everything queued is done, or why neither is known."""
+        if not (self.running or self.queued):
+            return "nothing running or queued"
+        if not self.rate:
+            return "no job is copying yet; the end is not known"
+        end = duration(self.eta, "not known yet")
+        return f"{self.rate:,.1f} items/s; everything queued done in {end}"
+
+    def lines(self) -> list[str]:
+        """The summary in words within 80 columns, numbers first (they are never cut), as
+        `davtui status` prints it and the Fleet screen shows it."""
+        counted = self.done + self.with_errors + self.failed + self.running + self.paused
+        other = self.jobs - counted - self.queued
+        if self.items_total is None:
+            items = f"{self.items_done:,} done of a total not known yet (a run is planning)"
+        else:
+            about = "about " if self.items_estimated else ""
+            items = f"{self.items_done:,} done of {about}{self.items_total:,} (running, queued)"
+        jobs = "1 job" if self.jobs == 1 else f"{self.jobs:,} jobs"
+        return [
+            f"Mailboxes  {jobs}: {self.done:,} done, "
+            f"{self.with_errors:,} with errors, {self.failed:,} failed",
+            f"           {self.running:,} running, {self.paused:,} paused, "
+            f"{self.queued:,} queued, {other:,} not queued",
+            f"Items      {items}",
+            f"Pace       {self.pace()}",
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         found = asdict(self)

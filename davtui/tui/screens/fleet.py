@@ -17,8 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from davtui.durations import duration
-from davtui.engine.jobs.fleet import Fleet, summary
+from davtui.engine.jobs.fleet import summary
 from davtui.tui.messages import JobsChanged, JobStateChanged
 from davtui.tui.widgets.keys_footer import KeysFooter
 
@@ -26,27 +25,6 @@ if TYPE_CHECKING:
     from davtui.tui.app import DavtuiApp
 
 REFRESH_SECONDS = 2.0
-
-
-def fleet_lines(fleet: Fleet) -> list[str]:
-    """The summary as a few lines within 80 columns (numbers first: they are never cut)."""
-    counted = fleet.done + fleet.with_errors + fleet.failed + fleet.running + fleet.paused
-    other = fleet.jobs - counted - fleet.queued
-    if fleet.items_total is None:
-        items = f"{fleet.items_done:,} done, total not known yet"
-    else:
-        about = "about " if fleet.items_estimated else ""
-        items = f"{fleet.items_done:,} done of {about}{fleet.items_total:,}"
-    rate = "no job is copying" if fleet.rate is None else f"{fleet.rate:,.1f} items/s"
-    eta = duration(fleet.eta) if fleet.rate and fleet.eta is not None else "unknown"
-    return [
-        f"Mailboxes  {fleet.jobs:,}: {fleet.done:,} done, {fleet.with_errors:,} with errors, "
-        f"{fleet.failed:,} failed",
-        f"           {fleet.running:,} running, {fleet.paused:,} paused, "
-        f"{fleet.queued:,} queued, {other:,} not queued",
-        f"Items      {items} (running and queued jobs)",
-        f"Pace       {rate}; all queued done in {eta}",
-    ]
 
 
 class FleetScreen(Screen[None]):
@@ -85,7 +63,7 @@ class FleetScreen(Screen[None]):
         if not self.is_current:
             return  # not on display: reread when shown
         fleet = summary()
-        self.query_one("#fleet-summary", Static).update("\n".join(fleet_lines(fleet)))
+        self.query_one("#fleet-summary", Static).update("\n".join(fleet.lines()))
         failed = self.query_one("#fleet-failed", DataTable)
         failed.clear()
         for job in fleet.most_failed:
