@@ -65,7 +65,12 @@ class Side:
     #: {file name: data}), as bench/data.py does: hundreds of PUTs cost a server many
     #: seconds (Xandikos commits each to git), files none. None: the seed is PUT.
     store: Callable[[str, str, dict[str, bytes]], None] | None = None
-    #: href -> (etag, data) of what was read last: a check fetches only what changed
+    #: href -> (etag, data) of what was read last: a check fetches only what changed. An
+    #: ETag names a version of one resource only while it lives: SOGo numbers versions per
+    #: resource ("gcs00000000" for every new one), so an item deleted and re-created at its
+    #: href (the harness deletes, the pass re-creates the change that wins) comes back with
+    #: the very ETag it had. What the harness writes or deletes is therefore forgotten here,
+    #: and so is whatever a listing no longer names.
     seen: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def locate(self) -> list[str]:
@@ -81,6 +86,8 @@ class Side:
         """(href, etag, data) of every item of a collection: one listing, batched multigets."""
         href, kind = self.hrefs[logical], COLLECTIONS[logical][0]
         etags = self.dav.listing(href)
+        for gone in [h for h in self.seen if h.startswith(href) and h not in etags]:
+            del self.seen[gone]
         hrefs = sorted(h for h, etag in etags.items() if self.seen.get(h, ("",))[0] != etag)
         for start in range(0, len(hrefs), 200):
             for got, data in self.dav.multiget(href, kind, hrefs[start : start + 200]):
@@ -96,12 +103,14 @@ class Side:
         else:
             href = self.hrefs[logical] + (name or f"{uid}.{EXTENSION[kind]}")
             headers = {"If_None_Match": "*"}
+        self.seen.pop(href, None)
         response = self.dav.request("PUT", href, data, Content_Type=TYPES[kind], **headers)
         if response.status_code not in (200, 201, 204):
             raise AssertionError(f"{self.name}: PUT {href}: {response.status_code}")
 
     def delete(self, logical: str, uid: str) -> None:
         href, etag = self.index[logical][uid]
+        self.seen.pop(href, None)
         response = self.dav.request("DELETE", href, If_Match=etag)
         if response.status_code not in (200, 204):
             raise AssertionError(f"{self.name}: DELETE {href}: {response.status_code}")

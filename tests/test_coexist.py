@@ -142,11 +142,6 @@ def test_conflict_policies(pair, home: Path, policy: str) -> None:
 
 
 @pytest.mark.sogo
-@pytest.mark.xfail(
-    strict=False,
-    reason="open (issue 23): with SOGo an item updated on Radicale and deleted in SOGo in the "
-    "same round is found in SOGo afterwards with its old version, not the update",
-)
 def test_sogo_rewrites_cause_no_writes(fresh_radicale: Server, sogo: Sogo, tmp_path: Path, home):
     """Radicale <-> the lab's SOGo: after each pass, a second pass writes nothing on either
     side (SOGo's RSVP=TRUE and vCard 3.0 rewrites are its own, not a person's edit)."""
