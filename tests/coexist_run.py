@@ -81,9 +81,11 @@ class Wire:
 
 
 class Runner:
-    """`davtui migrate CONFIG --json` with mode sync between `a` (source) and `b`."""
+    """`davtui migrate CONFIG --json` between `a` (source) and `b`: mode sync, or `mode`."""
 
-    def __init__(self, workdir: Path, a: Account, b: Account, policy: str) -> None:
+    def __init__(
+        self, workdir: Path, a: Account, b: Account, policy: str, mode: str = "sync"
+    ) -> None:
         self.workdir = workdir
         self.wire = Wire()
         self.proxies = {
@@ -97,7 +99,7 @@ class Runner:
             url = self.proxies[name].url.rstrip("/") + (urlsplit(account.url).path or "/")
             lines += [f"[{section}]", f'url = "{url}"', f'username = "{account.user}"']
             lines.append(f'password_env = "COEXIST_{name.upper()}"')
-        lines += ["[job]", 'name = "coexist"', 'mode = "sync"', f'conflict = "{policy}"']
+        lines += ["[job]", 'name = "coexist"', f'mode = "{mode}"', f'conflict = "{policy}"']
         self.config.write_text("\n".join(lines) + "\n")
         self.last_run = 0
 

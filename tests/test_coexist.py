@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from bench.dav import Dav
-from tests.coexist import Side, Workload, check, gist, meaning
+from tests.coexist import Side, Workload, check, gist, meaning, uid_of
 from tests.coexist_run import Account, Pass, Runner
 from tests.servers import Server
 from tests.sogo import Sogo
@@ -167,3 +167,42 @@ def test_sogo_rewrites_cause_no_writes(fresh_radicale: Server, sogo: Sogo, tmp_p
                 assert again.writes == {}, (number, again.writes, again.report["ledger"][:5])
         finally:
             runner.close()
+
+
+@pytest.mark.parametrize("logical", ["book", "work"])
+@pytest.mark.parametrize("same", [True, False], ids=["same", "edited"])
+@pytest.mark.parametrize("own", [True, False], ids=["own-name", "uid-name"])
+def test_mirror_meets_a_uid_created_on_both_sides(
+    pair, home: Path, logical: str, same: bool, own: bool
+) -> None:
+    """A one-way mirror, after a person created an item of one UID on both sides, in the
+    destination at a name of its own or at the one davtui would give it: the destination
+    holds that UID once, then and on the next pass. The same content is adopted; another is
+    a conflict (policy skip), listed on every pass and never overwritten. Before, Xandikos
+    got the contact twice and refused the event with 412 (own name), and the second pass
+    overwrote the destination's version (either name)."""
+    a, b, a_account, b_account, workdir = pair
+    workload = Workload(a, b, SEED, 4)
+    workload.create_collections()
+    runner = Runner(workdir, a_account, b_account, "skip", mode="mirror")
+    try:
+        completed(runner.run(), "first pass")
+        uid = f"cx-twice-{logical}@coexist.example.org"
+        data = workload.new_item(logical, uid)
+        a.put(logical, uid, data)
+        name = ("x0b1." if own else f"{uid}.") + ("vcf" if logical == "book" else "ics")
+        theirs = data if same else workload.edit(logical, data, "b")
+        b.put(logical, uid, theirs, name)
+        for number in (1, 2):
+            done = runner.run()
+            assert done.report is not None, done.stderr[-2000:]
+            found = [(h, d) for h, _, d in b.read(logical) if uid_of(d) == uid]
+            assert [h.rsplit("/", 1)[-1] for h, _ in found] == [name], (number, found)
+            assert gist(found[0][1]) == gist(theirs), number
+            outcomes = {e["uid"]: e["outcome"] for e in done.report["ledger"]}
+            if same:
+                assert (done.code, outcomes) == (0, {}), (number, done.report["ledger"])
+            else:
+                assert (done.code, outcomes) == (1, {uid: "conflict"}), done.report["ledger"]
+    finally:
+        runner.close()
