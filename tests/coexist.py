@@ -161,7 +161,12 @@ class Workload:
         self.made += 1
         kind, n = COLLECTIONS[logical][0], self.made
         if logical == "book":
-            return item_file(kind, contact(self.rnd, n, uid))
+            card = contact(self.rnd, n, uid)
+            if n % 3 == 1 and n % 5:  # a third as vCard 4.0 (those without a 3.0 PHOTO)
+                card = card.replace("VERSION:3.0", "VERSION:4.0").replace(
+                    "TYPE=INTERNET", "TYPE=home"
+                )
+            return item_file(kind, card)
         text = task(self.rnd, n, uid) if logical == "tasks" else event(self.rnd, n, uid, False)
         return item_file(kind, text)
 
@@ -392,3 +397,25 @@ def gist(data: bytes) -> str:
         if line.name in ("SUMMARY", "FN", "SEQUENCE", "REV", "DTSTART")
     )
     return "[" + "; ".join(shown) + "]"
+
+
+def shapes(data: bytes) -> set[str]:
+    """What kind of item `data` is, in the words of the SOGo proof: event, recurring,
+    override, attendees (SOGo adds RSVP), alarm, task, vcard3 or vcard4."""
+    found: set[str] = set()
+    for top in parsed(data).components:
+        if top.name == "VCARD":
+            version = next((line.text for line in top.props if line.name == "VERSION"), "")
+            found.add("vcard4" if "4.0" in version else "vcard3")
+            continue
+        for component in top.walk():
+            names = {line.name for line in component.props}
+            if component.name == "VTODO":
+                found.add("task")
+            elif component.name == "VALARM":
+                found.add("alarm")
+            elif component.name == "VEVENT":
+                found.add("override" if "RECURRENCE-ID" in names else "event")
+                found |= {"recurring"} if "RRULE" in names else set()
+                found |= {"attendees"} if "ATTENDEE" in names else set()
+    return found

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import random
 import subprocess
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bench.dav import Dav
-from tests.coexist import Side, Workload, check, gist, meaning, uid_of
+from tests.coexist import Side, Workload, check, gist, meaning, shapes, uid_of
 from tests.coexist_run import Account, Pass, Runner
 from tests.servers import Server
 from tests.sogo import Sogo
@@ -143,14 +144,16 @@ def test_conflict_policies(pair, home: Path, policy: str) -> None:
 
 @pytest.mark.sogo
 def test_sogo_rewrites_cause_no_writes(fresh_radicale: Server, sogo: Sogo, tmp_path: Path, home):
-    """Radicale <-> the lab's SOGo: after each pass, a second pass writes nothing on either
-    side (SOGo's RSVP=TRUE and vCard 3.0 rewrites are its own, not a person's edit)."""
+    """Radicale <-> the lab's SOGo: after each pass, a second pass reads and writes no item
+    on either side (SOGo's RSVP=TRUE and vCard 3.0 rewrites are its own, not a person's
+    edit), for every kind of item the workload writes; the counts are printed (`-s`)."""
     a, a_account = radicale_side(fresh_radicale)
     base = sogo.url.split("/SOGo/")[0] + "/"
     kinds = ("calendar", "addressbook")
     homes = {kind: sogo.home("alice", kind).removeprefix(base[:-1]) for kind in kinds}
     b = Side("b", Dav(base, "alice", sogo.users["alice"]), homes)
     b_account = Account(sogo.url, "alice", sogo.users["alice"])
+    covered: Counter[str] = Counter()
     with sogo.tidy("alice"):
         workload = Workload(a, b, SEED, 40, "newer")
         runner = Runner(tmp_path, a_account, b_account, "newer")
@@ -162,11 +165,39 @@ def test_sogo_rewrites_cause_no_writes(fresh_radicale: Server, sogo: Sogo, tmp_p
                     done = runner.run()
                     completed(done, f"round {number}")
                     converged(workload, done.ledger, f"round {number}", gist)
+                covered |= _rewritten(workload)
                 again = runner.run()
                 completed(again, f"round {number}, again")
+                asked = dict(sorted(again.asked.items()))
+                print(f"SOGo round {number}: the next pass asked {asked}, read items "
+                      f"{dict(again.reads)}, wrote {dict(again.writes)}")  # fmt: skip
                 assert again.writes == {}, (number, again.writes, again.report["ledger"][:5])
+                assert again.reads == {}, (number, again.reads, again.report["ledger"][:5])
         finally:
             runner.close()
+    print(f"SOGo holds, by kind (what was sent -> what SOGo made of it): {dict(covered)}")
+    wanted = {"event", "recurring", "override", "attendees: RSVP added", "alarm", "task",
+              "vcard3", "vcard4 -> 3.0"}  # fmt: skip
+    assert wanted <= set(covered), wanted - set(covered)
+
+
+def _rewritten(workload: Workload) -> Counter[str]:
+    """Per kind, the items SOGo ("b") holds as the last check read them; with what SOGo did
+    to them: the attendees it gave RSVP=TRUE, the vCards 4.0 it stores as 3.0."""
+    counted: Counter[str] = Counter()
+    held = {uid_of(data): data for _, data in workload.sides["b"].seen.values()}
+    for items in workload.model.values():
+        for uid, sent in items.items():
+            there = held.get(uid)
+            if there is None:
+                continue
+            for shape in shapes(sent):
+                if shape == "vcard4" and b"VERSION:3.0" in there:
+                    shape = "vcard4 -> 3.0"
+                if shape == "attendees" and there.count(b"RSVP=TRUE") > sent.count(b"RSVP=TRUE"):
+                    shape = "attendees: RSVP added"
+                counted[shape] += 1
+    return counted
 
 
 @pytest.mark.parametrize("logical", ["book", "work"])
