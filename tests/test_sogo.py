@@ -22,6 +22,7 @@ import pytest
 
 from davtui.engine import events
 from davtui.engine.dav.discovery import discover
+from davtui.engine.dav.properties import settled
 from davtui.engine.dav.storage import DavStorage
 from davtui.engine.errors import ItemError, PreconditionFailed
 from davtui.engine.items import fixups
@@ -168,6 +169,24 @@ def test_a_version_read_within_its_own_second_is_none(sogo: Sogo) -> None:
         settled = _personal(storage)
         assert settled.version == _token(sogo, calendar) and settled.version.isdigit()
         storage.close()
+
+
+@pytest.mark.parametrize(
+    ("token", "date", "kept"),
+    [
+        ("1796335254", "Thu, 03 Dec 2026 22:00:54 GMT", False),  # read in its own second
+        ("1796335254", "Thu, 03 Dec 2026 22:00:55 GMT", False),  # the answer may be late
+        ("1796335254", "Thu, 03 Dec 2026 22:00:56 GMT", True),
+        ("1796335254", None, False),  # no Date: when it was read is unknown
+        ("1796335254", "not a date", False),
+        ("-1", "Thu, 03 Dec 2026 22:00:54 GMT", True),  # SOGo's empty collection
+        ("http://radicale.org/ns/sync/ab12", None, True),  # not a second at all
+    ],
+)
+def test_settled_versions(token: str, date: str | None, kept: bool) -> None:
+    """`settled` on its own (no server needed): when a second-long token is a version."""
+    collection = Collection("/c/", CALENDAR, "c", ctag=token, sync_token=token)
+    assert (settled(collection, date).version == token) is kept
 
 
 # -- sogod without nginx ---------------------------------------------------------------------
