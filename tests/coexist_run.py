@@ -46,6 +46,8 @@ class Pass:
     reads: Counter[str] = field(default_factory=Counter)
     writes: Counter[str] = field(default_factory=Counter)
     ledger: set[str] = field(default_factory=set)
+    #: every request, as "side METHOD" -> count
+    asked: Counter[str] = field(default_factory=Counter)
 
 
 class Wire:
@@ -60,11 +62,13 @@ class Wire:
     def reset(self) -> None:
         self.reads: Counter[str] = Counter()
         self.writes: Counter[str] = Counter()
+        self.asked: Counter[str] = Counter()
         self.killed = False
 
     def hook(self, side: str) -> FaultHook:
         def fault(method: str, path: str, attempt: int, body: bytes) -> Fault | None:
             with self.lock:
+                self.asked[f"{side} {method}"] += 1
                 if method == "GET" or (method == "REPORT" and b"multiget" in body):
                     self.reads[side] += 1
                 if method not in WRITES:
@@ -81,9 +85,11 @@ class Wire:
 
 
 class Runner:
-    """`davtui migrate CONFIG --json` with mode sync between `a` (source) and `b`."""
+    """`davtui migrate CONFIG --json` between `a` (source) and `b`: mode sync, or `mode`."""
 
-    def __init__(self, workdir: Path, a: Account, b: Account, policy: str) -> None:
+    def __init__(
+        self, workdir: Path, a: Account, b: Account, policy: str, mode: str = "sync"
+    ) -> None:
         self.workdir = workdir
         self.wire = Wire()
         self.proxies = {
@@ -97,7 +103,7 @@ class Runner:
             url = self.proxies[name].url.rstrip("/") + (urlsplit(account.url).path or "/")
             lines += [f"[{section}]", f'url = "{url}"', f'username = "{account.user}"']
             lines.append(f'password_env = "COEXIST_{name.upper()}"')
-        lines += ["[job]", 'name = "coexist"', 'mode = "sync"', f'conflict = "{policy}"']
+        lines += ["[job]", 'name = "coexist"', f'mode = "{mode}"', f'conflict = "{policy}"']
         self.config.write_text("\n".join(lines) + "\n")
         self.last_run = 0
 
@@ -117,7 +123,7 @@ class Runner:
         killed = self.wire.killed
         report = None if killed or not out.strip() else json.loads(out)
         done = Pass(report, proc.returncode, err, killed, self.wire.reads.copy(),
-                    self.wire.writes.copy(), self.ledger())  # fmt: skip
+                    self.wire.writes.copy(), self.ledger(), self.wire.asked.copy())  # fmt: skip
         return done
 
     def ledger(self) -> set[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
 from davtui.engine.dav import davxml
@@ -46,6 +48,26 @@ def from_response(response: davxml.DavResponse, href: str) -> Collection | None:
         ctag=props.get(davxml.GETCTAG, "").strip() or None,
         sync_token=props.get(davxml.SYNC_TOKEN, "").strip() or None,
     )
+
+
+def settled(collection: Collection, answered: str | None) -> Collection:
+    """`collection` as read by an answer dated `answered` (its HTTP `Date`), where the sync
+    token and ctag are the second of the last change (SOGo): read within 2 s of that second,
+    they are no version yet (None, so the collection is listed next time).
+
+    SOGo 5.8 (measured): both are the epoch second of the collection's last write, and a
+    write later in that second leaves them as they are. A pass that stored the version it
+    read in that second took the collection for unchanged on the next pass and missed
+    what a person changed just after it (a deletion, found only once something else moved
+    the token). The margin covers an answer that took up to a second to go out."""
+    try:
+        now = parsedate_to_datetime(answered).timestamp() if answered else None
+    except (TypeError, ValueError):
+        now = None
+    marks = [v for v in (collection.sync_token, collection.ctag) if v and v.isdigit()]
+    if not marks or (now is not None and all(int(v) + 2 <= now for v in marks)):
+        return collection
+    return replace(collection, sync_token=None, ctag=None)
 
 
 def props_for(template: Collection, name: str) -> list[davxml.PropValue]:

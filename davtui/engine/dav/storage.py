@@ -23,7 +23,7 @@ from davtui.engine.dav import davxml
 from davtui.engine.dav import listing as davlisting
 from davtui.engine.dav.discovery import Discovery, discover
 from davtui.engine.dav.failures import ExistsAfterRetry, PreconditionAfterRetry
-from davtui.engine.dav.properties import from_response, not_kept, props_for, slugify
+from davtui.engine.dav.properties import from_response, not_kept, props_for, settled, slugify
 from davtui.engine.dav.transport import Transport
 from davtui.engine.items.scan import resource_name
 from davtui.engine.storages.contract import (
@@ -121,11 +121,14 @@ class DavStorage(WritableStorage):
         body: bytes,
         depth: str | None = None,
         tail: dict[str, str] | None = None,
+        answered: dict[str, str] | None = None,
     ) -> Iterator[davxml.DavResponse]:
         """The multistatus answer to `method` on `url`, response by response (`tail`: see
-        `davxml.iter_multistatus`)."""
+        `davxml.iter_multistatus`; `answered` gets the answer's `Date` header)."""
         headers = {"Content-Type": XML, **({"Depth": depth} if depth is not None else {})}
         with self.transport.request(method, url, body=body, headers=headers, stream=True) as r:
+            if answered is not None:
+                answered["date"] = r.headers.get("Date") or ""
             if r.status != 207 or "xml" not in r.content_type:
                 raise errors.BadResponse(
                     f"{self.transport.host} answered {method} {urlsplit(url).path} with "
@@ -167,20 +170,25 @@ class DavStorage(WritableStorage):
         homes = self._homes(kinds)
         # calendars and address books in two homes (SOGo, Xandikos): both asked at once
         with ThreadPoolExecutor(max(1, len(homes)), thread_name_prefix="davtui-homes") as pool:
-            listed = pool.map(lambda home: self._in_home(home, props, kinds), homes)
-            found = [collection for part in listed for collection in part]
+            listed = list(pool.map(lambda home: self._in_home(home, props, kinds), homes))
+            found = [collection for part, _ in listed for collection in part]
         self._learn_sync_tokens(found)
+        if not self.exact_sync_tokens:  # SOGo: a version read in its own second is none
+            found = [settled(c, date) for part, date in listed for c in part]
         return list({c.href: c for c in found}.values())  # Zimbra names some hrefs twice
 
     def _in_home(
         self, home: str, props: tuple[str, ...], kinds: tuple[str, ...]
-    ) -> list[Collection]:
+    ) -> tuple[list[Collection], str | None]:
+        """The collections in `home`, and the answer's `Date`."""
         body = davxml.propfind(props)
-        listed = (
+        answered: dict[str, str] = {}
+        listed = [
             from_response(r, self._href(home, r.href))
-            for r in self._stream("PROPFIND", home, body, depth="1")
-        )
-        return [c for c in listed if c is not None and c.kind in kinds]
+            for r in self._stream("PROPFIND", home, body, depth="1", answered=answered)
+        ]
+        found = [c for c in listed if c is not None and c.kind in kinds]
+        return found, answered.get("date")
 
     def _learn_sync_tokens(self, found: list[Collection]) -> None:
         """Whether every collection carries a sync token, for the next runs (stored with

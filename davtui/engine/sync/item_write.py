@@ -8,13 +8,14 @@ item whether to write at all and reports the outcome this module reaches.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from davtui.engine.errors import NotFound, PreconditionFailed
+from davtui.engine.errors import ItemError, NotFound, PreconditionFailed
 from davtui.engine.items.compare import content_hash
-from davtui.engine.items.scan import version_of
+from davtui.engine.items.scan import scan, version_of
 from davtui.engine.storages.contract import Collection, WritableStorage
 from davtui.engine.sync.plan import CollectionPlan
 from davtui.engine.sync.records import ItemRecord
@@ -57,6 +58,9 @@ class ItemWriter:
         self.finish = finish
         self.conflict = conflict
         self.dry_run = dry_run
+        #: UID -> (href, ETag) of the destination's items that no record names, read once
+        self._foreign: dict[str, tuple[str, str | None]] | None = None
+        self._foreign_lock = threading.Lock()
 
     def target(self) -> Collection:
         """The destination collection, where a write goes: the run gives every plan one
@@ -69,6 +73,9 @@ class ItemWriter:
         dest = self.plan.dest_etags
         if previous is not None and previous.dest_href and previous.dest_href in dest:
             current = dest[previous.dest_href]
+            if previous.outcome == "conflict" and previous.dest_etag is None:
+                self._existing(work, previous.dest_href, current)  # never ours: compared
+                return
             changed = current is not None and previous.dest_etag not in (None, current)
             if changed and self.conflict == "skip":
                 work.record.seen_etag = current
@@ -82,7 +89,30 @@ class ItemWriter:
         if href in dest:
             self._existing(work, href, dest[href])
             return
+        there = self._foreign_uids().get(record.uid or "")
+        if there is not None:  # the same UID at a name of the destination's own
+            self._existing(work, *there)
+            return
         self._put(work, href, None, "created")
+
+    def _foreign_uids(self) -> dict[str, tuple[str, str | None]]:
+        """The UIDs of the destination items no record names, read at the first create.
+        A person may have created the item on both sides (weeks of coexistence, a client
+        that wrote to both): matched by href only, it was created a second time where the
+        server allows one UID twice (Xandikos address books) and refused with 412 where it
+        does not (Xandikos calendars)."""
+        with self._foreign_lock:
+            if self._foreign is None:
+                self._foreign = {}
+                hrefs = sorted(self.plan.foreign)
+                for found in self.destination.fetch(self.target(), hrefs) if hrefs else ():
+                    try:
+                        uid = scan(found.data).uid if found.data else None
+                    except ItemError:
+                        uid = None
+                    if uid:
+                        self._foreign.setdefault(uid, (found.href, found.etag))
+            return self._foreign
 
     def _existing(
         self,

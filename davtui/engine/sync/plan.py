@@ -56,6 +56,9 @@ class CollectionPlan:
     recheck: list[str] = field(default_factory=list)
     #: the source's version this plan saw everything up to (stored if the pair ends complete)
     source_version: str | None = None
+    #: destination hrefs no record names (a person's own items there): their UIDs are read
+    #: before the first create, so that one created on both sides is not stored twice
+    foreign: set[str] = field(default_factory=set)
 
     @property
     def size(self) -> int:
@@ -144,7 +147,8 @@ def _decide(
     if record.outcome in SETTLED:
         return "settled"
     if record.outcome == Outcome.CONFLICT and conflict_policy == "skip":
-        return "conflict" if _dest_changed(record, dest_etags) else "fetch"
+        standing = _dest_changed(record, dest_etags) or _not_ours(record, dest_etags)
+        return "conflict" if standing else "fetch"
     return "fetch"
 
 
@@ -152,6 +156,12 @@ def vouched(record: ItemRecord, dest_etags: dict[str, str | None]) -> bool:
     """The destination listing shows the ETag this item was last verified with."""
     etag = record.verified_etag
     return etag is not None and dest_etags.get(record.dest_href or "") == etag
+
+
+def _not_ours(record: ItemRecord, dest_etags: dict[str, str | None]) -> bool:
+    """A conflict with an item this job never wrote (one of the destination's own, of the
+    UID or at the href): as long as it is there, it is not the job's to overwrite."""
+    return record.dest_etag is None and record.dest_href in dest_etags
 
 
 def _dest_changed(record: ItemRecord, dest_etags: dict[str, str | None]) -> bool:
@@ -192,9 +202,11 @@ def plan_collection(
     new = set(plan.source_etags if listed else changed)  # items without a record
     gone: list[ItemRecord] = []
     created = 0  # destination items this job created, still there: what a share is of
+    foreign = set(plan.dest_etags) if dest_listed else set()
     for page in pages:
         for record in page:
             href = record.source_href
+            foreign.discard(record.dest_href or "")
             if not dest_listed and record.dest_href:  # a changed copy is at its verified ETag
                 plan.dest_etags[record.dest_href] = record.verified_etag or record.dest_etag
             if not listed and href not in deleted:
@@ -228,6 +240,7 @@ def plan_collection(
     plan.total += len(unseen)
     if not listed:
         plan.source_etags.update((href, changed[href]) for href in unseen)
+    plan.foreign = foreign if plan.may_create else set()
     if gone:
         plan.deletes_refused = (guard or DeleteGuard()).refusal(plan, len(gone), created)
         plan.deletes = [] if plan.deletes_refused else gone
