@@ -229,3 +229,11 @@ def test_describe_names_a_changed_text_whole() -> None:
     before = b"BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:a,b\r\nEND:VCARD\r\n"
     after = before.replace(b"a,b", b"a\\,b")
     assert describe(before, after) == ["NOTE a,b -> a\\,b"]
+
+
+def test_describe_names_an_added_parameter_not_the_one_before_it() -> None:
+    before = b"BEGIN:VEVENT\r\nATTENDEE;RSVP=TRUE:mailto:a@example.org\r\nEND:VEVENT\r\n"
+    after = before.replace(b"TRUE:", b"TRUE;SCHEDULE-AGENT=CLIENT:")
+    assert describe(before, after) == ["ATTENDEE SCHEDULE-AGENT (nothing) -> CLIENT"]
+    two = before.replace(b"TRUE:", b"TRUE;X-A=1;X-B=2:")
+    assert describe(before, two) == ["ATTENDEE (nothing) -> X-A=1;X-B=2"]

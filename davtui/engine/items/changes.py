@@ -75,6 +75,13 @@ def _changed(old: str, new: str) -> str:
     end = 0
     while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
         end += 1
+    added = new[start : len(new) - end]
+    if (
+        not old[start : len(old) - end]
+        and added.startswith(";")
+        and start < len(old) - len(split_line(old)[2])
+    ):
+        return _parameters_added(name, added[1:])
     value_at = len(old) - len(split_line(old)[2])
     if start >= value_at and len(split_line(new)[2]) == len(new) - value_at:
         start, end = value_at, 0  # a changed value is shown whole
@@ -86,6 +93,15 @@ def _changed(old: str, new: str) -> str:
     if start > 0 and old[start - 1] == "=":  # inside a parameter: name it
         name += " " + old[: start - 1].rsplit(";", 1)[-1]
     return f"{name} {_cut(a) or '(nothing)'} -> {_cut(b) or '(nothing)'}"
+
+
+def _parameters_added(name: str, added: str) -> str:
+    """`ATTENDEE SCHEDULE-AGENT (nothing) -> CLIENT`: one parameter added is named with its
+    property (widening the change to the parameter before it would say that one changed)."""
+    parameter, equals, value = added.partition("=")
+    if equals and ";" not in value:
+        return f"{name} {parameter} (nothing) -> {_cut(value)}"
+    return f"{name} (nothing) -> {_cut(added)}"
 
 
 def _cut(text: str) -> str:

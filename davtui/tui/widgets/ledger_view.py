@@ -30,6 +30,8 @@ CHANGED = re.compile(
 PARAMETERS = {
     "TZID", "VALUE", "RSVP", "PARTSTAT", "ROLE", "CUTYPE", "TYPE", "CN", "LANGUAGE",
     "ENCODING", "CHARSET", "RELATED", "ALTREP", "X-LIC-LOCATION", "PREF", "LABEL",
+    "SCHEDULE-AGENT", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND", "SENT-BY", "EMAIL", "MEMBER",
+    "DELEGATED-TO", "DELEGATED-FROM", "RELTYPE", "FMTTYPE",
 }  # fmt: skip
 #: What a kept or settled conflict now means, by the item state's outcome (`job resolve`).
 SETTLED = {
