@@ -215,8 +215,10 @@ class LogView(ScrollView, can_focus=True):
 
     @staticmethod
     def _text(line: LogLine) -> tuple[str, str, str, str]:
-        """The four parts of a rendered line, and (last) the whole of it."""
-        item = " · ".join(filter(None, (line.collection, line.summary, line.uid)))
+        """The four parts of a rendered line, and (last) the whole of it (an item's summary
+        once: an item's message already says it)."""
+        summary = None if line.summary and line.summary in line.message else line.summary
+        item = " · ".join(filter(None, (line.collection, summary, line.uid)))
         head = f"{line.time} {line.level.upper():7} "
         tail = f"  {item}" if item else ""
         return head, line.message, tail, head + line.message + tail
