@@ -45,6 +45,8 @@ from davtui.exitcodes import CANCELLED
 
 #: Errors that concern a whole server: the run stops, the state stays.
 FATAL = (AuthFailed, TLSFailed, Unreachable)
+#: The ledger's detail for a resolution a killed pass stored with the item.
+UNLISTED = "settled by an earlier pass that ended before its ledger was stored"
 
 
 @dataclass(slots=True)
@@ -81,6 +83,10 @@ class TwoWay:
         self.reader = Reader(source, destination, state, wanted, self.gate, listener)
         self._runs: list[PairRun] = []
         self._fatal: BaseException | None = None
+        #: (source collection, source href) of the items whose stored resolution is in this
+        #: run's ledger: the caller clears them where it stores the ledger (`JobState.
+        #: clear_resolved`, one transaction), so each is listed by exactly one finished run
+        self.handed_over: set[tuple[str, str]] = set()
 
     def run(self) -> Finished:
         """Run to the end, a stop, or a failure; never raises for expected failures."""
@@ -201,6 +207,9 @@ class TwoWay:
     def _plan(self, pair: Pair, src: SideListing | None, dst: SideListing | None) -> PairRun:
         assert pair.target is not None
         records = [r for page in self.state.pages(pair.source.href) for r in page]
+        for record in records:
+            if record.finding == Finding.RESOLVED:
+                self._unlisted(pair, record)
         if src is None:  # unchanged since it ended clean: its records stand in
             src = SideListing({r.source_href: r.source_etag for r in records})
         if dst is None:
@@ -239,6 +248,15 @@ class TwoWay:
         )
         versions = (pair.source.version, pair.target.version)
         return PairRun(pair, source, dest, plan, versions, troubled=bool(plan.refusals))
+
+    def _unlisted(self, pair: Pair, record: ItemRecord) -> None:
+        """A resolution stored with the item by a pass that ended before its ledger was
+        stored (killed): listed in this run's (standing: a fresh one replaces it)."""
+        at = (pair.source.name, record.source_href, record.uid, record.kind, None)
+        found = entry(Finding.RESOLVED, *at, record.finding_reason, [UNLISTED])
+        self.tally.ledger.add({**found, "standing": True})
+        if not self.options.dry_run:
+            self.handed_over.add((pair.source.href, record.source_href))
 
     def _remember(self, run: PairRun) -> None:
         """A pair that ended clean is stored at the versions its listings were read at; a
@@ -362,6 +380,8 @@ class TwoWay:
         if done.resolved:
             at = (pair.source.name, href, done.uid, done.kind, done.summary)
             self.tally.ledger.add(entry(Finding.RESOLVED, *at, done.resolved))
+            if record is not None:  # stored with it (`PairActor._finish`)
+                self.handed_over.add((pair.source.href, record.source_href))
         self.progress.advance()
         self.listener(event)
 

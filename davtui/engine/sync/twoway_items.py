@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from davtui.engine.errors import DavError, ItemError, PreconditionFailed
@@ -21,7 +21,7 @@ from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash, derive_uid
 from davtui.engine.items.scan import ItemInfo, scan
 from davtui.engine.storages.contract import Collection, Fetched, Ref, WritableStorage
-from davtui.engine.sync.outcomes import Outcome
+from davtui.engine.sync.outcomes import Finding, Outcome
 from davtui.engine.sync.records import ItemRecord, ItemStates
 from davtui.engine.sync.twoway_policy import DEST, SOURCE, choose, with_new_uid
 
@@ -156,12 +156,19 @@ class PairActor:
         return (other, one) if to.name == SOURCE else (one, other)
 
     def _finish(self, done: Done) -> None:
-        """Record first (its own transaction), then report."""
-        if done.replaces is not None and (
-            done.record is None or done.replaces.source_href != done.record.source_href
-        ):
-            self.state.forget(self.pair_source, done.replaces.source_href)
+        """Record first (its own transaction), then report. A resolution is stored with the
+        item (its `finding`), so it is durable when the item is: a pass killed after this
+        record still has it listed by the next one (`TwoWay` hands it to the run's ledger,
+        which clears it). One that an earlier, unfinished pass stored stays until then."""
+        old = done.replaces
+        if old is not None and (done.record is None or old.source_href != done.record.source_href):
+            self.state.forget(self.pair_source, old.source_href)
         if done.record is not None:
+            if done.resolved:
+                done.record.finding = str(Finding.RESOLVED)
+                done.record.finding_reason = done.resolved
+            elif old is not None and old.finding == Finding.RESOLVED and not done.record.finding:
+                done.record.finding, done.record.finding_reason = old.finding, old.finding_reason
             self.state.record(done.record)
         self.report(done)
         for extra in done.extra:
@@ -294,10 +301,18 @@ class PairActor:
             return
         side, why = choose(self.policy, src.data, dst.data)
         win, lose = (src, dst) if side == SOURCE else (dst, src)
-        # keep-both: the losing version is copied before it is overwritten, or a kill in
-        # between would lose it
-        copy = self._copy_of(lose) if self.policy == "keep-both" else None
-        written, outcome = self._write(lose.side, lose.href, lose.etag, win)
+        self._intend(record, src, dst, why)
+        try:
+            # keep-both: the losing version is copied before it is overwritten, or a kill in
+            # between would lose it
+            copy = self._copy_of(lose) if self.policy == "keep-both" else None
+            written, outcome = self._write(lose.side, lose.href, lose.etag, win)
+        except BaseException:  # not settled after all: the stored state as it was
+            if record is not None:
+                self.state.record(record)
+            else:
+                self.state.forget(self.pair_source, src.href)
+            raise
         s, d = self._both(win.version, written, lose.side)
         new = self._synced(s, d, win.info, outcome)
         done = Done(outcome, new, info.uid, info.kind, info.summary, why,
@@ -305,6 +320,22 @@ class PairActor:
         if copy is not None:
             done.extra.append(copy)
         self._finish(done)
+
+    def _intend(self, record: ItemRecord | None, src: Read, dst: Read, why: str) -> None:
+        """Store the resolution with the item before it is written: killed after the write
+        and before its record, the next pass finds both sides equal and would just record
+        them, the settlement listed nowhere. The stored versions stay as they were (for an
+        item new on both sides: no ETags), so a resolution never written is settled again."""
+        if record is not None:
+            intent = replace(record, finding=str(Finding.RESOLVED), finding_reason=why)
+        else:
+            intent = ItemRecord(
+                source_collection=self.pair_source, source_href=src.href,
+                outcome=str(Outcome.UPDATED), uid=src.info.uid, kind=src.info.kind,
+                dest_collection=self.dest.collection.href, dest_href=dst.href,
+                created_by_job=True, finding=str(Finding.RESOLVED), finding_reason=why,
+            )  # fmt: skip
+        self.state.record(intent)
 
     def _copy_of(self, lose: Read) -> Done:
         """keep-both: the losing version under a new UID, created on both sides."""
