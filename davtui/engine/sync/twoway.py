@@ -4,8 +4,7 @@ deletions flowing both ways, conflicts settled by the job's policy.
 discover (which collections pair up; one found on one side only is made on the other) ->
 list both sides (a side still at the version stored when the pair last ended clean is not
 read: its records stand in) -> plan (`twoway_plan`) -> act per item (`twoway_items`), each
-item recorded in its own transaction. There is no separate verification: what a pass wrote
-is read back by its ETag, and the next pass compares meaning wherever both sides moved.
+item recorded in its own transaction, what was written read back by meaning (`twoway_verify`).
 
 Both storages are writable here; `Migration` (copy, mirror) keeps its source read-only.
 """
@@ -40,6 +39,8 @@ from davtui.engine.sync.records import ItemRecord, ItemStates
 from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
+from davtui.engine.sync.twoway_verify import ReadBack
+from davtui.engine.sync.verify import Verification
 from davtui.engine.sync.writers import Writers
 from davtui.exitcodes import CANCELLED
 
@@ -82,17 +83,18 @@ class TwoWay:
                         options.dry_run)  # fmt: skip
         self.reader = Reader(source, destination, state, wanted, self.gate, listener)
         self._runs: list[PairRun] = []
+        self.verification = Verification()  # what this pass wrote, read back (`twoway_verify`)
         self._fatal: BaseException | None = None
-        #: (source collection, source href) of the items whose stored resolution is in this
-        #: run's ledger: the caller clears them where it stores the ledger (`JobState.
-        #: clear_resolved`, one transaction), so each is listed by exactly one finished run
+        #: (source collection, href) of the items whose stored resolution this run's ledger
+        #: lists: cleared where the ledger is stored (`JobState.clear_resolved`)
         self.handed_over: set[tuple[str, str]] = set()
 
     def run(self) -> Finished:
         """Run to the end, a stop, or a failure; never raises for expected failures."""
         try:
             self._run()
-            status, error, code = self.tally.verdict(None)
+            self.tally.verified(self.verification)
+            status, error, code = self.tally.verdict(self.verification)
         except Stopped:
             status, error, code = "cancelled", None, CANCELLED
         except EngineError as exc:
@@ -106,6 +108,7 @@ class TwoWay:
         )
         finished = Finished(
             status=status, stats=stats, errors=self.tally.errors, error=error,
+            verification=None if self.options.dry_run else self.verification.as_dict(),
             warnings=self.tally.warnings, exit_code=code, dry_run=self.options.dry_run,
             plan={r.pair.source.name: r.plan.counts() for r in self._runs}
             if self.options.dry_run else None,
@@ -207,9 +210,8 @@ class TwoWay:
     def _plan(self, pair: Pair, src: SideListing | None, dst: SideListing | None) -> PairRun:
         assert pair.target is not None
         records = [r for page in self.state.pages(pair.source.href) for r in page]
-        for record in records:
-            if record.finding == Finding.RESOLVED:
-                self._unlisted(pair, record)
+        for record in (r for r in records if r.finding == Finding.RESOLVED):
+            self._unlisted(pair, record)
         if src is None:  # unchanged since it ended clean: its records stand in
             src = SideListing({r.source_href: r.source_etag for r in records})
         if dst is None:
@@ -284,10 +286,11 @@ class TwoWay:
             self.progress.advance()
         # each side takes its own writes in flight (Side.slots): the pool holds both
         size = self.source.write_concurrency + self.destination.write_concurrency
-        with Writers(self.options.writers or size) as writers:
+        with ReadBack(pair.source.name, self.verification) as check, \
+                Writers(self.options.writers or size) as writers:  # fmt: skip
             actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
                               self.state, partial(self._done, run),
-                              writers.window.answered)  # fmt: skip
+                              writers.window.answered, check.wrote)  # fmt: skip
 
             def hand(work: Callable[..., None], *args: object) -> None:
                 self.gate.checkpoint()

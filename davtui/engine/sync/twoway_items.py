@@ -24,6 +24,7 @@ from davtui.engine.storages.contract import Collection, Fetched, Ref, WritableSt
 from davtui.engine.sync.outcomes import Finding, Outcome
 from davtui.engine.sync.records import ItemRecord, ItemStates
 from davtui.engine.sync.twoway_policy import DEST, SOURCE, choose, with_new_uid
+from davtui.engine.sync.twoway_verify import Sent
 
 #: Stored outcomes that a user's `job resolve` set: the chosen side is written even where
 #: its meaning equals what was stored (it is the other side's version that goes).
@@ -129,7 +130,8 @@ class PairActor:
 
     def __init__(self, source: Side, dest: Side, pair_source: str, policy: str,
                  state: ItemStates, report: Report,
-                 answered: Callable[[float], None] = lambda seconds: None) -> None:  # fmt: skip
+                 answered: Callable[[float], None] = lambda seconds: None,
+                 wrote: Callable[[Side, Sent], None] = lambda *_: None) -> None:  # fmt: skip
         self.source, self.dest = source, dest
         #: told how long each write took: the writers' window follows the servers' queues
         self.answered = answered
@@ -137,6 +139,7 @@ class PairActor:
         self.policy = policy
         self.state = state
         self.report = report
+        self.wrote = wrote  # each write, for the read-back (`twoway_verify.ReadBack`)
 
     # -- the record both sides agree on -----------------------------------------------------
     def _synced(self, s: Version, d: Version, info: ItemInfo, outcome: str,
@@ -208,6 +211,9 @@ class PairActor:
         if ref.etag is None:  # a server that does not say: read it, or next pass sees an edit
             found = next(iter(to.storage.fetch(to.collection, [ref.href])), None)
             ref = Ref(ref.href, found.etag if found else None)
+        at = ref.href if to.name == SOURCE else read.href if read.side.name == SOURCE else ""
+        self.wrote(to, Sent(ref.href, ref.etag, body, at or f"(destination) {ref.href}",
+                            read.info.uid, read.info.kind))  # fmt: skip
         return (ref.href, ref.etag, sent), outcome
 
     @staticmethod
