@@ -4,7 +4,7 @@ passes on memory storages are in tests/test_twoway_memory.py."""
 
 from __future__ import annotations
 
-from davtui.engine.sync.records import ItemRecord
+from davtui.engine.sync.records import DEST_ONLY, ItemRecord
 from davtui.engine.sync.twoway_plan import Guard, SideListing, plan_pair
 from davtui.engine.sync.twoway_policy import newer
 from tests.test_twoway_memory import event
@@ -72,3 +72,39 @@ def test_newer_reads_sequence_then_dates() -> None:
     later = event("u", "a", stamp="20250101T000000Z")
     assert newer(later, event("u", "b"))[0] == "source"
     assert newer(event("u", "a"), event("u", "b"))[0] == "source"  # a tie keeps the source's
+
+
+def test_plan_an_item_one_side_refused_waits_for_a_change() -> None:
+    """Refused by the destination (a new item; an update, its old version kept there) or by
+    the source (a destination-only item, keyed by `DEST_ONLY`): listed while nothing moved;
+    sent again when the sender's side moved; read on both when the refusing side moved."""
+
+    def refused(name: str, by: str, s_etag: str | None, d_etag: str | None) -> ItemRecord:
+        record = rec(name, s_etag, d_etag, outcome="refused")
+        record.refused_by = by
+        if d_etag is None:
+            record.dest_href = None
+        if s_etag is None:
+            record.source_href = f"{DEST_ONLY}{name}.ics"
+        return record
+
+    d, s = "destination", "source"
+    records = [
+        refused("new-still", d, "s", None), refused("new-moved", d, "s", None),
+        refused("upd-still", d, "s", "d"), refused("upd-sent-again", d, "s", "d"),
+        refused("upd-refuser-moved", d, "s", "d"), refused("dst-only-still", s, None, "d"),
+        refused("dst-only-moved", s, None, "d"), refused("dst-only-gone", s, None, "d"),
+    ]  # fmt: skip
+    source = {"new-still.ics": "s", "new-moved.ics": "s2", "upd-still.ics": "s",
+              "upd-sent-again.ics": "s2", "upd-refuser-moved.ics": "s"}  # fmt: skip
+    dest = {"upd-still.ics": "d", "upd-sent-again.ics": "d", "upd-refuser-moved.ics": "d2",
+            "dst-only-still.ics": "d", "dst-only-moved.ics": "d2"}  # fmt: skip
+    plan = plan_pair("cal", SideListing(source), SideListing(dest), [records])
+    assert sorted(r.uid for r in plan.settled) == ["dst-only-still", "new-still", "upd-still"]
+    assert sorted(r.uid for r, _ in plan.to_dest) == ["new-moved", "upd-sent-again"]
+    assert [(r.uid, href) for r, href in plan.to_source] == [("dst-only-moved",
+                                                              "dst-only-moved.ics")]  # fmt: skip
+    assert [r.uid for r in plan.both] == ["upd-refuser-moved"]
+    assert [r.uid for r in plan.forget] == ["dst-only-gone"]
+    assert not plan.new_source and not plan.new_dest and not plan.delete_dest
+    assert not plan.delete_source and plan.unchanged == 0

@@ -213,7 +213,7 @@ class TwoWay:
         for record in (r for r in records if r.finding == Finding.RESOLVED):
             self._unlisted(pair, record)
         if src is None:  # unchanged since it ended clean: its records stand in
-            src = SideListing({r.source_href: r.source_etag for r in records})
+            src = SideListing({r.source_href: r.source_etag for r in records if r.on_source})
         if dst is None:
             dst = SideListing({r.dest_href: r.dest_etag for r in records if r.dest_href})
         guard = Guard(self.options.max_delete_share, self.options.force_delete)

@@ -22,7 +22,7 @@ from davtui.engine.items.compare import content_hash, derive_uid
 from davtui.engine.items.scan import ItemInfo, scan
 from davtui.engine.storages.contract import Collection, Fetched, Ref, WritableStorage
 from davtui.engine.sync.outcomes import Finding, Outcome
-from davtui.engine.sync.records import ItemRecord, ItemStates
+from davtui.engine.sync.records import DEST_ONLY, ItemRecord, ItemStates
 from davtui.engine.sync.twoway_policy import DEST, SOURCE, choose, with_new_uid
 from davtui.engine.sync.twoway_verify import Sent
 
@@ -63,7 +63,10 @@ class Side:
         return "source" if self.name == SOURCE else "dest"
 
     def href(self, record: ItemRecord | None) -> str | None:
-        return getattr(record, f"{self.key}_href") if record else None
+        """The item's href on this side, if it has one (a destination-only item's record
+        has a key in place of its source href)."""
+        href: str | None = getattr(record, f"{self.key}_href") if record else None
+        return None if href is not None and href.startswith(DEST_ONLY) else href
 
     def etag(self, record: ItemRecord | None) -> str | None:
         return getattr(record, f"{self.key}_etag") if record else None
@@ -119,6 +122,12 @@ class Done:
 
 
 Report = Callable[[Done], None]
+
+
+def refusal(exc: DavError) -> bool:
+    """A server's answer that writing the item again as it is would get again (403, 415):
+    not retryable, and not a 412 (another item there, or an edit meanwhile: next pass)."""
+    return not exc.retryable and not isinstance(exc, PreconditionFailed)
 
 
 def direction(to: Side) -> str:
@@ -238,7 +247,7 @@ class PairActor:
         its new ETag is recorded."""
         frm = read.side
         info = read.info
-        forced = record is not None and record.outcome in FORCED
+        forced = record is not None and record.outcome in (*FORCED, Outcome.REFUSED)
         if record is not None and not forced and read.meaning == frm.hash(record):
             stored = (to.href(record) or "", to.etag(record), to.hash(record) or "")
             s, d = self._both(read.version, stored, to)
@@ -255,26 +264,28 @@ class PairActor:
         try:
             written, outcome = self._write(to, href, to.etag(record) if href else None, read)
         except DavError as exc:
-            taken = isinstance(exc, PreconditionFailed)  # another item there: tried next pass
-            if exc.retryable or taken or to.name != DEST or href is not None:
+            if not refusal(exc):
                 raise
-            self._refused(record, read, str(exc))
+            held = (href, to.etag(record), to.hash(record) or "") if href else None
+            self._refused(record, read, to, held, str(exc))
             return
         s, d = self._both(read.version, written, to)
         new = self._synced(s, d, info, outcome)
         self._finish(Done(outcome, new, info.uid, info.kind, info.summary, direction(to),
                           direction(to), resolved=resolved, replaces=record))  # fmt: skip
 
-    def _refused(self, record: ItemRecord | None, read: Read, reason: str) -> None:
-        """The destination refused a source item for good: recorded as refused (no
-        destination copy), listed on each pass, sent again only once it changes."""
+    def _refused(self, record: ItemRecord | None, read: Read, to: Side, kept: Version | None,
+                 reason: str) -> None:  # fmt: skip
+        """`to` refused `read` for good: recorded as refused by `to`, with the version sent
+        and the one `to` kept (`kept`; None: it has none), so the item is listed on each
+        pass and sent again only once either side changes (`twoway_plan`)."""
         info = read.info
-        refused = ItemRecord(
-            source_collection=self.pair_source, source_href=read.href,
-            outcome=str(Outcome.REFUSED), source_etag=read.etag, source_hash=read.meaning,
-            uid=info.uid, kind=info.kind, dest_collection=self.dest.collection.href,
-            error=reason,
-        )  # fmt: skip
+        if kept is None:  # nothing there: a destination-only item is keyed by its href
+            kept = ("", None, "") if to.name == DEST else (DEST_ONLY + read.href, None, "")
+        s, d = self._both(read.version, kept, to)
+        refused = self._synced(s, d, info, Outcome.REFUSED, error=reason, refused_by=to.name)
+        refused.source_hash, refused.dest_hash = s[2] or None, d[2] or None
+        refused.dest_href = d[0] or None
         self._finish(Done(str(Outcome.REFUSED), refused, info.uid, info.kind, info.summary,
                           reason, replaces=record))  # fmt: skip
 
@@ -308,16 +319,21 @@ class PairActor:
         side, why = choose(self.policy, src.data, dst.data)
         win, lose = (src, dst) if side == SOURCE else (dst, src)
         self._intend(record, src, dst, why)
+        writing = False  # a refusal of keep-both's copy is no refusal of the item
         try:
             # keep-both: the losing version is copied before it is overwritten, or a kill in
             # between would lose it
             copy = self._copy_of(lose) if self.policy == "keep-both" else None
+            writing = True
             written, outcome = self._write(lose.side, lose.href, lose.etag, win)
-        except BaseException:  # not settled after all: the stored state as it was
+        except BaseException as exc:  # not settled after all: the stored state as it was
             if record is not None:
                 self.state.record(record)
             else:
                 self.state.forget(self.pair_source, src.href)
+            if writing and isinstance(exc, DavError) and refusal(exc):
+                self._refused(record, win, lose.side, lose.version, str(exc))
+                return
             raise
         s, d = self._both(win.version, written, lose.side)
         new = self._synced(s, d, win.info, outcome)

@@ -17,7 +17,14 @@ they then held. Each side's ETag now, against the stored one, says what changed:
 | changed           | gone              | the change wins: re-created on the destination   |
 | gone              | gone              | forget                                           |
 | new (no record)   | new (no record)   | matched by UID when read (see `twoway`)          |
-| refused before    | (never written)   | listed again; sent again once the source changes |
+| refused by one side (`refused_by`), its own version kept: nothing is sent until it changes |
+|   neither moved   |                   | listed again as refused, nothing read or written |
+|   the sender's side changed           | sent again                                       |
+|   the refusing side changed           | read both, as changed on both sides              |
+|   the sender's side lost it           | the rows above for a deleted item                |
+
+A version the source refused of an item made on the destination has no source href: its
+record is keyed by `records.DEST_ONLY` + its destination href, which no listing holds.
 
 A side whose listing is incomplete deletes and re-creates nothing: an item it left out may
 well be there. A side that loses more than `max_share` of the pair's items at once (an empty
@@ -128,6 +135,27 @@ def _changed(etags: dict[str, str | None], href: str | None, stored: str | None)
     return current is None or stored is None or current != stored
 
 
+def _refused(plan: TwoWayPlan, record: ItemRecord, s_here: bool, s_new: bool, d_here: bool,
+             d_new: bool) -> bool:  # fmt: skip
+    """Plan an item one side refused (see the table); False when the side that sent it no
+    longer lists it, or the refusing side lost the version it kept: the usual rules apply."""
+    by = record.refused_by or DEST  # before `refused_by`: only the destination refused
+    sender, refuser = ((d_here, d_new), (s_here, s_new)) if by == SOURCE else (
+        (s_here, s_new), (d_here, d_new))  # fmt: skip
+    kept = record.on_source if by == SOURCE else record.dest_href is not None
+    if not sender[0] or (kept and not refuser[0]):
+        return False
+    if refuser[1]:
+        plan.both.append(record)
+    elif not sender[1]:
+        plan.settled.append(record)
+    elif by == DEST:
+        plan.to_dest.append((record, record.source_href))
+    else:
+        plan.to_source.append((record, record.dest_href or ""))
+    return True
+
+
 def plan_pair(
     name: str,
     source: SideListing,
@@ -153,6 +181,9 @@ def plan_pair(
             held += s_here or d_here
             s_new = s_here and _changed(source.etags, s_href, record.source_etag)
             d_new = d_here and _changed(dest.etags, d_href, record.dest_etag)
+            if record.outcome == Outcome.REFUSED and _refused(plan, record, s_here, s_new,
+                                                              d_here, d_new):  # fmt: skip
+                continue
             if d_href is None:  # never reached the destination: refused, or failed before
                 if not s_here:
                     plan.forget.append(record)
