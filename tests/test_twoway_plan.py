@@ -108,3 +108,21 @@ def test_plan_an_item_one_side_refused_waits_for_a_change() -> None:
     assert [r.uid for r in plan.forget] == ["dst-only-gone"]
     assert not plan.new_source and not plan.new_dest and not plan.delete_dest
     assert not plan.delete_source and plan.unchanged == 0
+
+
+def test_plan_a_side_not_listed_stands_in_from_its_records() -> None:
+    """A side at its stored version is not listed (`SideListing(None)`): each recorded item
+    is there as recorded, so only the listed side's changes and deletions count, and the
+    actor is given the ETags of just the items the plan acts on."""
+    records = [rec("same"), rec("dst-changed"), rec("dst-gone"), rec("never-sent", d_etag=None)]
+    records[-1].dest_href = None
+    dest = {"same.ics": "d", "dst-changed.ics": "d2", "new-dst.ics": "n"}
+    plan = plan_pair("cal", SideListing(None), SideListing(dest), iter([records[:2], records[2:]]),
+                     Guard(force=True))  # fmt: skip
+    assert [(r.uid, h) for r, h in plan.to_source] == [("dst-changed", "dst-changed.ics")]
+    assert [r.uid for r in plan.delete_source] == ["dst-gone"]
+    assert [(r.uid, h) for r, h in plan.to_dest] == [("never-sent", "never-sent.ics")]
+    assert plan.new_source == [] and plan.new_dest == ["new-dst.ics"] and plan.unchanged == 1
+    assert plan.acted("source", SideListing(None)).etags == {
+        "dst-changed.ics": "s", "dst-gone.ics": "s", "never-sent.ics": "s"}  # fmt: skip
+    assert plan.acted("destination", SideListing(dest)).etags is dest

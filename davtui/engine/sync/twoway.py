@@ -12,7 +12,7 @@ Both storages are writable here; `Migration` (copy, mirror) keeps its source rea
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -209,22 +209,17 @@ class TwoWay:
 
     def _plan(self, pair: Pair, src: SideListing | None, dst: SideListing | None) -> PairRun:
         assert pair.target is not None
-        records = [r for page in self.state.pages(pair.source.href) for r in page]
-        for record in (r for r in records if r.finding == Finding.RESOLVED):
-            self._unlisted(pair, record)
-        if src is None:  # unchanged since it ended clean: its records stand in
-            src = SideListing({r.source_href: r.source_etag for r in records if r.on_source})
-        if dst is None:
-            dst = SideListing({r.dest_href: r.dest_etag for r in records if r.dest_href})
+        src, dst = src or SideListing(None), dst or SideListing(None)  # None: records stand in
         guard = Guard(self.options.max_delete_share, self.options.force_delete)
         plan = plan_pair(
             pair.source.name,
             src,
             dst,
-            [records],
+            self._unlisted(pair, self.state.pages(pair.source.href)),  # a page at a time
             guard,
             lambda record: self.tally.stats.item(record.kind, Outcome.UNCHANGED),
         )
+        src, dst = plan.acted(SOURCE, src), plan.acted(DEST, dst)
         for problem in plan.refusals:
             self.tally.refused(pair.source, problem)
         for record in plan.standing + plan.settled:  # as found before: listed again
@@ -236,7 +231,7 @@ class TwoWay:
             SOURCE,
             self.source,
             pair.source,
-            src.etags,
+            src.etags or {},
             self.source.schedules_on_write if suppress is None else suppress,
             slots=Side.slots_for(self.source),
         )
@@ -244,21 +239,26 @@ class TwoWay:
             DEST,
             self.destination,
             pair.target,
-            dst.etags,
+            dst.etags or {},
             self.destination.schedules_on_write if suppress is None else suppress,
             slots=Side.slots_for(self.destination),
         )
         versions = (pair.source.version, pair.target.version)
         return PairRun(pair, source, dest, plan, versions, troubled=bool(plan.refusals))
 
-    def _unlisted(self, pair: Pair, record: ItemRecord) -> None:
-        """A resolution stored with the item by a pass that ended before its ledger was
-        stored (killed): listed in this run's (standing: a fresh one replaces it)."""
-        at = (pair.source.name, record.source_href, record.uid, record.kind, None)
-        found = entry(Finding.RESOLVED, *at, record.finding_reason, [UNLISTED])
-        self.tally.ledger.add({**found, "standing": True})
-        if not self.options.dry_run:
-            self.handed_over.add((pair.source.href, record.source_href))
+    def _unlisted(self, pair: Pair, pages: Iterable[list[ItemRecord]]
+                  ) -> Iterator[list[ItemRecord]]:  # fmt: skip
+        """The pages, as they go to the planner; a resolution stored with an item by a pass
+        that ended before its ledger was stored (killed) is listed in this run's (standing:
+        a fresh one replaces it)."""
+        for page in pages:
+            for record in (r for r in page if r.finding == Finding.RESOLVED):
+                at = (pair.source.name, record.source_href, record.uid, record.kind, None)
+                found = entry(Finding.RESOLVED, *at, record.finding_reason, [UNLISTED])
+                self.tally.ledger.add({**found, "standing": True})
+                if not self.options.dry_run:
+                    self.handed_over.add((pair.source.href, record.source_href))
+            yield page
 
     def _remember(self, run: PairRun) -> None:
         """A pair that ended clean is stored at the versions its listings were read at; a

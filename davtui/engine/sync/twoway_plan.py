@@ -44,9 +44,11 @@ SOURCE, DEST = "source", "destination"
 
 @dataclass(frozen=True, slots=True)
 class SideListing:
-    """One side's listing of the pair (href -> ETag) and whether it names every member."""
+    """One side's listing of the pair (href -> ETag) and whether it names every member;
+    `etags` None: the side was not listed (at the version stored when the pair last ended
+    clean), every recorded item is there as recorded."""
 
-    etags: dict[str, str | None]
+    etags: dict[str, str | None] | None
     complete: bool = True
     reason: str | None = None
 
@@ -88,6 +90,17 @@ class TwoWayPlan:
         """Nothing to read, write or forget."""
         return self.size == self.unchanged + len(self.standing) + len(self.settled)
 
+    def acted(self, side: str, listing: SideListing) -> SideListing:
+        """`listing`, or for a side not listed, the ETags its records give the items this
+        plan acts on: what the actor asks of a side (is the item still there?)."""
+        if listing.etags is not None:
+            return listing
+        key = "source" if side == SOURCE else "dest"
+        records = [*self.both, *self.delete_dest, *self.delete_source,
+                   *(r for r, _ in (*self.to_dest, *self.to_source) if r is not None)]  # fmt: skip
+        found = ((getattr(r, f"{key}_href"), getattr(r, f"{key}_etag")) for r in records)
+        return SideListing({href: etag for href, etag in found if href})
+
     def counts(self) -> dict[str, int]:
         return {
             "unchanged": self.unchanged,
@@ -121,7 +134,7 @@ class Guard:
             )
         if self.force or deletes <= self.max_share * held + 1e-9:
             return None
-        empty = f" (the {gone_side} collection is empty)" if not listing.etags else ""
+        empty = f" (the {gone_side} collection is empty)" if listing.etags == {} else ""
         return (
             f"Nothing deleted on the {other} in '{name}': {deletes} of the {held} synced "
             f"item(s) are gone from the {gone_side}{empty} ({deletes * 100 / held:.0f} % > "
@@ -130,7 +143,10 @@ class Guard:
         )
 
 
-def _changed(etags: dict[str, str | None], href: str | None, stored: str | None) -> bool:
+def _changed(etags: dict[str, str | None] | None, href: str | None, stored: str | None) -> bool:
+    """Whether a listed item's ETag differs from the stored one (unlisted side: never)."""
+    if etags is None:
+        return False
     current = etags.get(href or "")
     return current is None or stored is None or current != stored
 
@@ -167,7 +183,7 @@ def plan_pair(
     """Plan a pair from both sides' listings and its stored records (see the table above);
     each item left as it is goes to `on_unchanged` (counted, not kept)."""
     plan = TwoWayPlan()
-    new_source, new_dest = set(source.etags), set(dest.etags)
+    new_source, new_dest = set(source.etags or ()), set(dest.etags or ())
     gone_source: list[ItemRecord] = []  # deleted on the source, unchanged on the destination
     gone_dest: list[ItemRecord] = []
     held = 0
@@ -177,7 +193,8 @@ def plan_pair(
             new_source.discard(s_href)
             if d_href:
                 new_dest.discard(d_href)
-            s_here, d_here = s_href in source.etags, d_href is not None and d_href in dest.etags
+            s_here = record.on_source if source.etags is None else s_href in source.etags
+            d_here = d_href is not None and (dest.etags is None or d_href in dest.etags)
             held += s_here or d_here
             s_new = s_here and _changed(source.etags, s_href, record.source_etag)
             d_new = d_here and _changed(dest.etags, d_href, record.dest_etag)
