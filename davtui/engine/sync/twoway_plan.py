@@ -17,14 +17,22 @@ they then held. Each side's ETag now, against the stored one, says what changed:
 | changed           | gone              | the change wins: re-created on the destination   |
 | gone              | gone              | forget                                           |
 | new (no record)   | new (no record)   | matched by UID when read (see `twoway`)          |
-| refused by one side (`refused_by`), its own version kept: nothing is sent until it changes |
-|   neither moved   |                   | listed again as refused, nothing read or written |
-|   the sender's side changed           | sent again                                       |
-|   the refusing side changed           | read both, as changed on both sides              |
-|   the sender's side lost it           | the rows above for a deleted item                |
+
+An item one side refused for good (`refused_by`; its record holds the version sent and the
+one the refusing side kept) is planned by the sender's side and the refuser's instead:
+
+| sender            | refuser           | what the pass does                               |
+|-------------------|-------------------|--------------------------------------------------|
+| as stored         | as stored or none | listed again as refused (no GET, no PUT)         |
+| changed           | as stored or none | sent again                                       |
+| here              | changed           | read both, as changed on both sides              |
+| gone              | (any)             | the first table's rows for a deleted item        |
+| here              | gone (it had one) | the first table's rows for a deleted item        |
 
 A version the source refused of an item made on the destination has no source href: its
-record is keyed by `records.DEST_ONLY` + its destination href, which no listing holds.
+record is keyed by `records.DEST_ONLY` + its destination href, which no listing holds. A side
+at the version stored when the pair last ended clean is not listed (`SideListing(None)`):
+each recorded item is there as recorded, and the records come a page at a time.
 
 A side whose listing is incomplete deletes and re-creates nothing: an item it left out may
 well be there. A side that loses more than `max_share` of the pair's items at once (an empty
