@@ -383,8 +383,8 @@ class TwoWay:
         if done.resolved:
             at = (pair.source.name, href, done.uid, done.kind, done.summary)
             self.tally.ledger.add(entry(Finding.RESOLVED, *at, done.resolved))
-            if record is not None:  # stored with it (`PairActor._finish`)
-                self.handed_over.add((pair.source.href, record.source_href))
+        if record is not None and record.finding == Finding.RESOLVED:  # `PairActor._finish`
+            self.handed_over.add((pair.source.href, record.source_href))
         self.progress.advance()
         self.listener(event)
 
