@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from davtui.engine.errors import DavError, ItemError, PreconditionFailed
+from davtui.engine.errors import (
+    AuthFailed,
+    CollectionError,
+    DavError,
+    ItemError,
+    PreconditionFailed,
+    TLSFailed,
+)
 from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash, derive_uid
 from davtui.engine.items.scan import ItemInfo, scan
@@ -125,9 +132,11 @@ Report = Callable[[Done], None]
 
 
 def refusal(exc: DavError) -> bool:
-    """A server's answer that writing the item again as it is would get again (403, 415):
-    not retryable, and not a 412 (another item there, or an edit meanwhile: next pass)."""
-    return not exc.retryable and not isinstance(exc, PreconditionFailed)
+    """A server's answer that writing the item again as it is would get again (403, 415),
+    as the copy judges it: not retryable, not about the whole server (login, TLS) or the
+    collection, and not a 412 (another item there, or an edit meanwhile: next pass)."""
+    passing = (PreconditionFailed, AuthFailed, TLSFailed, CollectionError)
+    return not exc.retryable and not isinstance(exc, passing)
 
 
 def direction(to: Side) -> str:
@@ -247,6 +256,7 @@ class PairActor:
         its new ETag is recorded."""
         frm = read.side
         info = read.info
+        # a refused version never arrived: sent again whatever its meaning
         forced = record is not None and record.outcome in (*FORCED, Outcome.REFUSED)
         if record is not None and not forced and read.meaning == frm.hash(record):
             stored = (to.href(record) or "", to.etag(record), to.hash(record) or "")
