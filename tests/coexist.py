@@ -310,8 +310,8 @@ def check(
 ) -> list[str]:
     """Every way the two sides differ from each other or from the model, in words (one line
     each, naming the item, the operation of the round and what each side held); [] when the
-    pass converged. `ledger`: the UIDs the pass listed; None skips that check (a killed pass
-    writes no ledger, and what it resolved the next pass finds equal). `same`: what must be
+    pass converged. `ledger`: the UIDs the pass listed (after a killed pass, the recovering
+    pass lists what the killed one resolved); None skips that check. `same`: what must be
     equal (`gist` where a server changes meaning on store, as SOGo does to attendees)."""
     problems: list[str] = []
     held: dict[str, dict[str, dict[str, bytes]]] = {}

@@ -79,6 +79,7 @@ def test_radicale_and_xandikos_in_sync_both_ways(
     first = sync(config, home)
     assert first["status"] == "completed", first
     assert first["stats"]["to_destination"]["created"] == 9
+    assert first["verification"]["ok"] and first["verification"]["fetched"] == 9  # read back
     b = f"{fresh_xandikos.url}alice/calendars/work/"
     assert summaries(a) == summaries(b)
 
@@ -111,6 +112,7 @@ def test_radicale_and_xandikos_in_sync_both_ways(
         "to_destination": {"created": 1, "updated": 1, "deleted": 1},
         "to_source": {"created": 1, "updated": 1, "deleted": 1},
     }
+    assert moved["verification"]["ok"] and moved["verification"]["fetched"] == 4
     both = summaries(a)
     assert both == summaries(b) and len(both) == 8
     assert both["e1"] == "SUMMARY:Edited on Radicale" and both["e2"] == "SUMMARY:Edited on Xandikos"

@@ -167,6 +167,19 @@ def _v9_log_search(db: Database) -> None:
     create_index(db)
 
 
+def _v10_refused_by(db: Database) -> None:
+    """`item_state.refused_by`: in a two-way sync, which side refused the other's version of
+    an item, so it is not sent again until it changes, whichever way it was going."""
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as apply
+
+    from davtui.store.models import ItemState
+
+    if "refused_by" not in {c.name for c in db.get_columns("item_state")}:
+        migrator = SchemaMigrator.from_database(db)
+        apply(migrator.add_column("item_state", "refused_by", ItemState.refused_by))
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_invitations_default,
@@ -177,6 +190,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v7_fleet_indexes,
     _v8_two_way,
     _v9_log_search,
+    _v10_refused_by,
 ]
 
 

@@ -214,6 +214,8 @@ class ItemState(BaseModel):
     finding = CharField(null=True)
     finding_reason = TextField(null=True)
     seen_etag = TextField(null=True)  # the destination's ETag when it became a conflict
+    # two-way sync: the side that refused the other's version (outcome "refused")
+    refused_by = CharField(null=True)
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:

@@ -162,6 +162,7 @@ def run_job(
 
     gate = Gate(poll=poll, on_change=gate_changed)
     opened: list[Any] = []
+    handed: set[tuple[str, str]] = set()  # two-way resolutions listed in this run's ledger
     try:
         options = options_of(job, dry_run, force_delete=force_delete)
         if sources is None:
@@ -176,7 +177,9 @@ def run_job(
         if isinstance(source, WritableStorage) and two_way:
             from davtui.engine.sync.twoway import TwoWay
 
-            finished = TwoWay(source, destination, JobState(job_id), options, recorder, gate).run()
+            two = TwoWay(source, destination, JobState(job_id), options, recorder, gate)
+            finished = two.run()
+            handed = two.handed_over
         else:
             leftovers = Leftovers(_leftovers_folder(job_id, run.id))
             finished = Migration(
@@ -206,6 +209,7 @@ def run_job(
             error=finished.error,
         ).where(Run.id == run.id).execute()
         ledger.store(run.id, finished.ledger)
+        JobState(job_id).clear_resolved(handed)
     final = finished.status
     if final == "cancelled" and shutdown is not None and shutdown.is_set():
         final = "interrupted"

@@ -8,12 +8,13 @@ content at the expected href: adopted, not copied twice).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import fields
 from typing import Any
 
 from peewee import Field
 
+from davtui.engine.sync.outcomes import Finding
 from davtui.engine.sync.records import ItemRecord
 from davtui.store.models import CollectionState, ItemState, database, utcnow
 
@@ -171,6 +172,26 @@ class JobState:
         ]
         with self._write_lock, database.atomic():
             database.cursor().executemany(sql, rows)
+
+    def clear_resolved(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Clear the two-way resolutions stored with these items (source collection, source
+        href): the run's ledger that lists them is stored in the same transaction (the
+        caller's), so each is listed by exactly one finished run, and by the next pass's
+        when the one that settled it was killed."""
+        sql, _ = (
+            ItemState.update(finding=None, finding_reason=None)
+            .where(
+                (ItemState.job == 0)
+                & (ItemState.source_collection == "")
+                & (ItemState.source_href == "")
+                & (ItemState.finding == "")
+            )
+            .sql()
+        )
+        rows = [(None, None, self.job_id, c, h, str(Finding.RESOLVED)) for c, h in keys]
+        if rows:
+            with self._write_lock, database.atomic():
+                database.cursor().executemany(sql, rows)
 
     def target_of(self, source_href: str) -> str | None:
         """The destination collection this job mapped a source collection to, if any."""

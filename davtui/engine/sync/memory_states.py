@@ -13,9 +13,10 @@ order.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from davtui.engine.sync.outcomes import Finding
 from davtui.engine.sync.records import ItemRecord
 
 #: Items handed out at a time, as JobState pages its rows.
@@ -75,6 +76,15 @@ class MemoryStates:
             for href, etag in verified.items():
                 if (record := stored.get(href)) is not None:
                     record.verified_etag = record.dest_etag = etag
+
+    def clear_resolved(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Clear the two-way resolutions stored with these items (as JobState does once the
+        run's ledger that lists them is stored)."""
+        with self._lock:
+            for collection, href in keys:
+                record = self._items.get(collection, {}).get(href)
+                if record is not None and record.finding == Finding.RESOLVED:
+                    record.finding = record.finding_reason = None
 
     def target_of(self, source_href: str) -> str | None:
         with self._lock:

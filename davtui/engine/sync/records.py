@@ -15,6 +15,9 @@ from davtui.engine.sync.outcomes import Outcome
 COPIED = (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.ADOPTED)
 #: Outcomes that stay as they are until the source item changes: no GET, no PUT on re-runs.
 SETTLED = (Outcome.REFUSED, Outcome.SKIPPED)
+#: Two-way sync: the key, in place of a source href, of an item only the destination holds
+#: (the source refused it); no listing holds it.
+DEST_ONLY = "(destination) "
 
 
 @dataclass(slots=True)
@@ -45,6 +48,14 @@ class ItemRecord:
     #: the destination's ETag when this item became a conflict (`job resolve` writes or
     #: accepts the version at it, never a later edit)
     seen_etag: str | None = None
+    #: two-way sync, outcome "refused": the side ("source" | "destination") that refused
+    #: the other side's version, which is stored; its own fields hold what it has kept
+    refused_by: str | None = None
+
+    @property
+    def on_source(self) -> bool:
+        """Whether `source_href` is an href (not the key of a destination-only item)."""
+        return not self.source_href.startswith(DEST_ONLY)
 
 
 class ItemStates(Protocol):

@@ -4,8 +4,7 @@ deletions flowing both ways, conflicts settled by the job's policy.
 discover (which collections pair up; one found on one side only is made on the other) ->
 list both sides (a side still at the version stored when the pair last ended clean is not
 read: its records stand in) -> plan (`twoway_plan`) -> act per item (`twoway_items`), each
-item recorded in its own transaction. There is no separate verification: what a pass wrote
-is read back by its ETag, and the next pass compares meaning wherever both sides moved.
+item recorded in its own transaction, what was written read back by meaning (`twoway_verify`).
 
 Both storages are writable here; `Migration` (copy, mirror) keeps its source read-only.
 """
@@ -13,7 +12,7 @@ Both storages are writable here; `Migration` (copy, mirror) keeps its source rea
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -40,11 +39,15 @@ from davtui.engine.sync.records import ItemRecord, ItemStates
 from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
+from davtui.engine.sync.twoway_verify import ReadBack
+from davtui.engine.sync.verify import Verification
 from davtui.engine.sync.writers import Writers
 from davtui.exitcodes import CANCELLED
 
 #: Errors that concern a whole server: the run stops, the state stays.
 FATAL = (AuthFailed, TLSFailed, Unreachable)
+#: The ledger's detail for a resolution a killed pass stored with the item.
+UNLISTED = "settled by an earlier pass that ended before its ledger was stored"
 
 
 @dataclass(slots=True)
@@ -80,13 +83,18 @@ class TwoWay:
                         options.dry_run)  # fmt: skip
         self.reader = Reader(source, destination, state, wanted, self.gate, listener)
         self._runs: list[PairRun] = []
+        self.verification = Verification()  # what this pass wrote, read back (`twoway_verify`)
         self._fatal: BaseException | None = None
+        #: (source collection, href) of the items whose stored resolution this run's ledger
+        #: lists: cleared where the ledger is stored (`JobState.clear_resolved`)
+        self.handed_over: set[tuple[str, str]] = set()
 
     def run(self) -> Finished:
         """Run to the end, a stop, or a failure; never raises for expected failures."""
         try:
             self._run()
-            status, error, code = self.tally.verdict(None)
+            self.tally.verified(self.verification)
+            status, error, code = self.tally.verdict(self.verification)
         except Stopped:
             status, error, code = "cancelled", None, CANCELLED
         except EngineError as exc:
@@ -100,6 +108,7 @@ class TwoWay:
         )
         finished = Finished(
             status=status, stats=stats, errors=self.tally.errors, error=error,
+            verification=None if self.options.dry_run else self.verification.as_dict(),
             warnings=self.tally.warnings, exit_code=code, dry_run=self.options.dry_run,
             plan={r.pair.source.name: r.plan.counts() for r in self._runs}
             if self.options.dry_run else None,
@@ -200,20 +209,17 @@ class TwoWay:
 
     def _plan(self, pair: Pair, src: SideListing | None, dst: SideListing | None) -> PairRun:
         assert pair.target is not None
-        records = [r for page in self.state.pages(pair.source.href) for r in page]
-        if src is None:  # unchanged since it ended clean: its records stand in
-            src = SideListing({r.source_href: r.source_etag for r in records})
-        if dst is None:
-            dst = SideListing({r.dest_href: r.dest_etag for r in records if r.dest_href})
+        src, dst = src or SideListing(None), dst or SideListing(None)  # None: records stand in
         guard = Guard(self.options.max_delete_share, self.options.force_delete)
         plan = plan_pair(
             pair.source.name,
             src,
             dst,
-            [records],
+            self._unlisted(pair, self.state.pages(pair.source.href)),  # a page at a time
             guard,
             lambda record: self.tally.stats.item(record.kind, Outcome.UNCHANGED),
         )
+        src, dst = plan.acted(SOURCE, src), plan.acted(DEST, dst)
         for problem in plan.refusals:
             self.tally.refused(pair.source, problem)
         for record in plan.standing + plan.settled:  # as found before: listed again
@@ -225,7 +231,7 @@ class TwoWay:
             SOURCE,
             self.source,
             pair.source,
-            src.etags,
+            src.etags or {},
             self.source.schedules_on_write if suppress is None else suppress,
             slots=Side.slots_for(self.source),
         )
@@ -233,12 +239,26 @@ class TwoWay:
             DEST,
             self.destination,
             pair.target,
-            dst.etags,
+            dst.etags or {},
             self.destination.schedules_on_write if suppress is None else suppress,
             slots=Side.slots_for(self.destination),
         )
         versions = (pair.source.version, pair.target.version)
         return PairRun(pair, source, dest, plan, versions, troubled=bool(plan.refusals))
+
+    def _unlisted(self, pair: Pair, pages: Iterable[list[ItemRecord]]
+                  ) -> Iterator[list[ItemRecord]]:  # fmt: skip
+        """The pages, as they go to the planner; a resolution stored with an item by a pass
+        that ended before its ledger was stored (killed) is listed in this run's (standing:
+        a fresh one replaces it)."""
+        for page in pages:
+            for record in (r for r in page if r.finding == Finding.RESOLVED):
+                at = (pair.source.name, record.source_href, record.uid, record.kind, None)
+                found = entry(Finding.RESOLVED, *at, record.finding_reason, [UNLISTED])
+                self.tally.ledger.add({**found, "standing": True})
+                if not self.options.dry_run:
+                    self.handed_over.add((pair.source.href, record.source_href))
+            yield page
 
     def _remember(self, run: PairRun) -> None:
         """A pair that ended clean is stored at the versions its listings were read at; a
@@ -266,10 +286,11 @@ class TwoWay:
             self.progress.advance()
         # each side takes its own writes in flight (Side.slots): the pool holds both
         size = self.source.write_concurrency + self.destination.write_concurrency
-        with Writers(self.options.writers or size) as writers:
+        with ReadBack(pair.source.name, self.verification) as check, \
+                Writers(self.options.writers or size) as writers:  # fmt: skip
             actor = PairActor(run.source, run.dest, pair.source.href, self.options.conflict,
                               self.state, partial(self._done, run),
-                              writers.window.answered)  # fmt: skip
+                              writers.window.answered, check.wrote)  # fmt: skip
 
             def hand(work: Callable[..., None], *args: object) -> None:
                 self.gate.checkpoint()
@@ -362,6 +383,8 @@ class TwoWay:
         if done.resolved:
             at = (pair.source.name, href, done.uid, done.kind, done.summary)
             self.tally.ledger.add(entry(Finding.RESOLVED, *at, done.resolved))
+        if record is not None and record.finding == Finding.RESOLVED:  # `PairActor._finish`
+            self.handed_over.add((pair.source.href, record.source_href))
         self.progress.advance()
         self.listener(event)
 

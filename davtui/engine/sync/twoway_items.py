@@ -13,17 +13,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from davtui.engine.errors import DavError, ItemError, PreconditionFailed
+from davtui.engine.errors import (
+    AuthFailed,
+    CollectionError,
+    DavError,
+    ItemError,
+    PreconditionFailed,
+    TLSFailed,
+)
 from davtui.engine.items import fixups
 from davtui.engine.items.compare import content_hash, derive_uid
 from davtui.engine.items.scan import ItemInfo, scan
 from davtui.engine.storages.contract import Collection, Fetched, Ref, WritableStorage
-from davtui.engine.sync.outcomes import Outcome
-from davtui.engine.sync.records import ItemRecord, ItemStates
+from davtui.engine.sync.outcomes import Finding, Outcome
+from davtui.engine.sync.records import DEST_ONLY, ItemRecord, ItemStates
 from davtui.engine.sync.twoway_policy import DEST, SOURCE, choose, with_new_uid
+from davtui.engine.sync.twoway_verify import Sent
 
 #: Stored outcomes that a user's `job resolve` set: the chosen side is written even where
 #: its meaning equals what was stored (it is the other side's version that goes).
@@ -62,7 +70,10 @@ class Side:
         return "source" if self.name == SOURCE else "dest"
 
     def href(self, record: ItemRecord | None) -> str | None:
-        return getattr(record, f"{self.key}_href") if record else None
+        """The item's href on this side, if it has one (a destination-only item's record
+        has a key in place of its source href)."""
+        href: str | None = getattr(record, f"{self.key}_href") if record else None
+        return None if href is not None and href.startswith(DEST_ONLY) else href
 
     def etag(self, record: ItemRecord | None) -> str | None:
         return getattr(record, f"{self.key}_etag") if record else None
@@ -120,6 +131,14 @@ class Done:
 Report = Callable[[Done], None]
 
 
+def refusal(exc: DavError) -> bool:
+    """A server's answer that writing the item again as it is would get again (403, 415),
+    as the copy judges it: not retryable, not about the whole server (login, TLS) or the
+    collection, and not a 412 (another item there, or an edit meanwhile: next pass)."""
+    passing = (PreconditionFailed, AuthFailed, TLSFailed, CollectionError)
+    return not exc.retryable and not isinstance(exc, passing)
+
+
 def direction(to: Side) -> str:
     return "to_destination" if to.name == DEST else "to_source"
 
@@ -129,7 +148,8 @@ class PairActor:
 
     def __init__(self, source: Side, dest: Side, pair_source: str, policy: str,
                  state: ItemStates, report: Report,
-                 answered: Callable[[float], None] = lambda seconds: None) -> None:  # fmt: skip
+                 answered: Callable[[float], None] = lambda seconds: None,
+                 wrote: Callable[[Side, Sent], None] = lambda *_: None) -> None:  # fmt: skip
         self.source, self.dest = source, dest
         #: told how long each write took: the writers' window follows the servers' queues
         self.answered = answered
@@ -137,6 +157,7 @@ class PairActor:
         self.policy = policy
         self.state = state
         self.report = report
+        self.wrote = wrote  # each write, for the read-back (`twoway_verify.ReadBack`)
 
     # -- the record both sides agree on -----------------------------------------------------
     def _synced(self, s: Version, d: Version, info: ItemInfo, outcome: str,
@@ -156,12 +177,19 @@ class PairActor:
         return (other, one) if to.name == SOURCE else (one, other)
 
     def _finish(self, done: Done) -> None:
-        """Record first (its own transaction), then report."""
-        if done.replaces is not None and (
-            done.record is None or done.replaces.source_href != done.record.source_href
-        ):
-            self.state.forget(self.pair_source, done.replaces.source_href)
+        """Record first (its own transaction), then report. A resolution is stored with the
+        item (its `finding`), so it is durable when the item is: a pass killed after this
+        record still has it listed by the next one (`TwoWay` hands it to the run's ledger,
+        which clears it). One that an earlier, unfinished pass stored stays until then."""
+        old = done.replaces
+        if old is not None and (done.record is None or old.source_href != done.record.source_href):
+            self.state.forget(self.pair_source, old.source_href)
         if done.record is not None:
+            if done.resolved:
+                done.record.finding = str(Finding.RESOLVED)
+                done.record.finding_reason = done.resolved
+            elif old is not None and old.finding == Finding.RESOLVED and not done.record.finding:
+                done.record.finding, done.record.finding_reason = old.finding, old.finding_reason
             self.state.record(done.record)
         self.report(done)
         for extra in done.extra:
@@ -201,6 +229,9 @@ class PairActor:
         if ref.etag is None:  # a server that does not say: read it, or next pass sees an edit
             found = next(iter(to.storage.fetch(to.collection, [ref.href])), None)
             ref = Ref(ref.href, found.etag if found else None)
+        at = ref.href if to.name == SOURCE else read.href if read.side.name == SOURCE else ""
+        self.wrote(to, Sent(ref.href, ref.etag, body, at or f"(destination) {ref.href}",
+                            read.info.uid, read.info.kind))  # fmt: skip
         return (ref.href, ref.etag, sent), outcome
 
     @staticmethod
@@ -225,7 +256,8 @@ class PairActor:
         its new ETag is recorded."""
         frm = read.side
         info = read.info
-        forced = record is not None and record.outcome in FORCED
+        # a refused version never arrived: sent again whatever its meaning
+        forced = record is not None and record.outcome in (*FORCED, Outcome.REFUSED)
         if record is not None and not forced and read.meaning == frm.hash(record):
             stored = (to.href(record) or "", to.etag(record), to.hash(record) or "")
             s, d = self._both(read.version, stored, to)
@@ -242,26 +274,28 @@ class PairActor:
         try:
             written, outcome = self._write(to, href, to.etag(record) if href else None, read)
         except DavError as exc:
-            taken = isinstance(exc, PreconditionFailed)  # another item there: tried next pass
-            if exc.retryable or taken or to.name != DEST or href is not None:
+            if not refusal(exc):
                 raise
-            self._refused(record, read, str(exc))
+            held = (href, to.etag(record), to.hash(record) or "") if href else None
+            self._refused(record, read, to, held, str(exc))
             return
         s, d = self._both(read.version, written, to)
         new = self._synced(s, d, info, outcome)
         self._finish(Done(outcome, new, info.uid, info.kind, info.summary, direction(to),
                           direction(to), resolved=resolved, replaces=record))  # fmt: skip
 
-    def _refused(self, record: ItemRecord | None, read: Read, reason: str) -> None:
-        """The destination refused a source item for good: recorded as refused (no
-        destination copy), listed on each pass, sent again only once it changes."""
+    def _refused(self, record: ItemRecord | None, read: Read, to: Side, kept: Version | None,
+                 reason: str) -> None:  # fmt: skip
+        """`to` refused `read` for good: recorded as refused by `to`, with the version sent
+        and the one `to` kept (`kept`; None: it has none), so the item is listed on each
+        pass and sent again only once either side changes (`twoway_plan`)."""
         info = read.info
-        refused = ItemRecord(
-            source_collection=self.pair_source, source_href=read.href,
-            outcome=str(Outcome.REFUSED), source_etag=read.etag, source_hash=read.meaning,
-            uid=info.uid, kind=info.kind, dest_collection=self.dest.collection.href,
-            error=reason,
-        )  # fmt: skip
+        if kept is None:  # nothing there: a destination-only item is keyed by its href
+            kept = ("", None, "") if to.name == DEST else (DEST_ONLY + read.href, None, "")
+        s, d = self._both(read.version, kept, to)
+        refused = self._synced(s, d, info, Outcome.REFUSED, error=reason, refused_by=to.name)
+        refused.source_hash, refused.dest_hash = s[2] or None, d[2] or None
+        refused.dest_href = d[0] or None
         self._finish(Done(str(Outcome.REFUSED), refused, info.uid, info.kind, info.summary,
                           reason, replaces=record))  # fmt: skip
 
@@ -294,10 +328,23 @@ class PairActor:
             return
         side, why = choose(self.policy, src.data, dst.data)
         win, lose = (src, dst) if side == SOURCE else (dst, src)
-        # keep-both: the losing version is copied before it is overwritten, or a kill in
-        # between would lose it
-        copy = self._copy_of(lose) if self.policy == "keep-both" else None
-        written, outcome = self._write(lose.side, lose.href, lose.etag, win)
+        self._intend(record, src, dst, why)
+        writing = False  # a refusal of keep-both's copy is no refusal of the item
+        try:
+            # keep-both: the losing version is copied before it is overwritten, or a kill in
+            # between would lose it
+            copy = self._copy_of(lose) if self.policy == "keep-both" else None
+            writing = True
+            written, outcome = self._write(lose.side, lose.href, lose.etag, win)
+        except BaseException as exc:  # not settled after all: the stored state as it was
+            if record is not None:
+                self.state.record(record)
+            else:
+                self.state.forget(self.pair_source, src.href)
+            if writing and isinstance(exc, DavError) and refusal(exc):
+                self._refused(record, win, lose.side, lose.version, str(exc))
+                return
+            raise
         s, d = self._both(win.version, written, lose.side)
         new = self._synced(s, d, win.info, outcome)
         done = Done(outcome, new, info.uid, info.kind, info.summary, why,
@@ -305,6 +352,22 @@ class PairActor:
         if copy is not None:
             done.extra.append(copy)
         self._finish(done)
+
+    def _intend(self, record: ItemRecord | None, src: Read, dst: Read, why: str) -> None:
+        """Store the resolution with the item before it is written: killed after the write
+        and before its record, the next pass finds both sides equal and would just record
+        them, the settlement listed nowhere. The stored versions stay as they were (for an
+        item new on both sides: no ETags), so a resolution never written is settled again."""
+        if record is not None:
+            intent = replace(record, finding=str(Finding.RESOLVED), finding_reason=why)
+        else:
+            intent = ItemRecord(
+                source_collection=self.pair_source, source_href=src.href,
+                outcome=str(Outcome.UPDATED), uid=src.info.uid, kind=src.info.kind,
+                dest_collection=self.dest.collection.href, dest_href=dst.href,
+                created_by_job=True, finding=str(Finding.RESOLVED), finding_reason=why,
+            )  # fmt: skip
+        self.state.record(intent)
 
     def _copy_of(self, lose: Read) -> Done:
         """keep-both: the losing version under a new UID, created on both sides."""

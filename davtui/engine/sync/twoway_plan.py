@@ -17,7 +17,22 @@ they then held. Each side's ETag now, against the stored one, says what changed:
 | changed           | gone              | the change wins: re-created on the destination   |
 | gone              | gone              | forget                                           |
 | new (no record)   | new (no record)   | matched by UID when read (see `twoway`)          |
-| refused before    | (never written)   | listed again; sent again once the source changes |
+
+An item one side refused for good (`refused_by`; its record holds the version sent and the
+one the refusing side kept) is planned by the sender's side and the refuser's instead:
+
+| sender            | refuser           | what the pass does                               |
+|-------------------|-------------------|--------------------------------------------------|
+| as stored         | as stored or none | listed again as refused (no GET, no PUT)         |
+| changed           | as stored or none | sent again                                       |
+| here              | changed           | read both, as changed on both sides              |
+| gone              | (any)             | the first table's rows for a deleted item        |
+| here              | gone (it had one) | the first table's rows for a deleted item        |
+
+A version the source refused of an item made on the destination has no source href: its
+record is keyed by `records.DEST_ONLY` + its destination href, which no listing holds. A side
+at the version stored when the pair last ended clean is not listed (`SideListing(None)`):
+each recorded item is there as recorded, and the records come a page at a time.
 
 A side whose listing is incomplete deletes and re-creates nothing: an item it left out may
 well be there. A side that loses more than `max_share` of the pair's items at once (an empty
@@ -37,9 +52,11 @@ SOURCE, DEST = "source", "destination"
 
 @dataclass(frozen=True, slots=True)
 class SideListing:
-    """One side's listing of the pair (href -> ETag) and whether it names every member."""
+    """One side's listing of the pair (href -> ETag) and whether it names every member;
+    `etags` None: the side was not listed (at the version stored when the pair last ended
+    clean), every recorded item is there as recorded."""
 
-    etags: dict[str, str | None]
+    etags: dict[str, str | None] | None
     complete: bool = True
     reason: str | None = None
 
@@ -81,6 +98,17 @@ class TwoWayPlan:
         """Nothing to read, write or forget."""
         return self.size == self.unchanged + len(self.standing) + len(self.settled)
 
+    def acted(self, side: str, listing: SideListing) -> SideListing:
+        """`listing`, or for a side not listed, the ETags its records give the items this
+        plan acts on: what the actor asks of a side (is the item still there?)."""
+        if listing.etags is not None:
+            return listing
+        key = "source" if side == SOURCE else "dest"
+        records = [*self.both, *self.delete_dest, *self.delete_source,
+                   *(r for r, _ in (*self.to_dest, *self.to_source) if r is not None)]  # fmt: skip
+        found = ((getattr(r, f"{key}_href"), getattr(r, f"{key}_etag")) for r in records)
+        return SideListing({href: etag for href, etag in found if href})
+
     def counts(self) -> dict[str, int]:
         return {
             "unchanged": self.unchanged,
@@ -114,7 +142,7 @@ class Guard:
             )
         if self.force or deletes <= self.max_share * held + 1e-9:
             return None
-        empty = f" (the {gone_side} collection is empty)" if not listing.etags else ""
+        empty = f" (the {gone_side} collection is empty)" if listing.etags == {} else ""
         return (
             f"Nothing deleted on the {other} in '{name}': {deletes} of the {held} synced "
             f"item(s) are gone from the {gone_side}{empty} ({deletes * 100 / held:.0f} % > "
@@ -123,9 +151,33 @@ class Guard:
         )
 
 
-def _changed(etags: dict[str, str | None], href: str | None, stored: str | None) -> bool:
+def _changed(etags: dict[str, str | None] | None, href: str | None, stored: str | None) -> bool:
+    """Whether a listed item's ETag differs from the stored one (unlisted side: never)."""
+    if etags is None:
+        return False
     current = etags.get(href or "")
     return current is None or stored is None or current != stored
+
+
+def _refused(plan: TwoWayPlan, record: ItemRecord, s_here: bool, s_new: bool, d_here: bool,
+             d_new: bool) -> bool:  # fmt: skip
+    """Plan an item one side refused (see the table); False when the side that sent it no
+    longer lists it, or the refusing side lost the version it kept: the usual rules apply."""
+    by = record.refused_by or DEST  # before `refused_by`: only the destination refused
+    sender, refuser = ((d_here, d_new), (s_here, s_new)) if by == SOURCE else (
+        (s_here, s_new), (d_here, d_new))  # fmt: skip
+    kept = record.on_source if by == SOURCE else record.dest_href is not None
+    if not sender[0] or (kept and not refuser[0]):
+        return False
+    if refuser[1]:
+        plan.both.append(record)
+    elif not sender[1]:
+        plan.settled.append(record)
+    elif by == DEST:
+        plan.to_dest.append((record, record.source_href))
+    else:
+        plan.to_source.append((record, record.dest_href or ""))
+    return True
 
 
 def plan_pair(
@@ -139,7 +191,7 @@ def plan_pair(
     """Plan a pair from both sides' listings and its stored records (see the table above);
     each item left as it is goes to `on_unchanged` (counted, not kept)."""
     plan = TwoWayPlan()
-    new_source, new_dest = set(source.etags), set(dest.etags)
+    new_source, new_dest = set(source.etags or ()), set(dest.etags or ())
     gone_source: list[ItemRecord] = []  # deleted on the source, unchanged on the destination
     gone_dest: list[ItemRecord] = []
     held = 0
@@ -149,10 +201,14 @@ def plan_pair(
             new_source.discard(s_href)
             if d_href:
                 new_dest.discard(d_href)
-            s_here, d_here = s_href in source.etags, d_href is not None and d_href in dest.etags
+            s_here = record.on_source if source.etags is None else s_href in source.etags
+            d_here = d_href is not None and (dest.etags is None or d_href in dest.etags)
             held += s_here or d_here
             s_new = s_here and _changed(source.etags, s_href, record.source_etag)
             d_new = d_here and _changed(dest.etags, d_href, record.dest_etag)
+            if record.outcome == Outcome.REFUSED and _refused(plan, record, s_here, s_new,
+                                                              d_here, d_new):  # fmt: skip
+                continue
             if d_href is None:  # never reached the destination: refused, or failed before
                 if not s_here:
                     plan.forget.append(record)
