@@ -100,3 +100,19 @@ async def test_the_logs_screen_reads_and_counts_once_when_it_opens(app: Counting
         assert "3,000 lines" in str(screen.query_one("#log-status").render())
         await pilot.press("f")  # a level chosen: read and counted again
         await until(pilot, lambda: app.counted == 2)
+
+
+async def test_the_first_visit_of_logs_shows_the_newest_lines(app: CountingApp) -> None:
+    """The view is not laid out yet when the screen's first filter applies: it scrolls to the
+    end once it is, so the count's arrival keeps the newest line at the bottom (it showed the
+    oldest of all 3,000 lines, a jump to the last page)."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("3")
+        log = app.screen.query_one(LogView)
+        await until(pilot, lambda: log.counted)
+        await pilot.pause()
+        assert log.total > log.size.height > 0
+        assert log.scroll_y == log.max_scroll_y
+        bottom = log.line(round(log.scroll_y) + log.size.height - 1)
+        assert bottom is not None and bottom.uid == "uid-2999@example.org"

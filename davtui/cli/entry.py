@@ -35,20 +35,66 @@ class Context:
         return self._vault
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from davtui.cli import demo
-    from davtui.cli.commands import (
-        account,
-        batch,
-        hook,
-        job,
-        key,
-        migrate,
-        serve,
-        status,
-        transfer,
-    )
+#: Every command, in the order `davtui --help` lists them: the module whose `register(sub)`
+#: builds its parser, and the one line of help shown in that list. A module is imported only
+#: when its command is parsed (run, or its own --help): importing all of them cost every
+#: command about 0.1 s of CPU (serve's asyncio, demo's, the engine's schema and DAV client).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "migrate": (
+        "davtui.cli.commands.migrate",
+        "one-off migration from a TOML (or JSON) config file",
+    ),
+    "account": ("davtui.cli.commands.account", "manage accounts (servers and local folders)"),
+    "job": ("davtui.cli.commands.job", "manage migration jobs"),
+    "key": ("davtui.cli.commands.key", "manage the encryption key of saved passwords"),
+    "export": (
+        "davtui.cli.commands.transfer",
+        "write accounts and jobs as JSON (secrets only if asked, encrypted)",
+    ),
+    "import": ("davtui.cli.commands.transfer", "restore accounts and jobs from an export"),
+    "batch": ("davtui.cli.commands.batch", "many migrations at once"),
+    "hook": (
+        "davtui.cli.commands.hook",
+        "the global notification command (gets each run's JSON report on stdin)",
+    ),
+    "status": (
+        "davtui.cli.commands.status",
+        "the whole queue: mailboxes done/running/queued/failed, items, rate, ETA",
+    ),
+    "serve": (
+        "davtui.cli.commands.serve",
+        "the TUI in a browser (one davtui per tab; this process runs the jobs)",
+    ),
+    "demo": (
+        "davtui.cli.demo",
+        "try davtui on two local Radicale servers with sample data (throw-away)",
+    ),
+}
 
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The full parser of one command, as its module registers it (prog `davtui NAME`)."""
+    import importlib
+
+    parent = argparse.ArgumentParser(prog="davtui")
+    sub = parent.add_subparsers(dest="command", metavar="COMMAND")
+    importlib.import_module(COMMANDS[name][0]).register(sub)
+    return sub.choices[name]
+
+
+class _LazyCommand(argparse.ArgumentParser):
+    """A command's place in the top parser: its name and help line for `davtui --help`; the
+    command's real parser is built (its module imported) only when the command is parsed."""
+
+    command = ""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        return command_parser(self.command).parse_known_args(args, namespace)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="davtui",
         description="Migrate and sync calendars, tasks, journals and contacts between "
@@ -86,17 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(env DAVTUI_MAX_RATE)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    migrate.register(sub)
-    account.register(sub)
-    job.register(sub)
-    key.register(sub)
-    transfer.register(sub)
-    batch.register(sub)
-    hook.register(sub)
-    status.register(sub)
-    serve.register(sub)
-    demo.register(sub)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_LazyCommand)
+    for name, (_module, line) in COMMANDS.items():
+        sub.add_parser(name, help=line, add_help=False).command = name
     return parser
 
 

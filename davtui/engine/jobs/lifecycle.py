@@ -18,6 +18,7 @@ from enum import StrEnum
 from peewee import fn
 
 from davtui.store.changes import bump
+from davtui.store.db import serialized
 from davtui.store.models import Account, Job, database, utcnow
 
 
@@ -111,8 +112,10 @@ def start(job: Job, dry_run: bool = False) -> str:
 
 
 def enqueue(job_id: int, dry_run: bool = False) -> None:
-    """Put a job at the end of the queue, whatever its state (`start` checks the state)."""
-    with database.atomic():
+    """Put a job at the end of the queue, whatever its state (`start` checks the state).
+    The last position is read under the write lock: read first in a deferred transaction,
+    the write would fail at once when another process committed in between."""
+    with serialized():
         last = Job.select(fn.MAX(Job.queue_position)).scalar() or 0
         Job.update(
             status=S.QUEUED,
@@ -128,7 +131,7 @@ def enqueue_many(job_ids: list[int]) -> None:
     of a thousand rows queues a thousand jobs inside its own transaction)."""
     if not job_ids:
         return
-    with database.atomic():
+    with serialized():
         last = Job.select(fn.MAX(Job.queue_position)).scalar() or 0
         offset = last + 1 - min(job_ids)  # positions after the last, in the jobs' id order
         for start in range(0, len(job_ids), 500):
@@ -183,9 +186,14 @@ def stop(job: Job) -> str:
 
 
 def remove(job: Job) -> str:
-    """Delete the job with its runs and logs, unless a runner may have it meanwhile."""
+    """Delete the job with its runs and logs, unless a runner may have it meanwhile.
+
+    The state is read again under the write lock (IMMEDIATE on SQLite): a deferred
+    transaction would read as a reader, and when another process commits before the delete,
+    SQLite cannot upgrade that stale read to the write lock and fails at once with "database
+    is locked" (no busy handler is called for the upgrade)."""
     _require(job, "remove")
-    with database.atomic():
+    with serialized():
         fresh = Job.get_or_none(Job.id == job.id)
         if fresh is not None and not allowed("remove", fresh.status):
             _require(fresh, "remove")
@@ -267,8 +275,9 @@ def check_account_removable(account: Account) -> None:
 def remove_account(account: Account) -> str:
     """Delete an account no job uses, checked again in the same transaction: a job added
     meanwhile (another process, while the TUI asked "Delete?") is refused with the sentence
-    of `check_account_removable`, never a foreign-key error."""
-    with database.atomic():
+    of `check_account_removable`, never a foreign-key error. Checked under the write lock,
+    as `remove` is, for the same reason."""
+    with serialized():
         check_account_removable(account)
         account.delete_instance()
     return f"Removed account '{account.name}'."

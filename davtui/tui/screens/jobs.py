@@ -10,6 +10,7 @@ row (`stored_progress`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,13 @@ class JobsScreen(JobActions):
         app = getters.app(DavtuiApp)
 
     AUTO_FOCUS = "#jobs"  # keys act on the table; `/` goes to the filter
+    #: Progress cells are redrawn at most this often (a new phase at once): each redraw makes
+    #: the table render every visible row again, and four copying jobs post 40 progresses a
+    #: second, which kept the UI thread from the keys.
+    PROGRESS_SECONDS = 0.25
     _typing: Timer | None = None
+    _progress_timer: Timer | None = None
+    _progress_drawn = 0.0  # when progress was last drawn (time.monotonic)
 
     BINDINGS = [
         Binding("n", "new", "New", id="job.new"),
@@ -89,19 +96,50 @@ class JobsScreen(JobActions):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        self._progress_due: dict[int, JobProgress] = {}
+        self._phases: dict[int, str | None] = {}  # the phase drawn for each job
         self.app.job_events.subscribe(self, self.on_job_event)
         self.reload()
         self.set_interval(POLL_SECONDS, self._stored_progress)
 
     def on_screen_resume(self) -> None:
-        """Back on this screen: other processes (the CLI, a headless runner) may have written."""
+        """Back on this screen: other processes (the CLI, a headless runner) may have written,
+        and the job events that came while it was hidden were left to this reread."""
         self.reload()
 
+    @property
+    def on_display(self) -> bool:
+        """On display, perhaps under a dialog; not while another mode's screen shows."""
+        return self in self.app.screen_stack
+
     def on_job_event(self, message: Message) -> None:
+        if not self.on_display:
+            return  # `on_screen_resume` rereads the jobs and draws the latest progress
         if isinstance(message, JobProgress):
-            self.show_progress(message)
+            self._progress(message)
         elif isinstance(message, (JobStateChanged, JobsChanged)):
             self.reload()
+
+    def _progress(self, message: JobProgress) -> None:
+        """Draw now when the last drawing is old enough or the job's phase changed, else
+        once the pause between two drawings is over (the latest progress of each job)."""
+        self._progress_due[message.job_id] = message
+        since = time.monotonic() - self._progress_drawn
+        pause = self.PROGRESS_SECONDS
+        if since >= pause or self._phases.get(message.job_id, "") != message.phase:
+            self._draw_progress()
+        elif self._progress_timer is None:
+            self._progress_timer = self.set_timer(pause - since, self._draw_progress)
+
+    def _draw_progress(self) -> None:
+        if self._progress_timer is not None:
+            self._progress_timer.stop()
+            self._progress_timer = None
+        self._progress_drawn = time.monotonic()
+        due, self._progress_due = self._progress_due, {}
+        for progress in due.values():
+            self._phases[progress.job_id] = progress.phase
+            self.show_progress(progress)
 
     def reload(self, select: int | None = None) -> None:
         """Reread the table's window of jobs (one page query), keeping or moving the cursor."""

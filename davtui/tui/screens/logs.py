@@ -198,9 +198,13 @@ class LogsScreen(Screen[None]):
         values = [value for _label, value in LEVEL_CHOICES]
         select.value = values[(values.index(str(select.value)) + 1) % len(values)]
 
+    def on_screen_resume(self) -> None:
+        self.show_count()  # the lines that came while another screen showed
+
     def on_job_event(self, message: Message) -> None:
         if isinstance(message, JobLog):
             self.query_one(LogView).add_live(message.job_id, message.run_id, message.lines)
-            self.show_count()
+            if self in self.app.screen_stack:  # hidden: counted when it shows again
+                self.show_count()
         elif isinstance(message, JobStateChanged) and message.run_id is not None:
             self._fill_runs(self.query_one("#log-run", Select).value)  # type: ignore[arg-type]

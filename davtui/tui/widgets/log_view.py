@@ -128,6 +128,10 @@ class LogView(ScrollView, can_focus=True):
         self.counted = self.stored < PAGE  # a page not full is every line there is
         self._resized()
         self.scroll_end(animate=False, immediate=True)
+        if not self.size.height:  # not laid out yet (the screen's first visit): the end is
+            # only known after the layout; left at the top, the count's arrival would then
+            # show the oldest of every line (a jump to the last page: an OFFSET over them all)
+            self.scroll_end(animate=False)
         self.refresh()
         if not self.counted:
             self._count(log_filter, self.ceiling)
