@@ -185,15 +185,14 @@ class DavtuiApp(App[None]):
         await asyncio.to_thread(self.queue.stopped.wait)
         self.exit()
 
-    @work(group="prebuild", exclusive=True, exit_on_error=False)
+    @work(group="prebuild", exclusive=True)
     async def prebuild_screens(self) -> None:
         """Build the Logs and Fleet screens before their first visit, so that a first visit
         costs what a later one does. Each pass is one batch that paints nothing: the mode
         switches there and back happen before the next frame, so keys keep going to the screen
         on display. The first pass composes the screens (they mount while the one on display
         stays); Textual styles a screen on its first switch only once it is mounted, so the
-        second pass does that. Not while a dialog or another screen shows. Only speed: a
-        failure here must not end the App (the screens are then built on their first visit)."""
+        second pass does that. Not while a dialog or another screen shows."""
         back = self.current_mode
         for _pass in range(2):
             if self.current_mode != back or isinstance(self.screen, ModalScreen):
