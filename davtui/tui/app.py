@@ -64,12 +64,6 @@ GREETING_SECONDS = 30
 #: key. With four jobs copying, a shorter interval cut the slowest keys by about a third.
 SWITCH_INTERVAL = 0.001
 
-#: Seconds after the first frame at which the screens not shown yet are built (in a terminal).
-PREBUILD_AFTER = 0.3
-#: The screens built then: a first visit composes a screen, parses every stylesheet of the
-#: App again (Textual does on each new screen) and restyles it: 0.2-0.4 s on a busy machine.
-PREBUILT = ("logs", "fleet")
-
 
 class DavtuiApp(App[None]):
     """davtui's terminal UI over the database at `db_path`."""
@@ -133,8 +127,6 @@ class DavtuiApp(App[None]):
         self.set_interval(CHANGES_POLL_SECONDS, self.look_for_changes)
         if not Account.select().exists():  # a newcomer starts where the first step is
             self.switch_mode("accounts")
-        if not self.is_headless:  # tests drive a headless App: they build what they visit
-            self.set_timer(PREBUILD_AFTER, self.prebuild_screens)
         if self.run_jobs:
             sys.setswitchinterval(min(SWITCH_INTERVAL, self._switch_interval))
             self.queue.stopped.clear()
@@ -184,24 +176,6 @@ class DavtuiApp(App[None]):
     async def _exit_when_stopped(self) -> None:
         await asyncio.to_thread(self.queue.stopped.wait)
         self.exit()
-
-    @work(group="prebuild", exclusive=True)
-    async def prebuild_screens(self) -> None:
-        """Build the Logs and Fleet screens before their first visit, so that a first visit
-        costs what a later one does. Each pass is one batch that paints nothing: the mode
-        switches there and back happen before the next frame, so keys keep going to the screen
-        on display. The first pass composes the screens (they mount while the one on display
-        stays); Textual styles a screen on its first switch only once it is mounted, so the
-        second pass does that. Not while a dialog or another screen shows."""
-        back = self.current_mode
-        for _pass in range(2):
-            if self.current_mode != back or isinstance(self.screen, ModalScreen):
-                return  # the user went elsewhere meanwhile
-            with self.batch_update():
-                mounted = [self.switch_mode(mode) for mode in PREBUILT if mode != back]
-                self.switch_mode(back)
-            for screen_mounted in mounted:
-                await screen_mounted
 
     def _remember_theme(self, theme: Theme) -> None:
         Setting.put(THEME_KEY, theme.name)
