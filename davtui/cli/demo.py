@@ -9,7 +9,6 @@ and logins, and `s` starts the job. Everything is stopped and removed on exit, C
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import os
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from davtui.cli.subcommands import Subcommands
 
 if TYPE_CHECKING:
     from davtui.tui.app import DavtuiApp
@@ -349,7 +350,7 @@ def run(_ctx: object = None) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     demo = sub.add_parser(
         "demo", help="try davtui on two local Radicale servers with sample data (throw-away)"
     )

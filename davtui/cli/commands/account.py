@@ -9,6 +9,7 @@ import sys
 from davtui import exitcodes
 from davtui.cli.commands import find, print_rows
 from davtui.cli.passwords import resolve
+from davtui.cli.subcommands import Subcommands
 from davtui.engine.schema import KINDS, check_account
 
 #: What an account row stores from the command line, checked by the schema before saving.
@@ -50,7 +51,7 @@ def _server_options(parser: argparse.ArgumentParser, adding: bool) -> None:
     _password_options(parser)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     account = sub.add_parser("account", help="manage accounts (servers and local folders)")
     actions = account.add_subparsers(dest="action", metavar="ACTION", required=True)
 

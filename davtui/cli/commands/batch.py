@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from davtui import exitcodes
 from davtui.cli.passwords import PasswordSourceError, from_command, from_env
+from davtui.cli.subcommands import Subcommands
 from davtui.engine.connect import ConfigError
 from davtui.engine.schema import MODES, WHAT, check_account, check_job, conflict_for
 
@@ -265,7 +266,7 @@ def create(rows: list[Row], queue: bool) -> tuple[int, int]:
     return created, len(rows)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     batch = sub.add_parser("batch", help="many migrations at once")
     actions = batch.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = actions.add_parser(

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import argparse
-
 from davtui import exitcodes
+from davtui.cli.subcommands import Subcommands
 from davtui.engine.jobs.hooks import SETTING
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     hook = sub.add_parser(
         "hook",
         help="the global notification command (gets each run's JSON report on stdin)",

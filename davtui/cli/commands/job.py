@@ -15,6 +15,7 @@ import time
 from davtui import exitcodes
 from davtui.cli.commands import find, job_edit, job_ledger, job_many, print_rows
 from davtui.cli.commands.account import find_account
+from davtui.cli.subcommands import Subcommands
 from davtui.engine.schema import JOB, check_job
 
 #: The schema's keys `job add` fills from its options.
@@ -28,7 +29,7 @@ def _choice(parser: argparse.ArgumentParser, key: str) -> None:
     parser.add_argument(f"--{key}", metavar="{" + ",".join(choices) + "}", default=JOB[key].default)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     job = sub.add_parser("job", help="manage migration jobs")
     actions = job.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -117,7 +118,8 @@ def recover() -> None:
     mark_interrupted()
 
 
-def _collections(values: list[str]) -> list[dict]:
+def collection_choices(values: list[str]) -> list[dict]:
+    """`--collection SOURCE[=TARGET]` values as the job's `collections` list (job add, edit)."""
     out = []
     for value in values:
         source, _, target = value.partition("=")
@@ -128,7 +130,7 @@ def _collections(values: list[str]) -> list[dict]:
 def _checked(args) -> dict:
     """The options as the schema's job keys, checked: ConfigError, one sentence."""
     data = {key: getattr(args, key) for key in ADDED if key != "collections"}
-    data["collections"] = _collections(args.collection)
+    data["collections"] = collection_choices(args.collection)
     return check_job(data, f"job '{args.name}'", ADDED)
 
 

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from davtui import exitcodes
+from davtui.cli.subcommands import Subcommands
 from davtui.engine.schema import JOB, check_job, edited_conflict
 
 #: Option destination -> the schema key it sets (all None when not given).
@@ -20,7 +21,7 @@ EDITABLE = ("name", "what", "mode", "conflict", "suppress_invitations", "default
             "dry_run", "max_delete_share", "force_delete", "hook")  # fmt: skip
 
 
-def register(actions: argparse._SubParsersAction) -> None:
+def register(actions: Subcommands) -> None:
     edit = actions.add_parser(
         "edit", help="change a job's settings (not while it is queued or running)"
     )
@@ -49,11 +50,11 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 def changes(args: argparse.Namespace) -> dict:
     """The options given, as checked schema values; ConfigError (one sentence) if one is bad."""
-    from davtui.cli.commands.job import _collections
+    from davtui.cli.commands.job import collection_choices
 
     given = {key: getattr(args, key) for key in EDITABLE if getattr(args, key) is not None}
     if args.collection:
-        given["collections"] = _collections(args.collection)
+        given["collections"] = collection_choices(args.collection)
     values = check_job(given, f"job '{args.job}'", tuple(given))
     if args.all_collections:
         values["collections"] = []

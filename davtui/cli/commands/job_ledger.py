@@ -12,6 +12,7 @@ import json
 import sys
 
 from davtui import exitcodes
+from davtui.cli.subcommands import Subcommands
 
 #: Entries read from the database at a time while printing a ledger.
 PAGE = 500
@@ -93,7 +94,7 @@ def show_items(args: argparse.Namespace, job) -> int:
     return exitcodes.OK
 
 
-def register(actions: argparse._SubParsersAction) -> None:
+def register(actions: Subcommands) -> None:
     """`job conflicts` and `job resolve`."""
     listing = actions.add_parser("conflicts", help="the items of a job in conflict")
     listing.add_argument("job")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
+from davtui.cli.subcommands import Subcommands
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     key = sub.add_parser("key", help="manage the encryption key of saved passwords")
     actions = key.add_subparsers(dest="action", metavar="ACTION", required=True)
     rotate = actions.add_parser("rotate", help="re-encrypt every secret with a new key")

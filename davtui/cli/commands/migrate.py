@@ -15,9 +15,10 @@ import time
 from urllib.parse import urlsplit
 
 from davtui import exitcodes
+from davtui.cli.subcommands import Subcommands
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     migrate = sub.add_parser(
         "migrate",
         help="one-off migration from a TOML (or JSON) config file",

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from davtui import exitcodes
+from davtui.cli.subcommands import Subcommands
 
 #: How often the job runner looks for jobs a tab queued, when none runs.
 POLL_SECONDS = 1.0
@@ -36,7 +37,7 @@ CLOSE_SECONDS = 5.0
 TITLE = "davtui"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     serve = sub.add_parser(
         "serve",
         help="the TUI in a browser (one davtui per tab; this process runs the jobs)",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 from davtui import exitcodes
+from davtui.cli.subcommands import Subcommands
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     status = sub.add_parser(
         "status", help="the whole queue: mailboxes done/running/queued/failed, items, rate, ETA"
     )

@@ -9,7 +9,6 @@ machine plans from scratch and adopts the items that are already at the destinat
 
 from __future__ import annotations
 
-import argparse
 import base64
 import getpass
 import json
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from davtui import exitcodes
+from davtui.cli.subcommands import Subcommands
 from davtui.engine.account_url import shown
 from davtui.engine.connect import ConfigError
 from davtui.engine.schema import check_account, check_job
@@ -242,7 +242,7 @@ def import_document(document: Any, sealer: Sealer | None) -> tuple[int, int, int
     return len(ids), len(jobs), runs
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subcommands) -> None:
     export = sub.add_parser(
         "export",
         help="write accounts and jobs as JSON (secrets only if asked, encrypted)",
