@@ -45,6 +45,8 @@ from davtui.exitcodes import CANCELLED
 
 #: Errors that concern a whole server: the run stops, the state stays.
 FATAL = (AuthFailed, TLSFailed, Unreachable)
+#: Collection pairs acted on at once (measured, see bench/RESULTS.md "two-way").
+PAIRS_AT_ONCE = 4
 
 
 @dataclass(slots=True)
@@ -125,10 +127,13 @@ class TwoWay:
         if self.options.dry_run:
             return
         self.listener(Phase("act"))
-        for run in self._runs:
-            self._act(run)
-            if self._fatal is not None:
-                raise self._fatal
+        # pairs at once: each waits on its own multigets and on writes that a server may take
+        # one at a time per collection (Xandikos), so one after the other the pass is the sum
+        with ThreadPoolExecutor(PAIRS_AT_ONCE, thread_name_prefix="davtui-pair") as pool:
+            for acted in [pool.submit(self._act, run) for run in self._runs]:
+                acted.result()
+        if self._fatal is not None:
+            raise self._fatal
         for run in self._runs:
             self._remember(run)
 
@@ -257,7 +262,7 @@ class TwoWay:
         side stream from that side; those changed on both, and new ones (matched by UID),
         need the other side's version first, so the destination's few are read before."""
         plan, pair = run.plan, run.pair
-        if plan.idle:
+        if plan.idle or self._fatal is not None:
             return
         self.gate.checkpoint()
         self.listener(Phase("act", pair.source.name))
