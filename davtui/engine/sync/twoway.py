@@ -28,10 +28,10 @@ from davtui.engine.errors import (
 )
 from davtui.engine.events import CollectionCreated, Finished, ItemDone, Listener, Phase, ignore
 from davtui.engine.run_stats import DirectionCounts
-from davtui.engine.storages.contract import Collection, WritableStorage
+from davtui.engine.storages.contract import Changes, Collection, WritableStorage
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.ledger import entry
-from davtui.engine.sync.listing import Reader, Wanted
+from davtui.engine.sync.listing import Reader, Wanted, applied
 from davtui.engine.sync.mapping import Pair, kinds_for
 from davtui.engine.sync.migration import Options
 from davtui.engine.sync.outcomes import Finding, Outcome
@@ -45,6 +45,8 @@ from davtui.exitcodes import CANCELLED
 
 #: Errors that concern a whole server: the run stops, the state stays.
 FATAL = (AuthFailed, TLSFailed, Unreachable)
+#: A side as read: its listing, what changed since its sync token, or None (not read).
+SideRead = SideListing | Changes | None
 #: Collection pairs acted on at once (measured, see bench/RESULTS.md "two-way").
 PAIRS_AT_ONCE = 4
 
@@ -183,17 +185,22 @@ class TwoWay:
         return made.collection
 
     def _start(self, pool: ThreadPoolExecutor, pair: Pair
-               ) -> tuple[Future[SideListing | None], Future[SideListing | None]]:  # fmt: skip
-        """Start listing both sides; a side at its stored version is not read (None)."""
+               ) -> tuple[Future[SideRead], Future[SideRead]]:  # fmt: skip
+        """Start listing both sides; a side at its stored version is not read (None), one
+        whose server tells what changed since the stored sync token gives only that."""
         assert pair.target is not None
         seen = self.state.versions(pair.source.href) or (None, None)
 
         def read(storage: WritableStorage, collection: Collection, stored: str | None
-                 ) -> SideListing | None:  # fmt: skip
+                 ) -> SideRead:  # fmt: skip
             if collection.version is not None and collection.version == stored:
                 return None
             if not collection.href:  # a dry run's stand-in for a collection to be made
                 return SideListing({})
+            if stored is not None and collection.sync_token is not None:
+                changes = storage.changes(collection, stored)
+                if changes is not None:  # else: a token the server no longer knows
+                    return changes
             listing = storage.listing(collection)
             return SideListing(listing.etags, listing.complete, listing.reason)
 
@@ -203,13 +210,12 @@ class TwoWay:
         return (pool.submit(read, self.source, pair.source, seen[0]),
                 pool.submit(read, self.destination, pair.target, seen[1]))  # fmt: skip
 
-    def _plan(self, pair: Pair, src: SideListing | None, dst: SideListing | None) -> PairRun:
+    def _plan(self, pair: Pair, src_read: SideRead, dst_read: SideRead) -> PairRun:
         assert pair.target is not None
         records = [r for page in self.state.pages(pair.source.href) for r in page]
-        if src is None:  # unchanged since it ended clean: its records stand in
-            src = SideListing({r.source_href: r.source_etag for r in records})
-        if dst is None:
-            dst = SideListing({r.dest_href: r.dest_etag for r in records if r.dest_href})
+        # unchanged since it ended clean: its records stand in; changed: they, changed
+        src = _listing(src_read, {r.source_href: r.source_etag for r in records})
+        dst = _listing(dst_read, {r.dest_href: r.dest_etag for r in records if r.dest_href})
         guard = Guard(self.options.max_delete_share, self.options.force_delete)
         plan = plan_pair(
             pair.source.name,
@@ -243,17 +249,20 @@ class TwoWay:
             slots=Side.slots_for(self.destination),
         )
         versions = (pair.source.version, pair.target.version)
-        return PairRun(pair, source, dest, plan, versions, troubled=bool(plan.refusals))
+        # a side listed in part may hide a new item that no record names: list it whole
+        troubled = bool(plan.refusals) or not (src.complete and dst.complete)
+        return PairRun(pair, source, dest, plan, versions, troubled=troubled)
 
     def _remember(self, run: PairRun) -> None:
         """A pair that ended clean is stored at the versions its listings were read at; a
         side this pass wrote to is listed again next time (its version moved with our own
-        writes, and a user's edit made meanwhile must not hide behind it)."""
+        writes, and a user's edit made meanwhile must not hide behind it): whole, unless its
+        sync token is exact, then the changes since the token read before the writes."""
         if run.troubled or run.plan.standing:
             self.state.set_versions(run.pair.source.href, None, None)
             return
-        source = None if run.source.wrote else run.versions[0]
-        dest = None if run.dest.wrote else run.versions[1]
+        source = None if run.source.wrote and not _exact(run.source) else run.versions[0]
+        dest = None if run.dest.wrote and not _exact(run.dest) else run.versions[1]
         self.state.set_versions(run.pair.source.href, source, dest)
 
     # -- act ---------------------------------------------------------------------------------
@@ -369,6 +378,22 @@ class TwoWay:
             self.tally.ledger.add(entry(Finding.RESOLVED, *at, done.resolved))
         self.progress.advance()
         self.listener(event)
+
+
+def _listing(read: SideRead, records: dict[str, str | None]) -> SideListing:
+    """A side's listing for the plan: as read, its stored `records` (href -> ETag) where it
+    was not read, or the records with the changes the server reported since its token."""
+    if read is None:
+        return SideListing(records)
+    if isinstance(read, Changes):
+        listing = applied(records, read)
+        return SideListing(listing.etags, listing.complete, listing.reason)
+    return read
+
+
+def _exact(side: Side) -> bool:
+    """Whether the changes since this side's pre-pass sync token are all its changes."""
+    return side.collection.sync_token is not None and side.storage.exact_sync_tokens
 
 
 def _failed(item: object, reason: str) -> Done:
