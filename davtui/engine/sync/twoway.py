@@ -37,6 +37,7 @@ from davtui.engine.sync.migration import Options
 from davtui.engine.sync.outcomes import Finding, Outcome
 from davtui.engine.sync.progress import ProgressMeter
 from davtui.engine.sync.records import ItemRecord, ItemStates
+from davtui.engine.sync.streams import merged
 from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
@@ -48,7 +49,7 @@ FATAL = (AuthFailed, TLSFailed, Unreachable)
 #: A side as read: its listing, what changed since its sync token, or None (not read).
 SideRead = SideListing | Changes | None
 #: Collection pairs acted on at once (measured, see bench/RESULTS.md "two-way").
-PAIRS_AT_ONCE = 4
+PAIRS_AT_ONCE = 8
 
 
 @dataclass(slots=True)
@@ -117,7 +118,7 @@ class TwoWay:
     def _run(self) -> None:
         kinds = kinds_for(self.options.what)
         self.listener(Phase("discover"))
-        with ThreadPoolExecutor(4, thread_name_prefix="davtui-list") as pool:
+        with ThreadPoolExecutor(8, thread_name_prefix="davtui-list") as pool:
             pairs = self._pairs(pool, kinds)
             self.listener(Phase("list"))
             reads = [(pair, *self._start(pool, pair)) for pair in pairs if pair.target]
@@ -304,11 +305,14 @@ class TwoWay:
             new_dest = set(plan.new_dest)
             twins = {r.info.uid: r for r in held.values() if r.info.uid and r.href in new_dest}
             from_dest = {href: record for record, href in plan.to_source}
-            for read in self._stream(run, run.dest, list(from_dest)):
-                hand(actor.carry, from_dest[read.href], read, run.source)
             to_dest = {href: record for record, href in plan.to_dest}
-            for read in self._stream(run, run.source, [*to_dest, *both, *plan.new_source]):
-                if read.href in to_dest:
+            # both sides read at once (`streams`): neither read waits behind writes to its server
+            for read in merged(self._stream(run, run.dest, list(from_dest)),
+                               self._stream(run, run.source,
+                                            [*to_dest, *both, *plan.new_source])):  # fmt: skip
+                if read.side is run.dest:
+                    hand(actor.carry, from_dest[read.href], read, run.source)
+                elif read.href in to_dest:
                     hand(actor.carry, to_dest[read.href], read, run.dest)
                 elif read.href in both:
                     stored = both[read.href]
