@@ -233,22 +233,8 @@ class TwoWay:
                                     record.error, at=record.source_href))  # fmt: skip
         self.progress.advance(plan.unchanged)
         suppress = self.options.suppress_invitations
-        source = Side(
-            SOURCE,
-            self.source,
-            pair.source,
-            src.etags,
-            self.source.schedules_on_write if suppress is None else suppress,
-            slots=Side.slots_for(self.source),
-        )
-        dest = Side(
-            DEST,
-            self.destination,
-            pair.target,
-            dst.etags,
-            self.destination.schedules_on_write if suppress is None else suppress,
-            slots=Side.slots_for(self.destination),
-        )
+        source = Side.of(SOURCE, self.source, pair.source, src.etags, suppress)
+        dest = Side.of(DEST, self.destination, pair.target, dst.etags, suppress)
         versions = (pair.source.version, pair.target.version)
         # a side listed in part may hide a new item that no record names: list it whole
         troubled = bool(plan.refusals) or not (src.complete and dst.complete)
