@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -26,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.contenders import Davtui, Job, Limit, Measure, Vdirsyncer, ensure_vdirsyncer, measure
 from bench.data import change_some
+from bench.report import cpus, keep_logs, load, markdown, medians, ratio
 from bench.scenario import (
-    CACHE,
     USER,
     Source,
     sogo_up,
@@ -81,27 +79,9 @@ def one_run(source: Source, args, name: str, index: int, root: Path, profile: Pa
         dest.close([t for _, t in pairs])
 
 
-def median_rows(rows: list[dict]) -> dict[tuple[str, str], dict]:
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row["contender"], row["phase"]), []).append(row)
-    out = {}
-    for key, group in groups.items():
-        merged = {k: statistics.median(r[k] for r in group) for k in ("wall", "cpu", "rss_mb")}
-        merged["requests"] = statistics.median(r["requests"] for r in group)
-        merged["items"] = group[0]["items"]
-        merged["verify"] = "; ".join(sorted({r["verify"] for r in group}))
-        out[key] = merged
-    return out
-
-
 def table(rows: list[dict]) -> str:
-    med = median_rows(rows)
-    lines = [
-        "| phase | contender | wall s | items/s | CPU s | CPU ms/item | peak RSS MB | requests "
-        "| vs vdirsyncer | vs limit | verification |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    med = medians(rows, ("wall", "cpu", "rss_mb", "requests"))
+    lines = []
     for phase in PHASES:
         limits = [v for (c, p), v in med.items() if p == phase and c.startswith("limit")]
         best = min(limits, key=lambda v: v["wall"]) if limits else None
@@ -109,18 +89,19 @@ def table(rows: list[dict]) -> str:
         for (name, p), v in sorted(med.items()):
             if p != phase:
                 continue
-            ratio_v = ratio_l = ""
-            if name == "davtui" and vdir:
-                ratio_v = f"{v['wall'] / vdir['wall']:.2f}x"
+            ratio_v = ratio(v["wall"], vdir) if name == "davtui" else ""
+            ratio_l = ""
             if name == "davtui" and best:
-                ratio_l = f"{v['wall'] / best['wall']:.2f}x (CPU {v['cpu'] / best['cpu']:.2f}x)"
-            verdict = _verdict(v["verify"])
-            lines.append(
-                f"| {phase} | {name} | {v['wall']:.1f} | {v['items'] / v['wall']:.0f} "
-                f"| {v['cpu']:.2f} | {1000 * v['cpu'] / v['items']:.2f} | {v['rss_mb']:.0f} "
-                f"| {v['requests']:.0f} | {ratio_v} | {ratio_l} | {verdict} |"
-            )
-    return "\n".join(lines)
+                ratio_l = f"{ratio(v['wall'], best)} (CPU {ratio(v['cpu'], best, 'cpu')})"
+            lines.append([
+                phase, name, f"{v['wall']:.1f}", f"{v['items'] / v['wall']:.0f}",
+                f"{v['cpu']:.2f}", f"{1000 * v['cpu'] / v['items']:.2f}", f"{v['rss_mb']:.0f}",
+                f"{v['requests']:.0f}", ratio_v, ratio_l, _verdict(v["verify"]),
+            ])  # fmt: skip
+    columns = ["phase", "contender", "wall s >", "items/s >", "CPU s >", "CPU ms/item >",
+               "peak RSS MB >", "requests >", "vs vdirsyncer >", "vs limit >",
+               "verification"]  # fmt: skip
+    return markdown(columns, lines)
 
 
 def _verdict(check: str) -> str:
@@ -186,30 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def keep_logs(root: Path) -> None:
-    """Keep the contenders' output (their JSON reports, errors) in bench/.cache/logs/."""
-    logs = CACHE / "logs" / root.name
-    for log in root.glob("*/cmd*.log"):
-        logs.mkdir(parents=True, exist_ok=True)
-        shutil.copy(log, logs / f"{log.parent.name}-{log.name}")
-
-
 def _expand(name: str) -> list[str]:
     return ["limit-4", "limit-16"] if name == "limit" else [name]
-
-
-def _cpus() -> str:
-    """The CPUs this run may use: a shell pinned with taskset pins every server it starts
-    (SOGo started from a shell pinned to one core of two copied 1.6x slower, session 10)."""
-    usable, total = len(os.sched_getaffinity(0)), os.cpu_count()
-    return f"{total} CPUs" if usable == total else f"{usable} of {total} CPUs (pinned)"
 
 
 def header(args, items: int, runs: Counter) -> str:
     return (
         f"\n### {args.size}, {args.link}, Radicale -> {args.dest}, shape {args.shape}: "
         f"{items} items, {args.rounds} round(s)\n\n"
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {_cpus()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cpus()}, {load()}, "
         f"Python {platform.python_version()}; command: `python bench/run.py --size {args.size} "
         f"--link {args.link} --dest {args.dest} --shape {args.shape} --rounds {args.rounds}`\n"
     )

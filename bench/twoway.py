@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.contenders import Davtui, Job, Measure, Vdirsyncer, ensure_vdirsyncer, measure
 from bench.data import change_some
 from bench.dav import Dav, Folder
-from bench.run import _cpus, keep_logs
+from bench.report import cpus, keep_logs, load, markdown, medians, methods, ratio
 from bench.scenario import (
     USER,
     Destination,
@@ -149,29 +148,23 @@ def one_run(args, name: str, index: int, root: Path):
 
 
 def table(rows: list[dict]) -> str:
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row["phase"], row["contender"]), []).append(row)
-    lines = [
-        "| phase | contender | wall s | CPU s | peak RSS MB | requests a + b | vs vdirsyncer "
-        "| verification |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
-    ]
+    """Medians per phase and contender, davtui against vdirsyncer, requests per method."""
+    med = medians(rows, ("wall", "cpu", "rss_mb", "a_requests", "b_requests"))
+    lines = []
     for phase in PHASES:
-        med = {
-            c: {k: statistics.median(r[k] for r in g) for k in ("wall", "cpu", "rss_mb",
-                                                                "a_requests", "b_requests")}
-            for (p, c), g in groups.items() if p == phase
-        }  # fmt: skip
-        for contender, v in sorted(med.items()):
-            vdir = med.get("vdirsyncer")
-            ratio = f"{v['wall'] / vdir['wall']:.2f}x" if contender == "davtui" and vdir else ""
-            checks = "; ".join(sorted({r["verify"] for r in groups[(phase, contender)]}))
-            lines.append(
-                f"| {phase} | {contender} | {v['wall']:.2f} | {v['cpu']:.2f} | {v['rss_mb']:.0f} "
-                f"| {v['a_requests']:.0f} + {v['b_requests']:.0f} | {ratio} | {checks} |"
-            )
-    return "\n".join(lines)
+        for (contender, p), v in sorted(med.items()):
+            if p != phase:
+                continue
+            vdir = med.get(("vdirsyncer", phase)) if contender == "davtui" else None
+            lines.append([
+                phase, contender, f"{v['wall']:.2f}", f"{v['cpu']:.2f}", f"{v['rss_mb']:.0f}",
+                f"{v['a_requests']:.0f} + {v['b_requests']:.0f}", methods(v["by_method"]),
+                ratio(v["wall"], vdir), v["verify"],
+            ])  # fmt: skip
+    columns = ["phase", "contender", "wall s >", "CPU s >", "peak RSS MB >",
+               "requests a + b >", "by method (a + b)", "vs vdirsyncer >",
+               "verification"]  # fmt: skip
+    return markdown(columns, lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n### two-way, {args.size}, {args.link}, Radicale <-> Xandikos, shape {args.shape}: "
         f"{items} items, {args.rounds} round(s), {Counter(r['contender'] for r in rows)}\n\n"
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {_cpus()}; command: "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cpus()}, {load()}; command: "
         f"`python bench/twoway.py --size {args.size} --link {args.link} --rounds {args.rounds} "
         f"--contenders {args.contenders}"
         + (f" --b-connections {args.b_connections}" if args.b_connections else "")

@@ -8,6 +8,7 @@ Request bodies are read whole before forwarding, so a fault hook can look at the
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -43,7 +44,8 @@ FaultHook = Callable[[str, str, int, bytes], "Fault | None"]
 
 class Proxy:
     """`url` is the proxy's base URL; `counts` counts methods, `log` holds (method, path,
-    status) with status 0 for a connection closed without answer."""
+    status) with status 0 for a connection closed without answer, `reports` counts REPORTs
+    by their kind (the body's root element: "sync-collection", "calendar-multiget"...)."""
 
     def __init__(self, upstream: str, fault: FaultHook | None = None, latency: float = 0.0):
         parts = urlsplit(upstream)
@@ -52,6 +54,7 @@ class Proxy:
         self.fault = fault
         self.latency = latency
         self.counts: Counter[str] = Counter()
+        self.reports: Counter[str] = Counter()
         self.log: list[tuple[str, str, int]] = []
         self._attempts: defaultdict[tuple[str, str], int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -67,6 +70,7 @@ class Proxy:
         """Forget the counts, the log and the attempt numbers (not the fault hook)."""
         with self._lock:
             self.counts.clear()
+            self.reports.clear()
             self.log.clear()
             self._attempts.clear()
 
@@ -128,6 +132,9 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             attempt = proxy.attempt(method, self.path)
+            if method == "REPORT" and (root := re.search(rb"<(?:\w+:)?([\w-]+)[\s>/]", body)):
+                with proxy._lock:
+                    proxy.reports[root.group(1).decode()] += 1
             fault = proxy.fault(method, self.path, attempt, body) if proxy.fault else None
             time.sleep(proxy.latency + (fault.delay if fault else 0.0))
             if fault and fault.action == "reset":

@@ -76,7 +76,27 @@ def test_a_conditional_put_is_retried_on_423_locked(radicale: Server) -> None:
             headers={"If-None-Match": "*", "Content-Type": "text/calendar"},
         )  # fmt: skip
     assert reply.status == 201 and [s for m, _p, s in proxy.log if m == "PUT"] == [423, 201]
-    assert [e.reason for e in seen if isinstance(e, events.Retry)] == ["HTTP 423"]
+    [retry] = [e for e in seen if isinstance(e, events.Retry)]
+    # the lock lasts one write: the first retry comes within 60 ms, not after a backoff
+    assert retry.reason == "HTTP 423" and 0.03 <= retry.delay <= 0.06
+
+
+def test_a_lock_that_outlasts_the_quick_retries_backs_off_as_any_other(radicale: Server) -> None:
+    seen: list[events.Event] = []
+    locked = lambda method, path, attempt, body: (  # noqa: E731
+        Fault(status=423) if method == "PUT" and attempt <= 4 else None
+    )
+    with Proxy(radicale.url, fault=locked) as proxy:
+        transport = _transport(proxy.url, seen)
+        folder = f"/bob/locked-{uuid.uuid4().hex[:8]}/"
+        transport.request("MKCALENDAR", folder)
+        reply = transport.request(
+            "PUT", f"{folder}x.ics", body=sample_event("locked-2"),
+            headers={"If-None-Match": "*", "Content-Type": "text/calendar"},
+        )  # fmt: skip
+    assert reply.status == 201 and proxy.counts["PUT"] == 5
+    delays = [e.delay for e in seen if isinstance(e, events.Retry)]
+    assert all(d <= 0.12 for d in delays[:3]) and 0.5 <= delays[3] <= 1.0, delays
 
 
 def test_unconditional_put_is_not_retried_on_503(radicale: Server) -> None:

@@ -28,10 +28,12 @@ from davtui.engine.dav import davxml, presets
 from davtui.engine.dav.bandwidth import LIMIT
 from davtui.engine.dav.failures import (
     MAX_REDIRECTS,
+    QUICK_LOCKED,
     ExistsAfterRetry,
     PreconditionAfterRetry,
     backoff,
     closed_before_answer,
+    locked_wait,
     never_connected,
     redirect_loop,
     status_error,
@@ -206,6 +208,7 @@ class Transport:
                 # a 500 to a write is retried twice, the second time alone (a server down
                 # answering 500 to everything is not waited on per item as long as a 503)
                 most = RETRIES_AFTER_500 if exc.status == 500 and method != "DELETE" else None
+                most = self.retries + QUICK_LOCKED if exc.status == 423 else most
                 if not (repeatable and exc.status in again) or attempt > (most or self.retries):
                     if doubt and isinstance(exc, errors.PreconditionFailed):
                         raise PreconditionAfterRetry(str(exc), status=412, url=url) from None
@@ -217,7 +220,7 @@ class Transport:
                 if delay is not None:
                     self.listener(events.Throttled(host=self.host, delay=delay))
                 else:
-                    delay = backoff(attempt)
+                    delay = locked_wait(attempt) if exc.status == 423 else backoff(attempt)
                 reason = f"HTTP {exc.status}"
                 doubt = doubt or exc.status != 429
             self._emit_retry(method, url, attempt, delay, reason)

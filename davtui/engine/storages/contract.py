@@ -145,6 +145,10 @@ class Storage(ABC):
     #: The server locks a collection while it stores an item and answers 423 to a second
     #: writer (Xandikos): a two-way sync writes into its collections one item at a time.
     locks_collection_on_write: bool = False
+    #: A sync token of this storage names exactly one state of a collection, so that the
+    #: changes since it (`changes`) are all the changes: a pass may keep the token it read
+    #: before its own writes and ask for the changes since (SOGo's tokens are seconds: no).
+    exact_sync_tokens: bool = False
     #: What this storage found out about its server by discovering it (a DAV account that
     #: did), to be stored for the next run; None otherwise.
     discovered: object | None = None

@@ -99,3 +99,13 @@ class Reader:
             if changes is not None:
                 return changes
         return self.source.listing(collection)
+
+
+def applied(base: dict[str, str | None], changes: Changes) -> Listing:
+    """A collection's listing rebuilt from `base` (href -> ETag as the last clean pass left
+    it: its records) and what the server says changed since (RFC 6578). Whole only when the
+    report was: an entry that answered an error may hide a change or a deletion, so the
+    listing then says it is incomplete and a plan deletes nothing on its word."""
+    etags = {href: etag for href, etag in base.items() if href not in changes.deleted}
+    etags.update(changes.changed)  # deleted and made again: listed as changed
+    return Listing(etags, changes.complete, changes.reason)

@@ -27,15 +27,16 @@ from davtui.engine.errors import (
 )
 from davtui.engine.events import CollectionCreated, Finished, ItemDone, Listener, Phase, ignore
 from davtui.engine.run_stats import DirectionCounts
-from davtui.engine.storages.contract import Collection, WritableStorage
+from davtui.engine.storages.contract import Changes, Collection, WritableStorage
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.ledger import entry
-from davtui.engine.sync.listing import Reader, Wanted
+from davtui.engine.sync.listing import Reader, Wanted, applied
 from davtui.engine.sync.mapping import Pair, kinds_for
 from davtui.engine.sync.migration import Options
 from davtui.engine.sync.outcomes import Finding, Outcome
 from davtui.engine.sync.progress import ProgressMeter
 from davtui.engine.sync.records import ItemRecord, ItemStates
+from davtui.engine.sync.streams import merged
 from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
@@ -48,6 +49,10 @@ from davtui.exitcodes import CANCELLED
 FATAL = (AuthFailed, TLSFailed, Unreachable)
 #: The ledger's detail for a resolution a killed pass stored with the item.
 UNLISTED = "settled by an earlier pass that ended before its ledger was stored"
+#: A side as read: its listing, what changed since its sync token, or None (not read).
+SideRead = SideListing | Changes | None
+#: Collection pairs acted on at once (measured, see bench/RESULTS.md "two-way").
+PAIRS_AT_ONCE = 8
 
 
 @dataclass(slots=True)
@@ -122,7 +127,7 @@ class TwoWay:
     def _run(self) -> None:
         kinds = kinds_for(self.options.what)
         self.listener(Phase("discover"))
-        with ThreadPoolExecutor(4, thread_name_prefix="davtui-list") as pool:
+        with ThreadPoolExecutor(8, thread_name_prefix="davtui-list") as pool:
             pairs = self._pairs(pool, kinds)
             self.listener(Phase("list"))
             reads = [(pair, *self._start(pool, pair)) for pair in pairs if pair.target]
@@ -134,10 +139,13 @@ class TwoWay:
         if self.options.dry_run:
             return
         self.listener(Phase("act"))
-        for run in self._runs:
-            self._act(run)
-            if self._fatal is not None:
-                raise self._fatal
+        # pairs at once: each waits on its own multigets and on writes that a server may take
+        # one at a time per collection (Xandikos), so one after the other the pass is the sum
+        with ThreadPoolExecutor(PAIRS_AT_ONCE, thread_name_prefix="davtui-pair") as pool:
+            for acted in [pool.submit(self._act, run) for run in self._runs]:
+                acted.result()
+        if self._fatal is not None:
+            raise self._fatal
         for run in self._runs:
             self._remember(run)
 
@@ -187,17 +195,22 @@ class TwoWay:
         return made.collection
 
     def _start(self, pool: ThreadPoolExecutor, pair: Pair
-               ) -> tuple[Future[SideListing | None], Future[SideListing | None]]:  # fmt: skip
-        """Start listing both sides; a side at its stored version is not read (None)."""
+               ) -> tuple[Future[SideRead], Future[SideRead]]:  # fmt: skip
+        """Start listing both sides; a side at its stored version is not read (None), one
+        whose server tells what changed since the stored sync token gives only that."""
         assert pair.target is not None
         seen = self.state.versions(pair.source.href) or (None, None)
 
         def read(storage: WritableStorage, collection: Collection, stored: str | None
-                 ) -> SideListing | None:  # fmt: skip
+                 ) -> SideRead:  # fmt: skip
             if collection.version is not None and collection.version == stored:
                 return None
             if not collection.href:  # a dry run's stand-in for a collection to be made
                 return SideListing({})
+            if stored is not None and collection.sync_token is not None:
+                changes = storage.changes(collection, stored)
+                if changes is not None:  # else: a token the server no longer knows
+                    return changes
             listing = storage.listing(collection)
             return SideListing(listing.etags, listing.complete, listing.reason)
 
@@ -207,9 +220,10 @@ class TwoWay:
         return (pool.submit(read, self.source, pair.source, seen[0]),
                 pool.submit(read, self.destination, pair.target, seen[1]))  # fmt: skip
 
-    def _plan(self, pair: Pair, src: SideListing | None, dst: SideListing | None) -> PairRun:
+    def _plan(self, pair: Pair, src_read: SideRead, dst_read: SideRead) -> PairRun:
         assert pair.target is not None
-        src, dst = src or SideListing(None), dst or SideListing(None)  # None: records stand in
+        src = self._listing(pair, SOURCE, src_read)
+        dst = self._listing(pair, DEST, dst_read)
         guard = Guard(self.options.max_delete_share, self.options.force_delete)
         plan = plan_pair(
             pair.source.name,
@@ -227,24 +241,25 @@ class TwoWay:
                                     record.error, at=record.source_href))  # fmt: skip
         self.progress.advance(plan.unchanged)
         suppress = self.options.suppress_invitations
-        source = Side(
-            SOURCE,
-            self.source,
-            pair.source,
-            src.etags or {},
-            self.source.schedules_on_write if suppress is None else suppress,
-            slots=Side.slots_for(self.source),
-        )
-        dest = Side(
-            DEST,
-            self.destination,
-            pair.target,
-            dst.etags or {},
-            self.destination.schedules_on_write if suppress is None else suppress,
-            slots=Side.slots_for(self.destination),
-        )
+        source = Side.of(SOURCE, self.source, pair.source, src.etags or {}, suppress)
+        dest = Side.of(DEST, self.destination, pair.target, dst.etags or {}, suppress)
         versions = (pair.source.version, pair.target.version)
-        return PairRun(pair, source, dest, plan, versions, troubled=bool(plan.refusals))
+        # a side listed in part may hide a new item that no record names: list it whole
+        troubled = bool(plan.refusals) or not (src.complete and dst.complete)
+        return PairRun(pair, source, dest, plan, versions, troubled=troubled)
+
+    def _listing(self, pair: Pair, side: str, read: SideRead) -> SideListing:
+        """A side's listing for the plan: as read; None when it was not read (unchanged since
+        the pair ended clean: its records stand in, a page at a time); or its stored ETags with
+        the changes the server reported since its sync token."""
+        if not isinstance(read, Changes):
+            return read or SideListing(None)
+        key = "source" if side == SOURCE else "dest"
+        stored = {getattr(r, f"{key}_href"): getattr(r, f"{key}_etag")
+                  for page in self.state.pages(pair.source.href) for r in page}  # fmt: skip
+        stored.pop(None, None)
+        listing = applied(stored, read)
+        return SideListing(listing.etags, listing.complete, listing.reason)
 
     def _unlisted(self, pair: Pair, pages: Iterable[list[ItemRecord]]
                   ) -> Iterator[list[ItemRecord]]:  # fmt: skip
@@ -263,12 +278,13 @@ class TwoWay:
     def _remember(self, run: PairRun) -> None:
         """A pair that ended clean is stored at the versions its listings were read at; a
         side this pass wrote to is listed again next time (its version moved with our own
-        writes, and a user's edit made meanwhile must not hide behind it)."""
+        writes, and a user's edit made meanwhile must not hide behind it): whole, unless its
+        sync token is exact, then the changes since the token read before the writes."""
         if run.troubled or run.plan.standing:
             self.state.set_versions(run.pair.source.href, None, None)
             return
-        source = None if run.source.wrote else run.versions[0]
-        dest = None if run.dest.wrote else run.versions[1]
+        source = None if run.source.wrote and not _exact(run.source) else run.versions[0]
+        dest = None if run.dest.wrote and not _exact(run.dest) else run.versions[1]
         self.state.set_versions(run.pair.source.href, source, dest)
 
     # -- act ---------------------------------------------------------------------------------
@@ -277,7 +293,7 @@ class TwoWay:
         side stream from that side; those changed on both, and new ones (matched by UID),
         need the other side's version first, so the destination's few are read before."""
         plan, pair = run.plan, run.pair
-        if plan.idle:
+        if plan.idle or self._fatal is not None:
             return
         self.gate.checkpoint()
         self.listener(Phase("act", pair.source.name))
@@ -311,11 +327,14 @@ class TwoWay:
             new_dest = set(plan.new_dest)
             twins = {r.info.uid: r for r in held.values() if r.info.uid and r.href in new_dest}
             from_dest = {href: record for record, href in plan.to_source}
-            for read in self._stream(run, run.dest, list(from_dest)):
-                hand(actor.carry, from_dest[read.href], read, run.source)
             to_dest = {href: record for record, href in plan.to_dest}
-            for read in self._stream(run, run.source, [*to_dest, *both, *plan.new_source]):
-                if read.href in to_dest:
+            # both sides read at once (`streams`): neither read waits behind writes to its server
+            for read in merged(self._stream(run, run.dest, list(from_dest)),
+                               self._stream(run, run.source,
+                                            [*to_dest, *both, *plan.new_source])):  # fmt: skip
+                if read.side is run.dest:
+                    hand(actor.carry, from_dest[read.href], read, run.source)
+                elif read.href in to_dest:
                     hand(actor.carry, to_dest[read.href], read, run.dest)
                 elif read.href in both:
                     stored = both[read.href]
@@ -387,6 +406,11 @@ class TwoWay:
             self.handed_over.add((pair.source.href, record.source_href))
         self.progress.advance()
         self.listener(event)
+
+
+def _exact(side: Side) -> bool:
+    """Whether the changes since this side's pre-pass sync token are all its changes."""
+    return side.collection.sync_token is not None and side.storage.exact_sync_tokens
 
 
 def _failed(item: object, reason: str) -> Done:

@@ -36,6 +36,9 @@ from davtui.engine.sync.twoway_verify import Sent
 #: Stored outcomes that a user's `job resolve` set: the chosen side is written even where
 #: its meaning equals what was stored (it is the other side's version that goes).
 FORCED = (Outcome.RESOLVED, Outcome.ACCEPTED)
+#: Writes in flight into one collection of a server that locks it per write (Xandikos):
+#: the second meets a 423 now and then, retried within ~50 ms (`failures.locked_wait`).
+LOCKED_WIDTH = 2
 
 
 #: What one side holds of an item: href, ETag, and the semantic hash of its content.
@@ -57,11 +60,19 @@ class Side:
     #: locks the collection per write (a 423 costs a backoff of half a second or more)
     slots: threading.Semaphore = field(default_factory=threading.Semaphore)
 
+    @classmethod
+    def of(cls, name: str, storage: WritableStorage, collection: Collection,
+           etags: dict[str, str | None], suppress: bool | None) -> Side:  # fmt: skip
+        """One side of a pair as a pass sees it: invitations suppressed where the job says
+        (`suppress`), else where the server would send them; its own writes in flight."""
+        invitations = storage.schedules_on_write if suppress is None else suppress
+        return cls(name, storage, collection, etags, invitations, slots=cls.slots_for(storage))
+
     @staticmethod
     def slots_for(storage: WritableStorage) -> threading.Semaphore:
-        """The writes in flight a storage's collection takes (one for Xandikos: measured,
-        a 1 % pass took half the time of two in flight and their 423 backoffs)."""
-        width = 1 if storage.locks_collection_on_write else storage.write_concurrency
+        """The writes in flight a storage's collection takes (`LOCKED_WIDTH` for Xandikos;
+        one while each 423 cost the transport's 0.5-1 s backoff)."""
+        width = LOCKED_WIDTH if storage.locks_collection_on_write else storage.write_concurrency
         return threading.Semaphore(max(1, width))
 
     @property
