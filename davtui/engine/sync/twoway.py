@@ -254,10 +254,11 @@ class TwoWay:
         the changes the server reported since its sync token."""
         if not isinstance(read, Changes):
             return read or SideListing(None)
-        key = "source" if side == SOURCE else "dest"
-        stored = {getattr(r, f"{key}_href"): getattr(r, f"{key}_etag")
-                  for page in self.state.pages(pair.source.href) for r in page}  # fmt: skip
-        stored.pop(None, None)
+        records = (r for page in self.state.pages(pair.source.href) for r in page)
+        if side == SOURCE:  # a destination-only item's key is no href
+            stored = {r.source_href: r.source_etag for r in records if r.on_source}
+        else:
+            stored = {r.dest_href: r.dest_etag for r in records if r.dest_href}
         listing = applied(stored, read)
         return SideListing(listing.etags, listing.complete, listing.reason)
 

@@ -282,10 +282,13 @@ class PairActor:
         resolved = None
         if record is not None and href is None and to.href(record) is not None:
             resolved = f"deleted on the {to.name} but changed on the {frm.name}: re-created"
+            self.state.record(_intent(record, resolved))  # see `_intend`
         try:
             written, outcome = self._write(to, href, to.etag(record) if href else None, read)
-        except DavError as exc:
-            if not refusal(exc):
+        except BaseException as exc:
+            if resolved is not None and record is not None:  # not settled: as it was
+                self.state.record(record)
+            if not (isinstance(exc, DavError) and refusal(exc)):
                 raise
             held = (href, to.etag(record), to.hash(record) or "") if href else None
             self._refused(record, read, to, held, str(exc))
@@ -370,7 +373,7 @@ class PairActor:
         them, the settlement listed nowhere. The stored versions stay as they were (for an
         item new on both sides: no ETags), so a resolution never written is settled again."""
         if record is not None:
-            intent = replace(record, finding=str(Finding.RESOLVED), finding_reason=why)
+            intent = _intent(record, why)
         else:
             intent = ItemRecord(
                 source_collection=self.pair_source, source_href=src.href,
@@ -402,3 +405,8 @@ class PairActor:
         self._finish(Done(str(Outcome.DELETED), None, record.uid, record.kind, None,
                           f"deleted on the {SOURCE if on.name == DEST else DEST}",
                           direction(on), replaces=record))  # fmt: skip
+
+
+def _intent(record: ItemRecord, why: str) -> ItemRecord:
+    """`record` with a resolution to be written, its stored versions as they were."""
+    return replace(record, finding=str(Finding.RESOLVED), finding_reason=why)
