@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from davtui.engine.events import Listener, Progress
@@ -9,7 +10,8 @@ from davtui.engine.events import Listener, Progress
 
 class ProgressMeter:
     """done/total with rate and ETA, emitted at most five times a second, once the total is
-    known (None while the collections are being planned)."""
+    known (None while the collections are being planned). Writers in several threads advance
+    it: the count is taken under a lock (`+=` is no atomic step)."""
 
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
@@ -17,14 +19,18 @@ class ProgressMeter:
         self.total: int | None = None
         self.started = time.monotonic()
         self._last = 0.0
+        self._lock = threading.Lock()
 
     def advance(self, count: int = 1) -> None:
-        self.done += count
-        if self.total is None:
-            return
-        now = time.monotonic()
-        if now - self._last >= 0.2 or self.done >= self.total:
-            self._last = now
+        with self._lock:
+            self.done += count
+            if self.total is None:
+                return
+            now = time.monotonic()
+            due = now - self._last >= 0.2 or self.done >= self.total
+            if due:
+                self._last = now
+        if due:
             self.emit()
 
     def emit(self) -> None:

@@ -11,6 +11,7 @@ Both storages are writable here; `Migration` (copy, mirror) keeps its source rea
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -84,6 +85,7 @@ class TwoWay:
         self.directions: dict[str, Counter[str]] = {
             "to_destination": Counter(), "to_source": Counter(),
         }  # fmt: skip
+        self._counting = threading.Lock()
         wanted = Wanted(options.choices, options.default_collections, options.rename,
                         options.dry_run)  # fmt: skip
         self.reader = Reader(source, destination, state, wanted, self.gate, listener)
@@ -394,11 +396,12 @@ class TwoWay:
         href = record.source_href if record else done.at or gone
         event = ItemDone(pair.source.name, href or "", done.uid, done.summary, done.kind,
                          done.outcome, done.reason)  # fmt: skip
-        if done.direction in self.directions:
-            self.directions[done.direction][done.outcome] += 1
-        elif done.direction == "both":
-            for counter in self.directions.values():
-                counter[done.outcome] += 1
+        with self._counting:  # pairs' writers report from several threads
+            if done.direction in self.directions:
+                self.directions[done.direction][done.outcome] += 1
+            elif done.direction == "both":
+                for counter in self.directions.values():
+                    counter[done.outcome] += 1
         self.tally.item(event, 0, pair.source.href)
         if done.resolved:
             at = (pair.source.name, href, done.uid, done.kind, done.summary)
