@@ -11,8 +11,6 @@ Both storages are writable here; `Migration` (copy, mirror) keeps its source rea
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -27,7 +25,6 @@ from davtui.engine.errors import (
     Unreachable,
 )
 from davtui.engine.events import CollectionCreated, Finished, ItemDone, Listener, Phase, ignore
-from davtui.engine.run_stats import DirectionCounts
 from davtui.engine.storages.contract import Changes, Collection, WritableStorage
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.ledger import entry
@@ -39,6 +36,7 @@ from davtui.engine.sync.progress import ProgressMeter
 from davtui.engine.sync.records import ItemRecord, ItemStates
 from davtui.engine.sync.streams import merged
 from davtui.engine.sync.tally import Tally
+from davtui.engine.sync.twoway_counts import Directions, failed
 from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
 from davtui.engine.sync.twoway_verify import ReadBack
@@ -82,10 +80,7 @@ class TwoWay:
         self.create_collections = options.create_collections
         self.tally = Tally()
         self.progress = ProgressMeter(listener)
-        self.directions: dict[str, Counter[str]] = {
-            "to_destination": Counter(), "to_source": Counter(),
-        }  # fmt: skip
-        self._counting = threading.Lock()
+        self.directions = Directions()
         wanted = Wanted(options.choices, options.default_collections, options.rename,
                         options.dry_run)  # fmt: skip
         self.reader = Reader(source, destination, state, wanted, self.gate, listener)
@@ -106,8 +101,7 @@ class TwoWay:
             status, error, code = "cancelled", None, CANCELLED
         except EngineError as exc:
             status, error, code = "failed", str(exc), exc.exit_code
-        way = {w: DirectionCounts(**{o: c[o] for o in ("created", "updated", "deleted")})
-               for w, c in self.directions.items()}  # fmt: skip
+        way = self.directions.totals()
         stats = replace(
             self.tally.stats.snapshot(self.tally.ledger.counts()),
             to_destination=way["to_destination"],
@@ -380,9 +374,9 @@ class TwoWay:
         except FATAL as exc:
             self._fatal = exc
         except (DavError, ItemError, OSError) as exc:
-            self._done(run, _failed(item, str(exc)))
+            self._done(run, failed(item, str(exc)))
         except Exception as exc:  # a bug must not lose the item silently: report it
-            self._done(run, _failed(item, f"internal error: {exc!r}"))
+            self._done(run, failed(item, f"internal error: {exc!r}"))
 
     # -- report --------------------------------------------------------------------------------
     def _done(self, run: PairRun, done: Done) -> None:
@@ -396,12 +390,7 @@ class TwoWay:
         href = record.source_href if record else done.at or gone
         event = ItemDone(pair.source.name, href or "", done.uid, done.summary, done.kind,
                          done.outcome, done.reason)  # fmt: skip
-        with self._counting:  # pairs' writers report from several threads
-            if done.direction in self.directions:
-                self.directions[done.direction][done.outcome] += 1
-            elif done.direction == "both":
-                for counter in self.directions.values():
-                    counter[done.outcome] += 1
+        self.directions.count(done.direction, done.outcome)
         self.tally.item(event, 0, pair.source.href)
         if done.resolved:
             at = (pair.source.name, href, done.uid, done.kind, done.summary)
@@ -415,16 +404,3 @@ class TwoWay:
 def _exact(side: Side) -> bool:
     """Whether the changes since this side's pre-pass sync token are all its changes."""
     return side.collection.sync_token is not None and side.storage.exact_sync_tokens
-
-
-def _failed(item: object, reason: str) -> Done:
-    """A failed item, reported by its source href (its destination href when it has none
-    yet) and UID; its stored record stays as it was, so the next pass tries again."""
-    if isinstance(item, Read):
-        href = item.href if item.side.name == SOURCE else f"(destination) {item.href}"
-        return Done(str(Outcome.FAILED), None, item.info.uid, item.info.kind, item.info.summary,
-                    reason, at=href)  # fmt: skip
-    if isinstance(item, ItemRecord):
-        return Done(str(Outcome.FAILED), None, item.uid, item.kind, None, reason,
-                    at=item.source_href)  # fmt: skip
-    return Done(str(Outcome.FAILED), None, None, None, None, reason)
