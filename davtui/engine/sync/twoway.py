@@ -37,8 +37,9 @@ from davtui.engine.sync.records import ItemRecord, ItemStates
 from davtui.engine.sync.streams import merged
 from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_counts import Directions, failed
-from davtui.engine.sync.twoway_items import Done, PairActor, Read, Side
+from davtui.engine.sync.twoway_items import PairActor
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
+from davtui.engine.sync.twoway_sides import Done, Read, Side
 from davtui.engine.sync.twoway_verify import ReadBack
 from davtui.engine.sync.verify import Verification
 from davtui.engine.sync.writers import Writers

@@ -10,8 +10,8 @@ from collections import Counter
 from davtui.engine.run_stats import DirectionCounts
 from davtui.engine.sync.outcomes import Outcome
 from davtui.engine.sync.records import ItemRecord
-from davtui.engine.sync.twoway_items import Done, Read
 from davtui.engine.sync.twoway_plan import SOURCE
+from davtui.engine.sync.twoway_sides import Done, Read
 
 #: The report's names of the two directions.
 WAYS = ("to_destination", "to_source")

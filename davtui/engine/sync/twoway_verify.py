@@ -16,15 +16,13 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from davtui.engine.errors import DavError, ItemError
 from davtui.engine.items.compare import content_hash, converted, first_difference, rewritten_only
 from davtui.engine.storages.contract import Fetched
+from davtui.engine.sync.twoway_sides import Side
 from davtui.engine.sync.verify import BATCH, READERS, Verification
-
-if TYPE_CHECKING:  # the actor hands its writes here: it imports this module
-    from davtui.engine.sync.twoway_items import Side
 
 #: Batches read back at once, at most: more wait for one of them (their bodies are held).
 IN_FLIGHT = 2 * READERS
