@@ -64,17 +64,21 @@ def test_429_without_retry_after_backs_off_and_retries(radicale: Server) -> None
     assert retry.reason == "HTTP 429" and 0.5 <= retry.delay <= 1.0
 
 
+def _create_in_new_calendar(transport, uid: str):
+    """A new calendar, and one event created in it (If-None-Match: *): the reply."""
+    folder = f"/bob/locked-{uuid.uuid4().hex[:8]}/"
+    transport.request("MKCALENDAR", folder)
+    return transport.request(
+        "PUT", f"{folder}x.ics", body=sample_event(uid),
+        headers={"If-None-Match": "*", "Content-Type": "text/calendar"},
+    )  # fmt: skip
+
+
 def test_a_conditional_put_is_retried_on_423_locked(radicale: Server) -> None:
     """Xandikos answers 423 while another write holds the collection: wait and try again."""
     seen: list[events.Event] = []
     with Proxy(radicale.url, fault=_once(423, method="PUT")) as proxy:
-        transport = _transport(proxy.url, seen)
-        folder = f"/bob/locked-{uuid.uuid4().hex[:8]}/"
-        transport.request("MKCALENDAR", folder)
-        reply = transport.request(
-            "PUT", f"{folder}x.ics", body=sample_event("locked-1"),
-            headers={"If-None-Match": "*", "Content-Type": "text/calendar"},
-        )  # fmt: skip
+        reply = _create_in_new_calendar(_transport(proxy.url, seen), "locked-1")
     assert reply.status == 201 and [s for m, _p, s in proxy.log if m == "PUT"] == [423, 201]
     [retry] = [e for e in seen if isinstance(e, events.Retry)]
     # the lock lasts one write: the first retry comes within 60 ms, not after a backoff
@@ -87,13 +91,7 @@ def test_a_lock_that_outlasts_the_quick_retries_backs_off_as_any_other(radicale:
         Fault(status=423) if method == "PUT" and attempt <= 4 else None
     )
     with Proxy(radicale.url, fault=locked) as proxy:
-        transport = _transport(proxy.url, seen)
-        folder = f"/bob/locked-{uuid.uuid4().hex[:8]}/"
-        transport.request("MKCALENDAR", folder)
-        reply = transport.request(
-            "PUT", f"{folder}x.ics", body=sample_event("locked-2"),
-            headers={"If-None-Match": "*", "Content-Type": "text/calendar"},
-        )  # fmt: skip
+        reply = _create_in_new_calendar(_transport(proxy.url, seen), "locked-2")
     assert reply.status == 201 and proxy.counts["PUT"] == 5
     delays = [e.delay for e in seen if isinstance(e, events.Retry)]
     assert all(d <= 0.12 for d in delays[:3]) and 0.5 <= delays[3] <= 1.0, delays
