@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -317,6 +318,17 @@ def test_claims_skip_live_leases_and_take_expired_ones(
     assert left.status == "interrupted" and left.finished_at == earlier
     assert claim_next() == queued.id
     assert claim_next() is None and not claim(held.id) and not lapsing()
+    # A runner of this host killed just after renewing: its lease looks fresh, its pid is gone.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    job(
+        "killed",
+        4,
+        status="running",
+        runner=f"{socket.gethostname()}:{gone.pid}",
+        lease_until=later,
+    )
+    assert lapsing() and claim_next() is None
 
     monkeypatch.setenv("DAVTUI_LEASE_SECONDS", "0.6")
     first = Job.get_by_id(queued.id).lease_until

@@ -162,13 +162,17 @@ def next_runnable(only: Iterable[int] | None = None) -> int | None:
 
 
 def lapsing(only: Iterable[int] | None = None) -> bool:
-    """Whether a job is held under a lease that missed its renewals (its runner is probably
-    gone): worth waiting for, to take it over when the lease ends."""
+    """Whether a job is held under a lease that missed its renewals, or by a runner of this
+    host that died: worth waiting for, to take it over when the lease ends. A runner killed
+    just after renewing leaves a lease that looks fresh for a while, so the pid decides."""
     soon = utcnow() + timedelta(seconds=lease_seconds() / 3)
-    query = Job.select(Job.id).where(Job.status.in_(HELD) & (Job.lease_until < soon))
+    query = Job.select(Job.id, Job.runner, Job.lease_until).where(Job.status.in_(HELD))
     if only is not None:
         query = query.where(Job.id.in_(list(only)))
-    return query.exists()
+    return any(
+        job.lease_until is not None and (job.lease_until < soon or not _alive(job.runner))
+        for job in query
+    )
 
 
 class Lease:
