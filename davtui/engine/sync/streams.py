@@ -12,9 +12,11 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, as_completed
 from typing import TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 #: Items read ahead of the consumer, all streams together: the writers' own bound
 #: (`writers.READ_AHEAD`) stays what keeps memory flat; this only lets a stream run ahead.
@@ -72,3 +74,19 @@ def merged(*streams: Iterable[T], ahead: int = AHEAD) -> Iterator[T]:
         stop.set()
         for thread in threads:
             thread.join()
+
+
+def both_in(reads: list[tuple[K, Future[T], Future[T]]]) -> Iterator[tuple[K, T, T]]:
+    """Each key with both its results, as soon as both are in, in the order they end: a two-way
+    pass plans and acts on a pair while other pairs' listings are still in flight. A failed
+    read raises here when its pair is complete."""
+    pending: dict[Future[T], int] = {}
+    for index, (_, first, second) in enumerate(reads):
+        pending[first] = pending[second] = index
+    left = [2] * len(reads)
+    for read in as_completed(pending):
+        index = pending[read]
+        left[index] -= 1
+        if left[index] == 0:
+            key, first, second = reads[index]
+            yield key, first.result(), second.result()

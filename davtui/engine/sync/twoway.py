@@ -34,7 +34,7 @@ from davtui.engine.sync.migration import Options
 from davtui.engine.sync.outcomes import Finding, Outcome
 from davtui.engine.sync.progress import ProgressMeter
 from davtui.engine.sync.records import ItemRecord, ItemStates
-from davtui.engine.sync.streams import merged
+from davtui.engine.sync.streams import both_in, merged
 from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_counts import Directions, failed
 from davtui.engine.sync.twoway_items import PairActor
@@ -129,22 +129,40 @@ class TwoWay:
             self.listener(Phase("list"))
             reads = [(pair, *self._start(pool, pair)) for pair in pairs if pair.target]
             self.listener(Phase("plan"))
-            for pair, src, dst in reads:
-                self._runs.append(self._plan(pair, src.result(), dst.result()))
-        self.progress.total = sum(r.plan.size for r in self._runs)
-        self.progress.emit()
-        if self.options.dry_run:
-            return
-        self.listener(Phase("act"))
-        # pairs at once: each waits on its own multigets and on writes that a server may take
-        # one at a time per collection (Xandikos), so one after the other the pass is the sum
-        with ThreadPoolExecutor(PAIRS_AT_ONCE, thread_name_prefix="davtui-pair") as pool:
-            for acted in [pool.submit(self._act, run) for run in self._runs]:
-                acted.result()
+            if self.options.dry_run:
+                self._runs.extend(self._plan(p, s.result(), d.result()) for p, s, d in reads)
+                self._total()
+                return
+            self._pipeline(reads)
         if self._fatal is not None:
             raise self._fatal
         for run in self._runs:
             self._remember(run)
+
+    def _pipeline(self, reads: list[tuple[Pair, Future[SideRead], Future[SideRead]]]) -> None:
+        """Plan and act on each pair once both its sides are read, while other pairs' listings
+        are in flight; pairs act at once: each waits on its own multigets and on writes that
+        a server may take one at a time per collection (Xandikos). A failed listing stops the
+        pairs acting, as a stop would (each item is recorded on its own), and fails the run."""
+        with ThreadPoolExecutor(PAIRS_AT_ONCE, thread_name_prefix="davtui-pair") as pool:
+            acting: list[Future[None]] = []
+            self.listener(Phase("act"))
+            try:
+                for pair, src, dst in both_in(reads):
+                    run = self._plan(pair, src, dst)
+                    self._runs.append(run)
+                    acting.append(pool.submit(self._act, run))
+            except BaseException as exc:
+                self._fatal = self._fatal or exc
+                raise
+            self._total()  # known once every pair is planned; the acts counted meanwhile
+            for acted in acting:
+                acted.result()
+
+    def _total(self) -> None:
+        """The progress total: every planned pair's items."""
+        self.progress.total = sum(r.plan.size for r in self._runs)
+        self.progress.emit()
 
     def _pairs(self, pool: ThreadPoolExecutor, kinds: tuple[str, ...]) -> list[Pair]:
         """Source collections and where each goes; a collection on one side only is made on
