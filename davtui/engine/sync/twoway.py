@@ -2,8 +2,8 @@
 deletions flowing both ways, conflicts settled by the job's policy.
 
 discover (which collections pair up; one found on one side only is made on the other) ->
-list both sides (a side still at the version stored when the pair last ended clean is not
-read: its records stand in) -> plan (`twoway_plan`) -> act per item (`twoway_items`), each
+read both sides (`twoway_reads`: a side still at the version stored when the pair last ended
+clean is not read, its records stand in) -> plan (`twoway_plan`) -> act per item (`twoway_items`), each
 item recorded in its own transaction, what was written read back by meaning (`twoway_verify`).
 
 Both storages are writable here; `Migration` (copy, mirror) keeps its source read-only.
@@ -25,10 +25,10 @@ from davtui.engine.errors import (
     Unreachable,
 )
 from davtui.engine.events import CollectionCreated, Finished, ItemDone, Listener, Phase, ignore
-from davtui.engine.storages.contract import Changes, Collection, WritableStorage
+from davtui.engine.storages.contract import Collection, WritableStorage
 from davtui.engine.sync.gate import Gate, Stopped
 from davtui.engine.sync.ledger import entry
-from davtui.engine.sync.listing import Reader, Wanted, applied
+from davtui.engine.sync.listing import Reader, Wanted
 from davtui.engine.sync.mapping import Pair, kinds_for
 from davtui.engine.sync.migration import Options
 from davtui.engine.sync.outcomes import Finding, Outcome
@@ -39,6 +39,7 @@ from davtui.engine.sync.tally import Tally
 from davtui.engine.sync.twoway_counts import Directions, failed
 from davtui.engine.sync.twoway_items import PairActor
 from davtui.engine.sync.twoway_plan import DEST, SOURCE, Guard, SideListing, TwoWayPlan, plan_pair
+from davtui.engine.sync.twoway_reads import SideRead, read_side, side_listing
 from davtui.engine.sync.twoway_sides import Done, Read, Side
 from davtui.engine.sync.twoway_verify import ReadBack
 from davtui.engine.sync.verify import Verification
@@ -49,8 +50,6 @@ from davtui.exitcodes import CANCELLED
 FATAL = (AuthFailed, TLSFailed, Unreachable)
 #: The ledger's detail for a resolution a killed pass stored with the item.
 UNLISTED = "settled by an earlier pass that ended before its ledger was stored"
-#: A side as read: its listing, what changed since its sync token, or None (not read).
-SideRead = SideListing | Changes | None
 #: Collection pairs acted on at once (measured, see bench/RESULTS.md "two-way").
 PAIRS_AT_ONCE = 8
 
@@ -211,29 +210,14 @@ class TwoWay:
 
     def _start(self, pool: ThreadPoolExecutor, pair: Pair
                ) -> tuple[Future[SideRead], Future[SideRead]]:  # fmt: skip
-        """Start listing both sides; a side at its stored version is not read (None), one
-        whose server tells what changed since the stored sync token gives only that."""
+        """Start reading both sides of `pair` against their stored versions (`twoway_reads`)."""
         assert pair.target is not None
         seen = self.state.versions(pair.source.href) or (None, None)
-
-        def read(storage: WritableStorage, collection: Collection, stored: str | None
-                 ) -> SideRead:  # fmt: skip
-            if collection.version is not None and collection.version == stored:
-                return None
-            if not collection.href:  # a dry run's stand-in for a collection to be made
-                return SideListing({})
-            if stored is not None and collection.sync_token is not None:
-                changes = storage.changes(collection, stored)
-                if changes is not None:  # else: a token the server no longer knows
-                    return changes
-            listing = storage.listing(collection)
-            return SideListing(listing.etags, listing.complete, listing.reason)
-
         if not self.options.dry_run:
             self.destination.tidy(pair.target)
             self.source.tidy(pair.source)
-        return (pool.submit(read, self.source, pair.source, seen[0]),
-                pool.submit(read, self.destination, pair.target, seen[1]))  # fmt: skip
+        return (pool.submit(read_side, self.source, pair.source, seen[0]),
+                pool.submit(read_side, self.destination, pair.target, seen[1]))  # fmt: skip
 
     def _plan(self, pair: Pair, src_read: SideRead, dst_read: SideRead) -> PairRun:
         assert pair.target is not None
@@ -264,18 +248,8 @@ class TwoWay:
         return PairRun(pair, source, dest, plan, versions, troubled=troubled)
 
     def _listing(self, pair: Pair, side: str, read: SideRead) -> SideListing:
-        """A side's listing for the plan: as read; None when it was not read (unchanged since
-        the pair ended clean: its records stand in, a page at a time); or its stored ETags with
-        the changes the server reported since its sync token."""
-        if not isinstance(read, Changes):
-            return read or SideListing(None)
         records = (r for page in self.state.pages(pair.source.href) for r in page)
-        if side == SOURCE:  # a destination-only item's key is no href
-            stored = {r.source_href: r.source_etag for r in records if r.on_source}
-        else:
-            stored = {r.dest_href: r.dest_etag for r in records if r.dest_href}
-        listing = applied(stored, read)
-        return SideListing(listing.etags, listing.complete, listing.reason)
+        return side_listing(side, read, records)
 
     def _unlisted(self, pair: Pair, pages: Iterable[list[ItemRecord]]
                   ) -> Iterator[list[ItemRecord]]:  # fmt: skip
