@@ -3,12 +3,13 @@
     python bench/twoway.py --size small --rounds 3 [--link wan]
 
 Per round and contender (interleaved): a fresh seeded Radicale ("a") and a fresh, empty
-Xandikos ("b"), both behind counting proxies, then three phases measured on the client
-process: the first sync (everything a -> b), a no-change pass, and a pass after 1 % of the
-items changed on EACH side (every 100th item of each collection on a gets "Changed " in its
-SUMMARY/FN, as bench/run.py does; as many other items on b get "Remote "). After every phase
-both sides are read back directly and must hold the same items (UID, SUMMARY/FN, overrides,
-exceptions, attachment sizes): a contender that loses or garbles one is marked.
+Xandikos ("b"; `--b radicale`: a second Radicale), both behind counting proxies, then three
+phases measured on the client process: the first sync (everything a -> b), a no-change pass,
+and a pass after 1 % of the items changed on EACH side (every 100th item of each collection on
+a gets "Changed " in its SUMMARY/FN, as bench/run.py does; as many other items on b get
+"Remote "). After every phase both sides are read back directly and must hold the same items
+(UID, SUMMARY/FN, overrides, exceptions, attachment sizes): a contender that loses or garbles
+one is marked.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ from bench.scenario import (
 )
 
 PHASES = ("first", "rerun", "changed")
+SERVERS = {"xandikos": "Xandikos", "radicale": "Radicale"}
 
 
 def sync_davtui(job: Job, b_connections: int | None = None) -> Davtui:
     """davtui with a two-way job: same collection names on both sides, newer wins;
-    `b_connections`: its `max_connections` to Xandikos (which answers 423 to a second
-    writer in one collection)."""
+    `b_connections`: its `max_connections` to side b."""
     davtui = Davtui(job)
     config = json.loads(davtui.config.read_text())
     config["job"].pop("rename")
@@ -115,7 +116,7 @@ def one_run(args, name: str, index: int, root: Path):
     """The three phases of one contender on fresh servers; yields result rows."""
     run_root = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
     source = start_source(args.size, args.shape, args.link, run_root)
-    dest = start_destination("xandikos", args.link, run_root)
+    dest = start_destination(args.b, args.link, run_root)
     pairs = [(folder, folder.segment) for folder in source.folders]
     workdir = run_root  # the contenders' logs land in root/*/ (`keep_logs`)
     job = Job(source_side(source), dest.side, tuple(pairs), workdir)
@@ -172,10 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=("tiny", "small", "medium", "large"), default="small")
     parser.add_argument("--shape", choices=("spread", "main"), default="spread")
     parser.add_argument("--link", choices=("lan", "wan"), default="lan")
+    parser.add_argument("--b", choices=tuple(SERVERS), default="xandikos", help="side b's server")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--contenders", default="davtui,vdirsyncer")
     parser.add_argument(
-        "--b-connections", type=int, help="davtui's max_connections to Xandikos (default 16)"
+        "--b-connections", type=int, help="davtui's max_connections to side b (default 16)"
     )
     parser.add_argument("--json", type=Path, help="also write every raw row to this file")
     parser.add_argument("--table", type=Path, help="only print the table of a --json file")
@@ -202,11 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(rows, indent=1))
     items = rows[0]["items"] if rows else 0
     print(
-        f"\n### two-way, {args.size}, {args.link}, Radicale <-> Xandikos, shape {args.shape}: "
+        f"\n### two-way, {args.size}, {args.link}, Radicale <-> {SERVERS[args.b]}, "
+        f"shape {args.shape}: "
         f"{items} items, {args.rounds} round(s), {Counter(r['contender'] for r in rows)}\n\n"
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cpus()}, {load()}; command: "
         f"`python bench/twoway.py --size {args.size} --link {args.link} --rounds {args.rounds} "
-        f"--contenders {args.contenders}"
+        f"--contenders {args.contenders} --b {args.b}"
         + (f" --b-connections {args.b_connections}" if args.b_connections else "")
         + "`\n"
     )

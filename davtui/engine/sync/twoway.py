@@ -3,8 +3,9 @@ deletions flowing both ways, conflicts settled by the job's policy.
 
 discover (which collections pair up; one found on one side only is made on the other) ->
 read both sides (`twoway_reads`: a side still at the version stored when the pair last ended
-clean is not read, its records stand in) -> plan (`twoway_plan`) -> act per item (`twoway_items`), each
-item recorded in its own transaction, what was written read back by meaning (`twoway_verify`).
+clean is not read, its records stand in) -> plan (`twoway_plan`) -> act per item
+(`twoway_items`), each item recorded in its own transaction, what was written read back by
+meaning (`twoway_verify`).
 
 Both storages are writable here; `Migration` (copy, mirror) keeps its source read-only.
 """
