@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from textual import on
-from textual.widgets import Footer
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widgets import DataTable, Footer
 
 from davtui.store import changes, close_database
 from davtui.store.models import Job, database
@@ -116,3 +118,41 @@ async def test_the_first_visit_of_logs_shows_the_newest_lines(app: CountingApp) 
         assert log.scroll_y == log.max_scroll_y
         bottom = log.line(round(log.scroll_y) + log.size.height - 1)
         assert bottom is not None and bottom.uid == "uid-2999@example.org"
+
+
+def drawn(table: JobTable) -> list[Strip]:
+    """The table's visible lines as it paints them now (from its caches where it kept them)."""
+    return table.render_lines(Region(0, 0, table.size.width, table.size.height))
+
+
+def fresh(table: JobTable) -> list[Strip]:
+    """The same lines rendered from nothing (every cache dropped, as DataTable does)."""
+    DataTable.notify_style_update(table)
+    return drawn(table)
+
+
+async def test_rows_kept_across_a_return_look_as_rows_rendered_anew(app: CountingApp) -> None:
+    """The table keeps its rendered rows when a screen comes back unchanged, and drops them
+    when the look changed while it was hidden (another theme) or changes on it (focus)."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(JobTable)
+        before = drawn(table)
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        assert drawn(table) == before == fresh(table)
+
+        await pilot.press("3")
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        relit = drawn(table)
+        assert relit != before and relit == fresh(table)
+
+        app.screen.set_focus(None)  # the cursor row loses its focused colour
+        await pilot.pause()
+        unfocused = drawn(table)
+        assert unfocused != relit and unfocused == fresh(table)

@@ -6,7 +6,7 @@ the UI) and records the outcome on the account, so the table shows it next time 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,9 +28,7 @@ from davtui.tui.screens.account_form import (
 from davtui.tui.screens.confirm import ConfirmScreen
 from davtui.tui.widgets.format import local_time
 from davtui.tui.widgets.keys_footer import KeysFooter
-
-if TYPE_CHECKING:
-    pass
+from davtui.tui.widgets.steady_table import SteadyTable
 
 
 class AccountsScreen(Screen[None]):
@@ -46,7 +44,7 @@ class AccountsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        table: DataTable[Any] = DataTable(id="accounts", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = SteadyTable(id="accounts", cursor_type="row", zebra_stripes=True)
         table.add_columns("Name", "Server", "User", "Last test", "URL")
         yield table
         yield Static(id="account-detail", classes="detail")

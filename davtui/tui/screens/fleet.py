@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Header, Static
 from davtui.engine.jobs.fleet import summary
 from davtui.tui.messages import JobsChanged, JobStateChanged
 from davtui.tui.widgets.keys_footer import KeysFooter
+from davtui.tui.widgets.steady_table import SteadyTable
 
 if TYPE_CHECKING:
     from davtui.tui.app import DavtuiApp
@@ -39,10 +40,10 @@ class FleetScreen(Screen[None]):
         yield Header()
         yield Static(id="fleet-summary")
         with Horizontal(id="fleet-lists"):
-            failed: DataTable[Any] = DataTable(id="fleet-failed", cursor_type="row")
+            failed: DataTable[Any] = SteadyTable(id="fleet-failed", cursor_type="row")
             failed.add_columns("Failed", "Job (last run)", "Status")
             yield failed
-            slow: DataTable[Any] = DataTable(id="fleet-slowest", cursor_type="row")
+            slow: DataTable[Any] = SteadyTable(id="fleet-slowest", cursor_type="row")
             slow.add_columns("Items/s", "Server (running jobs)", "Jobs")
             yield slow
         yield KeysFooter()

@@ -12,12 +12,12 @@ from typing import Any
 
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
 
 from davtui.store.models import Run
 from davtui.store.rows import tuples
 from davtui.tui.job_pages import JobQuery, JobRow, Key
 from davtui.tui.widgets.format import badge
+from davtui.tui.widgets.steady_table import SteadyTable
 
 PAGE = 100
 MAX_ROWS = 3 * PAGE
@@ -52,7 +52,7 @@ def dry_run_jobs(ids: list[int]) -> set[int]:
     return {job_id for job_id, (_run, dry) in last.items() if dry}
 
 
-class JobTable(DataTable[Any]):
+class JobTable(SteadyTable):
     """The window of jobs `query` selects; `total` of them match."""
 
     BINDINGS = [
