@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from davtui.store import close_database
 from davtui.store.models import Account, Job
@@ -15,6 +15,7 @@ from davtui.tui import app as app_module
 from davtui.tui.app import DavtuiApp
 from davtui.tui.messages import JobProgress
 from davtui.tui.screens import JobsScreen
+from davtui.tui.widgets.log_view import LogView
 
 
 class SlowJobs(JobsScreen):
@@ -70,3 +71,36 @@ async def test_a_hidden_jobs_screen_shows_the_latest_progress_when_it_returns(
         await pilot.press("2")
         await pilot.pause()
         assert done(app) == "7/100"
+
+
+async def test_screens_built_ahead_leave_the_jobs_screen_as_it_was(app: SlowApp) -> None:
+    """What a terminal App does after its first frame (a headless one does not by itself)."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        focused = app.focused
+        app.prebuild_screens()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, JobsScreen) and app.current_mode == "jobs"
+        assert app.focused is focused
+        await pilot.press("3")
+        await pilot.pause()
+        log = app.screen.query_one(LogView)
+        assert app.current_mode == "logs" and log.has_focus
+        await pilot.press("4")
+        await pilot.pause()
+        assert "Mailboxes" in str(app.screen.query_one("#fleet-summary", Static).render())
+
+
+async def test_keys_pressed_while_screens_are_built_ahead_wait_for_them(app: SlowApp) -> None:
+    """A switch in the middle of the build would meet a screen half mounted: it waits."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.prebuild_screens()
+        await pilot.press("3", "2", "4", "l")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.current_mode == "fleet"
+        await pilot.press("2", "3")
+        await pilot.pause()
+        assert app.current_mode == "logs" and app.screen.query_one(LogView).has_focus
