@@ -27,6 +27,10 @@ from davtui.tui.messages import JobLog, JobProgress, JobStateChanged, LogLine
 
 Post = Callable[[Message], object]
 GATE_STATES = HELD  # the phases the pause gate reports: paused, running
+#: Seconds between two posts of a running job's progress and log lines to the App: the jobs
+#: table draws progress at most as often, and every message is work for the UI thread that
+#: answers the keys (four jobs at 0.1 s made 80 messages a second, each sent to every screen).
+POST_EVERY = 0.25
 #: The run-wide phases the progress line names (a collection's own phases are log lines).
 NAMED_PHASES = ("discover", "list", "plan", "act", "verify")
 
@@ -164,4 +168,4 @@ class JobQueue(Dispatcher):
         self._post = post
 
     def _bridge(self, job_id: int) -> JobBridge:
-        return JobBridge(job_id, self._post, final_state=True)
+        return JobBridge(job_id, self._post, interval=POST_EVERY, final_state=True)

@@ -199,7 +199,8 @@ class LogsScreen(Screen[None]):
         select.value = values[(values.index(str(select.value)) + 1) % len(values)]
 
     def on_screen_resume(self) -> None:
-        self.show_count()  # the lines that came while another screen showed
+        self.query_one(LogView).show_unseen()  # the lines that came while another screen showed
+        self.show_count()
 
     def on_job_event(self, message: Message) -> None:
         if isinstance(message, JobLog):

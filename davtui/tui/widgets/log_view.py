@@ -110,6 +110,8 @@ class LogView(ScrollView, can_focus=True):
         self.ceiling = 0
         self._pages: OrderedDict[int, list[tuple[int, LogLine]]] = OrderedDict()
         self._tail: list[LogLine] = []
+        self._unseen: list[LogLine] = []
+        """Live lines that came while the screen was hidden (`show_unseen`)."""
         self._widest = 0
 
     @property
@@ -122,6 +124,7 @@ class LogView(ScrollView, can_focus=True):
         self.ceiling = LogEntry.select(fn.MAX(LogEntry.id)).scalar() or 0
         self._pages.clear()
         self._tail.clear()
+        self._unseen.clear()
         self._widest = 0
         self.stored, self.counted = 0, False
         self.stored = len(self._page(0))  # the newest page now; the count follows
@@ -156,16 +159,27 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Counted())
 
+    def on_mount(self) -> None:
+        self.anchor()  # new lines keep the end in view until the user scrolls away from it
+
     def add_live(self, job_id: int, run_id: int | None, lines: Sequence[LogLine]) -> None:
-        """Append the lines the filter selects; keep following the end if the view was there."""
+        """Append the lines the filter selects (the anchor keeps the end in view)."""
         shown = [line for line in lines if self.filter.matches(job_id, run_id, line)]
-        if not shown:
+        if self.screen.is_current:
+            self._append(shown)
+        else:  # hidden: measured and laid out once it shows
+            self._unseen.extend(shown)
+
+    def show_unseen(self) -> None:
+        """Take in the lines that came while the screen was hidden (it shows again)."""
+        unseen, self._unseen = self._unseen, []
+        self._append(unseen)
+
+    def _append(self, lines: list[LogLine]) -> None:
+        if not lines:
             return
-        following = self.scroll_y >= self.max_scroll_y
-        self._tail.extend(shown)
-        self._widen(shown)
-        if following:
-            self.scroll_end(animate=False, immediate=True)
+        self._tail.extend(lines)
+        self._widen(lines)
         self.refresh()
 
     def _resized(self) -> None:
