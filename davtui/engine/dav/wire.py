@@ -115,9 +115,33 @@ class Wire:
         deadline = deadline or Deadline(float("inf"))
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname or "", parts.port or _PORTS[parts.scheme])
-        with self._lock:
-            idle = self._idle.get(key)
-            conn = idle.pop() if idle else None
+        conn = self._take_idle(key)
+        gate = None
+        if conn is None:  # a new connection: it counts as unanswered until its first answer
+            gate = _unanswered(key)
+            gate.acquire()
+            conn = self._take_idle(key)  # one may have come back while this thread waited
+            if conn is not None:
+                gate.release()
+                gate = None
+        try:
+            return self._exchange(key, conn, method, url, body, headers, deadline)
+        finally:
+            if gate is not None:
+                gate.release()
+
+    def _exchange(
+        self,
+        key: Key,
+        conn: http.client.HTTPConnection | None,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        deadline: Deadline,
+    ) -> http.client.HTTPResponse:
+        """One request on `conn` (None: a new connection) and the headers of its answer."""
+        parts = urlsplit(url)
         if conn is None:
             conn = self._connect(key)
         target = parts.path or "/"
@@ -147,6 +171,11 @@ class Wire:
         response._davtui_key = key  # type: ignore[attr-defined]
         response._davtui_conn = conn  # type: ignore[attr-defined]
         return response
+
+    def _take_idle(self, key: Key) -> http.client.HTTPConnection | None:
+        with self._lock:
+            idle = self._idle.get(key)
+            return idle.pop() if idle else None
 
     def done(self, response: http.client.HTTPResponse) -> None:
         """Give the connection of a response back: to the pool when its body was read to the
@@ -296,6 +325,20 @@ class _TimedResponse(http.client.HTTPResponse):
         reader = _TimedReader(sock, read_timeout, deadline)
         # HTTPResponse only asks its socket for makefile(), which the reader gives
         super().__init__(reader, debuglevel, method, url)  # type: ignore[arg-type]
+
+
+#: New connections to one host (of this process) waiting for their first answer, at most. A
+#: small server's listen queue (Python's socketserver, so Radicale's: 5) overflows under a
+#: burst of connects; the kernel then drops the connection attempts it cannot queue, and each
+#: waits for the client's SYN retry: a second. A connection that answered was accepted.
+UNANSWERED = 4
+_unanswered_lock = threading.Lock()
+_unanswered_gates: dict[Key, threading.BoundedSemaphore] = {}
+
+
+def _unanswered(key: Key) -> threading.BoundedSemaphore:
+    with _unanswered_lock:
+        return _unanswered_gates.setdefault(key, threading.BoundedSemaphore(UNANSWERED))
 
 
 _PORTS = {"http": 80, "https": 443}
