@@ -1,6 +1,8 @@
 """Servers for one benchmark: a seeded Radicale source (kept for the whole invocation) and a
 fresh destination per contender run (Radicale, Xandikos, or new collections on the lab's
-SOGo), each behind a counting proxy that adds the link's latency. Also the verification."""
+SOGo), each behind a counting proxy that adds the link's latency and closes the client's
+connection when the server closes its own (Radicale does after every answer: a client pays
+for its new connections as it would without the proxy). Also the verification."""
 
 from __future__ import annotations
 
@@ -89,7 +91,7 @@ def start_source(size: str, shape: str, link: str, root: Path) -> Source:
         for folder in dav.folders(f"/{USER}/"):  # Radicale builds its item cache on a read
             dav.listing(folder.href)
         shutil.copytree(store, cached, ignore=shutil.ignore_patterns(".Radicale.lock"))
-    proxy = Proxy(server.url, latency=LATENCY[link])
+    proxy = Proxy(server.url, latency=LATENCY[link], passes_close=True)
     source = Source(server, proxy, dav, collections)
     source.folders = sorted(dav.folders(f"/{USER}/"), key=lambda f: f.segment)
     source.snapshot()
@@ -130,7 +132,7 @@ def start_destination(dest: str, link: str, root: Path) -> Destination:
         homes = (f"/SOGo/dav/{USER}/Calendar/", f"/SOGo/dav/{USER}/Contacts/")
         client = f"SOGo/dav/{USER}/"
     base = server.url if server else SOGO
-    proxy = Proxy(base, latency=LATENCY[link])
+    proxy = Proxy(base, latency=LATENCY[link], passes_close=True)
     side = Side(proxy.url, proxy.url + client, *homes, USER, PASSWORD)
     return Destination(side, Dav(base, USER, PASSWORD, pool=4), proxy, server)
 

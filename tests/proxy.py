@@ -47,12 +47,22 @@ class Proxy:
     status) with status 0 for a connection closed without answer, `reports` counts REPORTs
     by their kind (the body's root element: "sync-collection", "calendar-multiget"...)."""
 
-    def __init__(self, upstream: str, fault: FaultHook | None = None, latency: float = 0.0):
+    def __init__(
+        self,
+        upstream: str,
+        fault: FaultHook | None = None,
+        latency: float = 0.0,
+        passes_close: bool = False,
+    ):
+        """`passes_close`: when the upstream closes its connection after an answer, so does
+        the proxy (as the client would see the server do without a proxy); else it keeps the
+        client's connection and opens a new one upstream."""
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
         self.fault = fault
         self.latency = latency
+        self.passes_close = passes_close
         self.counts: Counter[str] = Counter()
         self.reports: Counter[str] = Counter()
         self.log: list[tuple[str, str, int]] = []
@@ -171,10 +181,15 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
                 if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
+            self._pass_close(response)
             self.end_headers()
             self.wfile.write(body)
             if response.will_close:
                 self.upstream = None
+
+        def _pass_close(self, response: http.client.HTTPResponse) -> None:
+            if proxy.passes_close and response.will_close:
+                self.send_header("Connection", "close")  # and close_connection: set by it
 
         def _forward(
             self, method: str, body: bytes, identity: bool = False
@@ -207,6 +222,7 @@ def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", length)
             elif chunked:
                 self.send_header("Transfer-Encoding", "chunked")
+            self._pass_close(response)
             self.end_headers()
             while not bodyless and (chunk := response.read1(65536)):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
