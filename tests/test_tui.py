@@ -281,32 +281,6 @@ async def test_progress_coalesces_but_log_lines_do_not(app: DavtuiApp) -> None:
     assert len(progress) < 10 and app.progress[job.id].done == 1000
 
 
-async def test_live_lines_while_the_logs_are_hidden_show_when_they_return(
-    app: DavtuiApp,
-) -> None:
-    """A hidden log view only keeps the lines that come (no measuring, no scrolling while
-    nobody sees it); back on display it shows them all, counted, following the end."""
-    a = Account.create(name="a", url="https://a.example/")
-    job = Job.create(name="j", source=a, destination=a, status="running")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("3")
-        await pilot.pause()
-        log = app.screen.query_one(LogView)
-        await pilot.press("2")
-        for i in range(1, 101):
-            wide = "x" * 150 if i == 50 else ""
-            app.post_message(JobLog(job.id, None, [LogLine("09:00:00", "info", f"line {i}{wide}")]))
-        await pilot.pause()
-        assert log.total == 0  # kept aside
-        await pilot.press("3")
-        await pilot.pause()
-        assert log.total == 100 and log.scroll_y == log.max_scroll_y > 0
-        assert log.virtual_size.width > 150  # the widest line was measured
-        last = log.line(round(log.scroll_y) + log.scrollable_content_region.height - 1)
-        assert last is not None and last.message == "line 100"
-        assert "100 lines" in str(app.screen.query_one("#log-status").render())
-
-
 async def test_log_of_100000_lines_pages_from_the_database(app: DavtuiApp) -> None:
     a = Account.create(name="a", url="https://a.example/")
     job = Job.create(name="big", source=a, destination=a)
@@ -394,36 +368,3 @@ async def test_dry_run_key_runs_the_job_once_as_a_plan_in_the_worker(
         await until(pilot, lambda: app.screen.query_one(LogView).total > 0)
     run = Run.get(Run.job == job.id)
     assert run.dry_run is True and Job.get_by_id(job.id).dry_run is False
-
-
-async def test_live_lines_keep_the_end_in_view_until_the_user_scrolls_up(app: DavtuiApp) -> None:
-    """Lines coming one by one into an empty view: once they overflow it (and the widest
-    brings a horizontal scrollbar) the newest is still the last line shown; scrolled up,
-    the view stays where the user put it; at the end again, it follows again."""
-    a = Account.create(name="a", url="https://a.example/")
-    job = Job.create(name="j", source=a, destination=a, status="running")
-
-    def post(first: int, last: int) -> None:
-        for i in range(first, last + 1):
-            text = f"line {i}" + ("x" * 150 if i == 30 else "")
-            app.post_message(JobLog(job.id, None, [LogLine("09:00:00", "info", text)]))
-
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("3")
-        await pilot.pause()
-        log = app.screen.query_one(LogView)
-        post(1, 60)
-        await pilot.pause()
-        assert log.scroll_y == log.max_scroll_y > 0
-        await pilot.press("pageup")
-        await pilot.pause()
-        kept = log.scroll_y
-        post(61, 70)
-        await pilot.pause()
-        assert log.scroll_y == kept < log.max_scroll_y
-        await pilot.press("end")
-        post(71, 80)
-        await pilot.pause()
-        assert log.scroll_y == log.max_scroll_y
-        last = log.line(round(log.scroll_y) + log.scrollable_content_region.height - 1)
-        assert last is not None and last.message == "line 80"

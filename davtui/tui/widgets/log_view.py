@@ -151,11 +151,8 @@ class LogView(ScrollView, can_focus=True):
     def _counted(self, log_filter: LogFilter, count: int) -> None:
         if log_filter != self.filter:
             return  # a later filter is counting
-        following = self.scroll_y >= self.max_scroll_y
         self.stored, self.counted = count, True
-        self._resized()
-        if following:
-            self.scroll_end(animate=False, immediate=True)
+        self._resized()  # the anchor keeps the end in view if the view was there
         self.refresh()
         self.post_message(self.Counted())
 
