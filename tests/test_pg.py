@@ -256,7 +256,8 @@ def test_three_runners_drain_thirty_jobs_one_killed(
         *before, last = runs[job.id]
         # Completed once; before that only a run the killed runner left, finished by another.
         assert last.status == "completed", job.name
-        assert all(run.status == "interrupted" and run.runner == killed for run in before)
+        seen = [(run.status, run.runner, run.started_at, run.finished_at) for run in runs[job.id]]
+        assert all(run.status == "interrupted" and run.runner == killed for run in before), seen
         assert not before or last.runner in alive
         for earlier, later in zip(runs[job.id], runs[job.id][1:], strict=False):
             assert earlier.finished_at <= later.started_at, job.name  # never two at once

@@ -200,7 +200,10 @@ def run_job(
             storage.close()
         recorder.flush()
         recorder.store_progress(force=True)
-    with database.atomic():
+    final = finished.status
+    if final == "cancelled" and shutdown is not None and shutdown.is_set():
+        final = "interrupted"
+    with database.atomic():  # the run's end and the job's: a kill between them re-ran the job
         Run.update(
             status=finished.status,
             finished_at=utcnow(),
@@ -210,10 +213,7 @@ def run_job(
         ).where(Run.id == run.id).execute()
         ledger.store(run.id, finished.ledger)
         JobState(job_id).clear_resolved(handed)
-    final = finished.status
-    if final == "cancelled" and shutdown is not None and shutdown.is_set():
-        final = "interrupted"
-    lifecycle.finish(job_id, final, runner_id())
+        lifecycle.finish(job_id, final, runner_id())
     return finished, run.id
 
 
