@@ -12,7 +12,7 @@ import pytest
 from textual import on
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from davtui.store import changes, close_database
 from davtui.store.models import Job, database
@@ -126,8 +126,8 @@ def drawn(table: JobTable) -> list[Strip]:
 
 
 def fresh(table: JobTable) -> list[Strip]:
-    """The same lines rendered from nothing (every cache dropped, as DataTable does)."""
-    DataTable.notify_style_update(table)
+    """The same lines rendered from nothing (every cache dropped)."""
+    table.forget_rendered()
     return drawn(table)
 
 
