@@ -11,6 +11,7 @@ screen or opening a modal never stops a migration; quitting while a job runs ask
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from collections.abc import Iterable
@@ -211,6 +212,7 @@ class DavtuiApp(App[None]):
                     await screen_mounted
         finally:
             self.screens_built.set()
+        freeze_what_lasts()
 
     async def show(self, mode: str) -> None:
         """Switch to `mode` once the screens built ahead are (a switch while they mount would
@@ -374,6 +376,15 @@ class DavtuiApp(App[None]):
                 lambda m=mode: self.action_show_mode(m),
             )
         yield from super().get_system_commands(screen)
+
+
+def freeze_what_lasts() -> None:
+    """Once the screens are built, what is alive lives as long as the App: collect once and
+    move it out of the collector's reach (`gc.freeze`). A full collection stops every thread,
+    the UI's too, and walked all of it each time: 60-80 ms in the middle of a key on the fleet
+    database, now only what was made since."""
+    gc.collect()
+    gc.freeze()
 
 
 def saved_workers() -> int:
