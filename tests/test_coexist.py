@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from bench.dav import Dav
-from tests.coexist import Side, Workload, check, gist, meaning, shapes, uid_of
+from tests.coexist import Side, Workload, meaning, uid_of
+from tests.coexist_check import check, gist, shapes
 from tests.coexist_run import Account, Pass, Runner
 from tests.servers import Server
 from tests.sogo import Sogo
