@@ -7,6 +7,13 @@ keys while jobs copy. Here a restyle only marks the caches suspect; the next pai
 the styles the cells are drawn with (the table's own, its background, its component classes)
 with those of the last paint, and drops the caches only when they differ (a theme, focus, a
 class that changes the look).
+
+It also keeps each body line it drew until that row changes: DataTable counts every
+`update_cell` as a change of the whole table (each render cache's key holds one update counter)
+and repaints all of it, so the progress of a few copying jobs, drawn several times a second,
+rendered every visible row each time. Here `update_cell` repaints its own row, and the other
+rows' lines come from a cache keyed by each row's version. Rows are one line high (the line
+`y` under the header is the row `y - header + scroll`).
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ Look = tuple[Any, ...]
 
 
 class SteadyTable(DataTable[Any]):
-    """DataTable whose render caches survive restyles that leave its look as it was."""
+    """DataTable whose render caches survive restyles that leave its look as it was, and
+    whose cell updates render their own row only."""
 
     def __init__(self, **kwargs: Any) -> None:
         self._restyled = False
