@@ -1,6 +1,7 @@
 """The UI while jobs copy: progress cells are redrawn at most a few times a second (a new phase
 at once), and the Jobs screen leaves what happens while another screen shows to its resume;
-the screens built ahead, and what is alive then moved out of the collector's reach."""
+the screens built ahead, switches to them not held back, and what is alive then moved out of
+the collector's reach."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.timer import Timer, TimerCallback
 from textual.widgets import DataTable, Static
 
 from davtui.store import close_database
@@ -29,6 +31,12 @@ class SlowJobs(JobsScreen):
 class SlowApp(DavtuiApp):
     CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))  # not beside this file
     MODES = {**DavtuiApp.MODES, "jobs": SlowJobs}
+    holds = 0  # how many times the frames were held for a mode switch (`delay_update`)
+
+    def set_timer(self, delay: float, callback: TimerCallback | None = None, *,
+                  name: str | None = None, pause: bool = False) -> Timer:  # fmt: skip
+        self.holds += name == "delay_update"
+        return super().set_timer(delay, callback, name=name, pause=pause)
 
 
 @pytest.fixture
@@ -108,3 +116,20 @@ async def test_keys_pressed_while_screens_are_built_ahead_wait_for_them(app: Slo
         await pilot.press("2", "3")
         await pilot.pause()
         assert app.current_mode == "logs" and app.screen.query_one(LogView).has_focus
+
+
+async def test_a_switch_to_a_screen_composed_before_is_not_held_back(app: SlowApp) -> None:
+    """Textual holds the frames of a mode switch for 50 ms, lest a screen show half composed:
+    only a first visit composes one."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause()
+        assert app.current_mode == "logs" and app.holds == 1  # composed now
+        await pilot.press("2", "3", "4")
+        await pilot.pause()
+        assert app.current_mode == "fleet" and app.holds == 2  # Fleet's first visit
+        await pilot.press("3", "2", "4")
+        await pilot.pause()
+        assert app.current_mode == "fleet" and app.holds == 2
+        assert "Mailboxes" in str(app.screen.query_one("#fleet-summary", Static).render())

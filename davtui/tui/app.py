@@ -11,7 +11,6 @@ screen or opening a modal never stops a migration; quitting while a job runs ask
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 import time
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from functools import partial
 
 from peewee import fn
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -35,6 +34,7 @@ from davtui.store.models import Account, Job, Run, Setting
 from davtui.store.rows import tuples
 from davtui.tui.eta import Eta
 from davtui.tui.messages import JobLog, JobProgress, JobsChanged, JobStateChanged
+from davtui.tui.modes import PREBUILD_AFTER, QuickModesApp
 from davtui.tui.screens import (
     AccountsScreen,
     ConfirmScreen,
@@ -65,14 +65,8 @@ GREETING_SECONDS = 30
 #: key. With four jobs copying, a shorter interval cut the slowest keys by about a third.
 SWITCH_INTERVAL = 0.001
 
-#: Seconds after the first frame at which the screens not shown yet are built (in a terminal).
-PREBUILD_AFTER = 0.3
-#: The screens built then: a first visit composes a screen, parses every stylesheet of the
-#: App again (Textual does on each new screen) and restyles it: 0.2-0.4 s on a busy machine.
-PREBUILT = ("logs", "fleet")
 
-
-class DavtuiApp(App[None]):
+class DavtuiApp(QuickModesApp):
     """davtui's terminal UI over the database at `db_path`."""
 
     TITLE = "davtui"
@@ -84,6 +78,7 @@ class DavtuiApp(App[None]):
         "fleet": FleetScreen,
     }
     DEFAULT_MODE = "jobs"
+    PREBUILT = ("logs", "fleet")
     # Quit and help first: the footer draws the App's keys after the screen's, and at 80
     # columns the last ones fall off.
     BINDINGS = [
@@ -122,9 +117,6 @@ class DavtuiApp(App[None]):
         self.changes_seen = changes.current()
         """The change counter as last seen: when it moves, some process changed the jobs."""
         self._switch_interval = sys.getswitchinterval()  # the process's, given back at the end
-        self.screens_built = asyncio.Event()
-        """Clear while `prebuild_screens` switches modes: a switch of the user's waits for it."""
-        self.screens_built.set()
 
     def on_mount(self) -> None:
         if self.greeting:
@@ -188,37 +180,6 @@ class DavtuiApp(App[None]):
     async def _exit_when_stopped(self) -> None:
         await asyncio.to_thread(self.queue.stopped.wait)
         self.exit()
-
-    @work(group="prebuild", exclusive=True, exit_on_error=False)
-    async def prebuild_screens(self) -> None:
-        """Build the Logs and Fleet screens before their first visit, so that a first visit
-        costs what a later one does. Each pass is one batch that paints nothing: the mode
-        switches there and back happen before the next frame, so keys keep going to the screen
-        on display. The first pass composes the screens (they mount while the one on display
-        stays); Textual styles a screen on its first switch only once it is mounted, so the
-        second pass does that. The user's switches wait for it (`show`); not while a dialog
-        shows. Only speed: a failure here must not end the App (the screens are then built on
-        their first visit)."""
-        back = self.current_mode
-        self.screens_built.clear()
-        try:
-            for _pass in range(2):
-                if isinstance(self.screen, ModalScreen):
-                    return  # a dialog opened meanwhile
-                with self.batch_update():
-                    mounted = [self.switch_mode(mode) for mode in PREBUILT if mode != back]
-                    self.switch_mode(back)
-                for screen_mounted in mounted:
-                    await screen_mounted
-        finally:
-            self.screens_built.set()
-        freeze_what_lasts()
-
-    async def show(self, mode: str) -> None:
-        """Switch to `mode` once the screens built ahead are (a switch while they mount would
-        find one half built)."""
-        await self.screens_built.wait()
-        await self.switch_mode(mode)
 
     def _remember_theme(self, theme: Theme) -> None:
         Setting.put(THEME_KEY, theme.name)
@@ -376,15 +337,6 @@ class DavtuiApp(App[None]):
                 lambda m=mode: self.action_show_mode(m),
             )
         yield from super().get_system_commands(screen)
-
-
-def freeze_what_lasts() -> None:
-    """Once the screens are built, what is alive lives as long as the App: collect once and
-    move it out of the collector's reach (`gc.freeze`). A full collection stops every thread,
-    the UI's too, and walked all of it each time: 60-80 ms in the middle of a key on the fleet
-    database, now only what was made since."""
-    gc.collect()
-    gc.freeze()
 
 
 def saved_workers() -> int:
