@@ -17,6 +17,7 @@ from davtui.store import close_database
 from davtui.store.models import Account, Job
 from davtui.tui import app as app_module
 from davtui.tui.app import DavtuiApp
+from davtui.tui.collector import NEVER
 from davtui.tui.messages import JobProgress
 from davtui.tui.screens import JobsScreen
 from davtui.tui.widgets.log_view import LogView
@@ -95,6 +96,7 @@ async def test_screens_built_ahead_leave_the_jobs_screen_as_it_was(app: SlowApp)
         assert isinstance(app.screen, JobsScreen) and app.current_mode == "jobs"
         assert app.focused is focused
         assert gc.get_freeze_count() > 0  # full collections walk only what comes after
+        assert gc.get_threshold()[2] == NEVER  # and wait for a quiet moment
         await pilot.press("3")
         await pilot.pause()
         log = app.screen.query_one(LogView)
@@ -102,6 +104,7 @@ async def test_screens_built_ahead_leave_the_jobs_screen_as_it_was(app: SlowApp)
         await pilot.press("4")
         await pilot.pause()
         assert "Mailboxes" in str(app.screen.query_one("#fleet-summary", Static).render())
+    assert gc.get_threshold()[2] != NEVER  # given back with the App
 
 
 async def test_keys_pressed_while_screens_are_built_ahead_wait_for_them(app: SlowApp) -> None:

@@ -13,17 +13,22 @@ import asyncio
 import gc
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.screen import ModalScreen
 
+from davtui.tui.collector import QuietCollector
+
 #: Seconds after the first frame at which the screens not shown yet are built (in a terminal).
 PREBUILD_AFTER = 0.3
+#: How often a due full garbage collection looks for a quiet moment (`QuietCollector`).
+COLLECT_TICK = 0.5
 
 
 class QuickModesApp(App[None]):
-    """An App whose `PREBUILT` modes are built ahead, and whose switches (`show`) to a screen
-    composed before are not held back."""
+    """An App whose `PREBUILT` modes are built ahead, whose switches (`show`) to a screen
+    composed before are not held back, and whose full garbage collections, once the screens
+    are built, wait for a moment without input (`QuietCollector`)."""
 
     #: The modes built ahead.
     PREBUILT: ClassVar[tuple[str, ...]] = ()
@@ -35,6 +40,7 @@ class QuickModesApp(App[None]):
         self.screens_built.set()
         self.instant_switch = False
         """Set while `show` switches to a screen composed before (see `delay_update`)."""
+        self.collector = QuietCollector()
 
     @work(group="prebuild", exclusive=True, exit_on_error=False)
     async def prebuild_screens(self) -> None:
@@ -60,6 +66,16 @@ class QuickModesApp(App[None]):
         finally:
             self.screens_built.set()
         freeze_what_lasts()
+        self.collector.start()
+        self.set_interval(COLLECT_TICK, self.collector.tick)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.input()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        self.collector.stop()  # the interpreter's own schedule again (a test goes on)
 
     async def show(self, mode: str) -> None:
         """Switch to `mode` once the screens built ahead are (a switch while they mount would
