@@ -1,5 +1,6 @@
-"""The Textual app: three modes (Accounts, Jobs, Logs), the palette's commands, the header's
-worker indicator, and the hub through which job events reach every screen.
+"""The Textual app: four modes (Accounts, Jobs, Logs, Fleet; switched as `modes` does), the
+palette's commands, the header's worker indicator, and the hub through which job events reach
+every screen.
 
 Engine events arrive as messages (`davtui.tui.messages`) posted to the App from worker threads;
 the App keeps the latest progress per job, updates the indicator and republishes each
