@@ -47,7 +47,6 @@ def app(home: Path) -> Iterator[SlowApp]:
     Job.create(name="j", source=a, destination=a, status="running")
     yield app
     close_database()
-    gc.unfreeze()  # what the build froze: this process goes on with other tests
 
 
 def done(app: DavtuiApp) -> str:

@@ -2,10 +2,12 @@
 
 A full collection stops every thread of the process, the UI's too, for as long as it walks
 every object the copying jobs hold: 50-100 ms with four jobs copying, about every five seconds,
-and a key that met one waited that long for its frame. So once the App is built, Python's own
-full collections are turned off (the young generations are still collected as usual) and the
-App makes them itself when they are due by Python's own count and no key or mouse event came
-for a moment; when input never pauses, a due collection waits `LATEST` seconds at most.
+and a key that met one waited that long for its frame. So once the App is built, what is alive
+(the App and its screens, which live as long as it) is moved out of the collector's reach
+(`gc.freeze`), Python's own full collections are turned off (the young generations are still
+collected as usual), and the App makes them itself when they are due by Python's own count and
+no key or mouse event came for a moment; when input never pauses, a due collection waits
+`LATEST` seconds at most.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ NEVER = 1_000_000_000
 
 
 class QuietCollector:
-    """Takes over the full collections from the interpreter (`start`, `stop` gives them back)
-    and makes them at quiet moments (`tick`, often; `input` on every key or mouse event)."""
+    """Takes over the full collections from the interpreter (`start`, once what lasts is
+    built; `stop` gives them back) and makes them at quiet moments (`tick`, often; `input` on
+    every key or mouse event)."""
 
     def __init__(self) -> None:
         self.last_input = time.monotonic()
@@ -32,13 +35,18 @@ class QuietCollector:
         """The interpreter's thresholds while this collector runs (None: not running)."""
 
     def start(self) -> None:
+        """Collect once and freeze what is alive (later full passes walk only what comes
+        after), then take the full passes over."""
         if self.kept is None:
+            gc.collect()
+            gc.freeze()
             self.kept = gc.get_threshold()
             gc.set_threshold(self.kept[0], self.kept[1], NEVER)
 
     def stop(self) -> None:
         if self.kept is not None:
             gc.set_threshold(*self.kept)
+            gc.unfreeze()
             self.kept = None
 
     def input(self) -> None:

@@ -10,7 +10,6 @@ for 50 ms, lest a screen show half composed, which was half of what a switch too
 from __future__ import annotations
 
 import asyncio
-import gc
 from typing import ClassVar
 
 from textual import events, work
@@ -65,7 +64,6 @@ class QuickModesApp(App[None]):
                     await screen_mounted
         finally:
             self.screens_built.set()
-        freeze_what_lasts()
         self.collector.start()
         self.set_interval(COLLECT_TICK, self.collector.tick)
 
@@ -75,7 +73,7 @@ class QuickModesApp(App[None]):
         await super().on_event(event)
 
     def on_unmount(self) -> None:
-        self.collector.stop()  # the interpreter's own schedule again (a test goes on)
+        self.collector.stop()  # the interpreter's own collections again (a test goes on)
 
     async def show(self, mode: str) -> None:
         """Switch to `mode` once the screens built ahead are (a switch while they mount would
@@ -101,12 +99,3 @@ def composed(app: App[None], mode: str) -> bool:
         return any(screen.is_mounted for screen in app.get_screen_stack(mode))
     except KeyError:  # never shown
         return False
-
-
-def freeze_what_lasts() -> None:
-    """Once the screens are built, what is alive lives as long as the App: collect once and
-    move it out of the collector's reach (`gc.freeze`). A full collection stops every thread,
-    the UI's too, and walked all of it each time: 60-80 ms in the middle of a key on the fleet
-    database, now only what was made since."""
-    gc.collect()
-    gc.freeze()
